@@ -1,0 +1,105 @@
+import { mkdirSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import pino, { type Logger } from 'pino';
+import { adminFront } from './admin/routes.js';
+import { AwsFront } from './aws/front.js';
+import { SigV4Verifier } from './aws/sigv4.js';
+import { systemClock, type Clock } from './clock.js';
+import type { Config } from './config.js';
+import { createGateway } from './gateway/server.js';
+import { Accounts } from './iam/accounts.js';
+import { AuthTokens } from './iam/auth-tokens.js';
+import { RootAuthorizer } from './iam/authorize.js';
+import { StoredCredentials } from './iam/credentials.js';
+import { randomIds, type Ids } from './ids.js';
+import { Repositories } from './images/repositories.js';
+import { registryFront } from './registry/front.js';
+import { ecrService } from './services/ecr/index.js';
+import type { EcrDeps } from './services/ecr/deps.js';
+import { openSqliteMetaStore } from './store/meta/sqlite.js';
+import { Sealer } from './store/sealing.js';
+
+export interface AppOptions {
+  clock?: Clock;
+  ids?: Ids;
+  log?: Logger;
+}
+
+export interface App {
+  /** Binds the configured host and port; resolves with the port actually bound. */
+  listen(): Promise<number>;
+  /** `http://host:port` once listening. */
+  readonly url: string;
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+/** The composition root: builds the stores, the domain, the services and the gateway. */
+export async function createApp(config: Config, opts: AppOptions = {}): Promise<App> {
+  const clock = opts.clock ?? systemClock;
+  const ids = opts.ids ?? randomIds;
+  const log = opts.log ?? pino({ level: config.logLevel });
+
+  if (config.dataDir) mkdirSync(config.dataDir, { recursive: true });
+  const sealer = Sealer.fromConfig({ dataDir: config.dataDir, persistenceKey: config.persistenceKey });
+  const meta = openSqliteMetaStore(config.dataDir ? join(config.dataDir, 'simfra.db') : ':memory:', sealer);
+
+  const accounts = new Accounts(meta, ids, clock, config.defaultAccountId);
+  await accounts.ensureDefault(config.rootAccessKeyId, config.rootSecretAccessKey);
+
+  const tokenKey = await meta.secrets.getOrCreate('registry-token-key', () => ids.bytes(32).toString('base64'));
+  const tokens = new AuthTokens(Buffer.from(tokenKey, 'base64'));
+  const authorizer = new RootAuthorizer();
+
+  let port = config.port;
+  const endpoints = {
+    registryHost: (accountId: string, region: string) =>
+      `${accountId}.dkr.ecr.${region}.${config.registryDomain}:${port}`,
+  };
+  const repositories = new Repositories(meta, clock, { countImages: async () => 0 });
+  const ecrDeps: EcrDeps = { meta, repositories, tokens, endpoints, ids, authTokenTtlSeconds: config.authTokenTtlSeconds };
+
+  const verifier = new SigV4Verifier(new StoredCredentials(meta), config.maxClockSkewSeconds);
+  const aws = new AwsFront({ services: [ecrService(ecrDeps)], verifier, authorizer, clock, log });
+  const server = createGateway({
+    aws,
+    registry: registryFront(),
+    admin: adminFront(accounts),
+    registryDomain: config.registryDomain,
+    log,
+  });
+
+  let listening = false;
+  return {
+    async listen() {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(config.port, config.host, () => {
+          server.off('error', reject);
+          resolve();
+        });
+      });
+      listening = true;
+      port = (server.address() as AddressInfo).port;
+      return port;
+    },
+    get url() {
+      const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
+      return `http://${host}:${port}`;
+    },
+    get port() {
+      return port;
+    },
+    async close() {
+      if (listening) {
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeIdleConnections();
+        });
+        listening = false;
+      }
+      await meta.close();
+    },
+  };
+}

@@ -1,0 +1,20 @@
+import type { AuthTokens } from '../../iam/auth-tokens.js';
+import type { Repositories } from '../../images/repositories.js';
+import type { Ids } from '../../ids.js';
+import type { MetaStore } from '../../store/meta/meta-store.js';
+
+/** Where the served registry lives: the host names depend on the port actually bound. */
+export interface Endpoints {
+  /** `{account}.dkr.ecr.{region}.localhost:{port}` */
+  registryHost(accountId: string, region: string): string;
+}
+
+/** What the ECR operations are built from (composed in app.ts). */
+export interface EcrDeps {
+  meta: MetaStore;
+  repositories: Repositories;
+  tokens: AuthTokens;
+  endpoints: Endpoints;
+  ids: Ids;
+  authTokenTtlSeconds: number;
+}

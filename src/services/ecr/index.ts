@@ -1,0 +1,76 @@
+import type { RequestContext } from '../../aws/context.js';
+import type { AwsService, Handler, Handlers } from '../../aws/service.js';
+import type { AuthzRequest } from '../../iam/authorize.js';
+import { ecrModel } from '../../model/ecr/index.js';
+import type { EcrOperations } from '../../model/ecr/operations.js';
+import { repositoryArn } from './arns.js';
+import { getAuthorizationToken } from './auth.js';
+import type { EcrDeps } from './deps.js';
+import { withEcrErrors } from './map-errors.js';
+import { describeRegistry, getAccountSetting, putAccountSetting } from './registry-settings.js';
+import {
+  createRepository,
+  deleteRepository,
+  describeRepositories,
+  putImageScanningConfiguration,
+  putImageTagMutability,
+} from './repositories.js';
+import { listTagsForResource, tagResource, untagResource } from './tags.js';
+
+/** The IAM action and resource ARN(s) of an ECR operation — source: the service authorization reference. */
+export function ecrAuthorization(operation: string, input: unknown, ctx: RequestContext): AuthzRequest[] {
+  const action = `ecr:${operation}`;
+  const i = input as {
+    registryId?: string;
+    repositoryName?: string;
+    repositoryNames?: string[];
+    resourceArn?: string;
+    tags?: { Key: string; Value: string }[];
+    tagKeys?: string[];
+  };
+  const registryId = i.registryId ?? ctx.accountId;
+  if (i.resourceArn !== undefined) {
+    const keys = i.tags?.map((t) => t.Key) ?? i.tagKeys;
+    const context: Record<string, string | string[]> = {};
+    if (keys) context['aws:TagKeys'] = keys;
+    for (const t of i.tags ?? []) context[`aws:RequestTag/${t.Key}`] = t.Value;
+    return [{ action, resource: i.resourceArn, context }];
+  }
+  if (i.repositoryName !== undefined) {
+    const context: Record<string, string | string[]> = {};
+    if (i.tags) {
+      context['aws:TagKeys'] = i.tags.map((t) => t.Key);
+      for (const t of i.tags) context[`aws:RequestTag/${t.Key}`] = t.Value;
+    }
+    return [{ action, resource: repositoryArn(ctx.region, registryId, i.repositoryName), context }];
+  }
+  if (i.repositoryNames !== undefined) {
+    return i.repositoryNames.map((name) => ({ action, resource: repositoryArn(ctx.region, registryId, name) }));
+  }
+  if (operation === 'DescribeRepositories') {
+    return [{ action, resource: repositoryArn(ctx.region, registryId, '*') }];
+  }
+  return [{ action, resource: '*' }];
+}
+
+export function ecrService(deps: EcrDeps): AwsService {
+  const handlers = {
+    CreateRepository: createRepository(deps),
+    DescribeRepositories: describeRepositories(deps),
+    DeleteRepository: deleteRepository(deps),
+    PutImageTagMutability: putImageTagMutability(deps),
+    PutImageScanningConfiguration: putImageScanningConfiguration(deps),
+    TagResource: tagResource(deps),
+    UntagResource: untagResource(deps),
+    ListTagsForResource: listTagsForResource(deps),
+    DescribeRegistry: describeRegistry(deps),
+    GetAuthorizationToken: getAuthorizationToken(deps),
+    GetAccountSetting: getAccountSetting(deps),
+    PutAccountSetting: putAccountSetting(deps),
+  } satisfies Partial<Handlers<EcrOperations>>;
+  const wrapped: Record<string, Handler<never, unknown>> = {};
+  for (const [name, fn] of Object.entries(handlers)) {
+    wrapped[name] = withEcrErrors(fn as (ctx: RequestContext, input: never) => Promise<unknown>);
+  }
+  return { signingName: 'ecr', protocol: 'json', model: ecrModel, handlers: wrapped, authorization: ecrAuthorization };
+}

@@ -1,0 +1,218 @@
+import type { RequestContext } from '../../aws/context.js';
+import type { RepositorySettings } from '../../images/repositories.js';
+import { InvalidParameterException, InvalidTagParameterException, TooManyTagsException } from '../../model/ecr/errors.js';
+import type {
+  CreateRepositoryRequest,
+  CreateRepositoryResponse,
+  DeleteRepositoryRequest,
+  DeleteRepositoryResponse,
+  DescribeRepositoriesRequest,
+  DescribeRepositoriesResponse,
+  ImageTagMutabilityExclusionFilter,
+  PutImageScanningConfigurationRequest,
+  PutImageScanningConfigurationResponse,
+  PutImageTagMutabilityRequest,
+  PutImageTagMutabilityResponse,
+  Repository,
+  Tag,
+} from '../../model/ecr/types.js';
+import type { RepositoryRecord } from '../../store/meta/meta-store.js';
+import { repositoryArn } from './arns.js';
+import type { EcrDeps } from './deps.js';
+import { messages } from './messages.js';
+import { decodeToken, encodeToken } from './paging.js';
+
+export const MAX_TAGS = 50;
+
+/** The registry an operation addresses: `registryId` when given, else the caller's own. */
+export const registryOf = (ctx: RequestContext, input: { registryId?: string }): string =>
+  input.registryId ?? ctx.accountId;
+
+export function repositoryOutput(r: RepositoryRecord, deps: EcrDeps): Repository {
+  return {
+    repositoryArn: repositoryArn(r.region, r.accountId, r.name),
+    registryId: r.accountId,
+    repositoryName: r.name,
+    repositoryUri: `${deps.endpoints.registryHost(r.accountId, r.region)}/${r.name}`,
+    createdAt: r.createdAt,
+    imageTagMutability: r.imageTagMutability as Repository['imageTagMutability'],
+    ...(r.imageTagMutabilityExclusionFilters.length > 0
+      ? { imageTagMutabilityExclusionFilters: r.imageTagMutabilityExclusionFilters as ImageTagMutabilityExclusionFilter[] }
+      : {}),
+    imageScanningConfiguration: { scanOnPush: r.scanOnPush },
+    encryptionConfiguration: {
+      encryptionType: r.encryptionType as 'AES256',
+      ...(r.kmsKey ? { kmsKey: r.kmsKey } : {}),
+    },
+  };
+}
+
+// The API reference's repository-name grammar is answered with InvalidParameterException
+// (not the model's ValidationException) — source: public CLI transcripts, ecr-behaviour.md §3.3.
+const REPOSITORY_NAME = /^[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*)*$/;
+
+export function checkRepositoryName(name: string): void {
+  if (!REPOSITORY_NAME.test(name)) {
+    throw new InvalidParameterException(messages.invalidParameter('repositoryName', messages.repositoryNamePattern));
+  }
+}
+
+export function checkTags(tags: readonly Tag[]): void {
+  for (const t of tags) {
+    if (t.Key.length < 1 || t.Key.length > 128) {
+      throw new InvalidTagParameterException('Tag keys must be between 1 and 128 characters long.');
+    }
+    if (t.Value.length > 256) throw new InvalidTagParameterException('Tag values must be at most 256 characters long.');
+    if (t.Key.toLowerCase().startsWith('aws:')) {
+      throw new InvalidTagParameterException("Tag keys beginning with 'aws:' are reserved for AWS use.");
+    }
+  }
+  if (tags.length > MAX_TAGS) throw new TooManyTagsException(messages.tooManyTags(tags.length));
+}
+
+/** Later tags with the same key win, as in TagResource. */
+export function mergeTags(existing: readonly Tag[], added: readonly Tag[]): Tag[] {
+  const byKey = new Map(existing.map((t) => [t.Key, t.Value]));
+  for (const t of added) byKey.set(t.Key, t.Value);
+  return [...byKey].map(([Key, Value]) => ({ Key, Value }));
+}
+
+export function checkMutability(
+  mutability: string,
+  filters: readonly ImageTagMutabilityExclusionFilter[] | undefined,
+): ImageTagMutabilityExclusionFilter[] {
+  const withExclusion = mutability.endsWith('_WITH_EXCLUSION');
+  if (withExclusion && (!filters || filters.length === 0)) {
+    throw new InvalidParameterException(
+      messages.invalidParameter(
+        'imageTagMutabilityExclusionFilters',
+        `imageTagMutabilityExclusionFilters must be specified when imageTagMutability is ${mutability}`,
+      ),
+    );
+  }
+  if (!withExclusion && filters && filters.length > 0) {
+    throw new InvalidParameterException(
+      messages.invalidParameter(
+        'imageTagMutabilityExclusionFilters',
+        `imageTagMutabilityExclusionFilters can only be specified when imageTagMutability is IMMUTABLE_WITH_EXCLUSION or MUTABLE_WITH_EXCLUSION`,
+      ),
+    );
+  }
+  return filters ? [...filters] : [];
+}
+
+async function encryptionOf(
+  ctx: RequestContext,
+  registryId: string,
+  input: CreateRepositoryRequest,
+  deps: EcrDeps,
+): Promise<{ encryptionType: string; kmsKey?: string }> {
+  const type = input.encryptionConfiguration?.encryptionType ?? 'AES256';
+  const kmsKey = input.encryptionConfiguration?.kmsKey;
+  if (type === 'AES256') {
+    if (kmsKey !== undefined) {
+      throw new InvalidParameterException(
+        messages.invalidParameter('encryptionConfiguration.kmsKey', 'kmsKey can only be specified with encryption type KMS or KMS_DSSE'),
+      );
+    }
+    return { encryptionType: type };
+  }
+  if (kmsKey === undefined) {
+    // The AWS managed key for ECR (aws/ecr): one per account and region, made on first use.
+    const id = await deps.meta.secrets.getOrCreate(`kms-aws-ecr/${registryId}/${ctx.region}`, () => deps.ids.uuid());
+    return { encryptionType: type, kmsKey: `arn:aws:kms:${ctx.region}:${registryId}:key/${id}` };
+  }
+  if (kmsKey.startsWith('arn:')) return { encryptionType: type, kmsKey };
+  if (kmsKey.startsWith('alias/')) return { encryptionType: type, kmsKey: `arn:aws:kms:${ctx.region}:${registryId}:${kmsKey}` };
+  return { encryptionType: type, kmsKey: `arn:aws:kms:${ctx.region}:${registryId}:key/${kmsKey}` };
+}
+
+export function createRepository(deps: EcrDeps) {
+  return async (ctx: RequestContext, input: CreateRepositoryRequest): Promise<CreateRepositoryResponse> => {
+    checkRepositoryName(input.repositoryName);
+    const tags = input.tags ?? [];
+    checkTags(tags);
+    const imageTagMutability = input.imageTagMutability ?? 'MUTABLE';
+    const registryId = registryOf(ctx, input);
+    const settings: RepositorySettings = {
+      imageTagMutability,
+      imageTagMutabilityExclusionFilters: checkMutability(imageTagMutability, input.imageTagMutabilityExclusionFilters),
+      scanOnPush: input.imageScanningConfiguration?.scanOnPush ?? false,
+      ...(await encryptionOf(ctx, registryId, input, deps)),
+      tags: mergeTags([], tags),
+    };
+    const repo = await deps.repositories.create({ accountId: registryId, region: ctx.region, name: input.repositoryName }, settings);
+    return { repository: repositoryOutput(repo, deps) };
+  };
+}
+
+/** DescribeRepositories answers 100 repositories a page when maxResults is not given. */
+const DEFAULT_PAGE = 100;
+
+export function describeRepositories(deps: EcrDeps) {
+  return async (ctx: RequestContext, input: DescribeRepositoriesRequest): Promise<DescribeRepositoriesResponse> => {
+    const registryId = registryOf(ctx, input);
+    if (input.repositoryNames) {
+      if (input.maxResults !== undefined || input.nextToken !== undefined) {
+        throw new InvalidParameterException(
+          messages.invalidParameter('maxResults', 'maxResults and nextToken cannot be specified with repositoryNames'),
+        );
+      }
+      const repositories: Repository[] = [];
+      for (const name of input.repositoryNames) {
+        const repo = await deps.repositories.get({ accountId: registryId, region: ctx.region, name });
+        repositories.push(repositoryOutput(repo, deps));
+      }
+      return { repositories };
+    }
+    const scope = `repos/${registryId}/${ctx.region}`;
+    const after = input.nextToken === undefined ? undefined : decodeToken(input.nextToken, scope);
+    const page = await deps.repositories.list(registryId, ctx.region, { limit: input.maxResults ?? DEFAULT_PAGE, after });
+    return {
+      repositories: page.items.map((r) => repositoryOutput(r, deps)),
+      ...(page.next ? { nextToken: encodeToken(page.next, scope) } : {}),
+    };
+  };
+}
+
+export function deleteRepository(deps: EcrDeps) {
+  return async (ctx: RequestContext, input: DeleteRepositoryRequest): Promise<DeleteRepositoryResponse> => {
+    const repo = await deps.repositories.delete(
+      { accountId: registryOf(ctx, input), region: ctx.region, name: input.repositoryName },
+      input.force ?? false,
+    );
+    return { repository: repositoryOutput(repo, deps) };
+  };
+}
+
+export function putImageTagMutability(deps: EcrDeps) {
+  return async (ctx: RequestContext, input: PutImageTagMutabilityRequest): Promise<PutImageTagMutabilityResponse> => {
+    const filters = checkMutability(input.imageTagMutability, input.imageTagMutabilityExclusionFilters);
+    const registryId = registryOf(ctx, input);
+    const repo = await deps.repositories.update(
+      { accountId: registryId, region: ctx.region, name: input.repositoryName },
+      (r) => ({ ...r, imageTagMutability: input.imageTagMutability, imageTagMutabilityExclusionFilters: filters }),
+    );
+    return {
+      registryId,
+      repositoryName: repo.name,
+      imageTagMutability: input.imageTagMutability,
+      ...(filters.length > 0 ? { imageTagMutabilityExclusionFilters: filters } : {}),
+    };
+  };
+}
+
+export function putImageScanningConfiguration(deps: EcrDeps) {
+  return async (
+    ctx: RequestContext,
+    input: PutImageScanningConfigurationRequest,
+  ): Promise<PutImageScanningConfigurationResponse> => {
+    const registryId = registryOf(ctx, input);
+    const scanOnPush = input.imageScanningConfiguration.scanOnPush ?? false;
+    const repo = await deps.repositories.update(
+      { accountId: registryId, region: ctx.region, name: input.repositoryName },
+      (r) => ({ ...r, scanOnPush }),
+    );
+    return { registryId, repositoryName: repo.name, imageScanningConfiguration: { scanOnPush } };
+  };
+}

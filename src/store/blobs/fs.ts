@@ -1,0 +1,484 @@
+/**
+ * Blobs as files:
+ *
+ *   <root>/blobs/sha256/<first 2 hex>/<hex>        committed blobs, immutable
+ *   <root>/uploads/<id>/data                        bytes received so far
+ *   <root>/uploads/<id>/startedat                   ISO-8601 start time
+ *   <root>/uploads/<id>/size                        length of `data` as of the last append that succeeded
+ *
+ * Bytes stream from the request through a hashing transform into `data`; nothing holds a whole
+ * blob. A blob becomes visible only by `rename` into `blobs/`, after its digest is checked and
+ * the file fsynced (the directory is fsynced after the rename). `size` is what makes an append
+ * all or nothing across a crash: bytes past it were never acknowledged, and are cut off when the
+ * session is opened again. Node's Hash cannot be serialised, so a session reopened after a
+ * restart rehashes its data from disk, as distribution's blobwriter does when its hash state is
+ * missing.
+ */
+import { randomUUID } from 'node:crypto';
+import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
+import { mkdir, open, readdir, readFile, rename, rm, stat, truncate, unlink, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { Transform, Writable, addAbortSignal, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+
+import { createDigester, digestHex, type Digest, type Digester } from '../../oci/digest.js';
+import {
+  BlobNotFoundError,
+  DigestMismatchError,
+  SerialQueue,
+  borrowStream,
+  UploadNotFoundError,
+  UploadTooLargeError,
+  chunkToBuffer,
+  linkedAbort,
+  resolveRange,
+  type AppendOptions,
+  type BlobInfo,
+  type BlobStore,
+  type ReadOptions,
+  type Upload,
+} from './blob-store.js';
+
+export interface FsBlobStoreOptions {
+  /** Upload session ids; `crypto.randomUUID` by default. Must be 1–128 of [A-Za-z0-9_-]. */
+  ids?: () => string;
+  /** The clock for `startedAt`. */
+  now?: () => Date;
+}
+
+/** Upload ids become directory names: nothing that could climb out of `uploads/`. */
+const UPLOAD_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/;
+const PREFIX = /^[0-9a-f]{2}$/;
+const HEX = /^[0-9a-f]{64}$/;
+const READ_CHUNK = 1 << 20;
+
+export class FsBlobStore implements BlobStore {
+  readonly root: string;
+  readonly #blobsDir: string;
+  readonly #uploadsDir: string;
+  readonly #ids: () => string;
+  readonly #now: () => Date;
+  /** Sessions in memory (live hash), or being loaded from disk. */
+  readonly #sessions = new Map<string, Promise<FsUpload | undefined>>();
+  #closed = false;
+
+  constructor(rootDir: string, opts: FsBlobStoreOptions = {}) {
+    this.root = resolve(rootDir);
+    this.#blobsDir = join(this.root, 'blobs', 'sha256');
+    this.#uploadsDir = join(this.root, 'uploads');
+    this.#ids = opts.ids ?? randomUUID;
+    this.#now = opts.now ?? (() => new Date());
+  }
+
+  async stat(digest: Digest): Promise<BlobInfo | undefined> {
+    this.#assertOpen();
+    try {
+      const s = await stat(this.#blobPath(digest));
+      return s.isFile() ? { digest, size: s.size } : undefined;
+    } catch (e) {
+      if (isNotFound(e)) return undefined;
+      throw e;
+    }
+  }
+
+  async read(digest: Digest, opts: ReadOptions = {}): Promise<Readable> {
+    this.#assertOpen();
+    let handle;
+    try {
+      handle = await open(this.#blobPath(digest), 'r');
+    } catch (e) {
+      if (isNotFound(e)) throw new BlobNotFoundError(digest);
+      throw e;
+    }
+    let stream: Readable;
+    try {
+      const { size } = await handle.stat();
+      const span = resolveRange(opts.range, size);
+      // The open handle keeps the bytes readable even if the blob is deleted meanwhile.
+      stream = handle.createReadStream({ ...span, highWaterMark: 64 * 1024 });
+    } catch (e) {
+      await handle.close();
+      throw e;
+    }
+    if (opts.signal !== undefined) addAbortSignal(opts.signal, stream);
+    return stream;
+  }
+
+  async startUpload(): Promise<Upload> {
+    this.#assertOpen();
+    const id = this.#ids();
+    if (!UPLOAD_ID.test(id)) throw new Error(`invalid upload id ${JSON.stringify(id)}`);
+    const dir = join(this.#uploadsDir, id);
+    await mkdir(this.#uploadsDir, { recursive: true });
+    await mkdir(dir); // EEXIST: the id factory repeated itself
+    const startedAt = this.#now();
+    await writeFile(join(dir, 'data'), '', { flag: 'wx' });
+    await writeFile(join(dir, 'startedat'), startedAt.toISOString());
+    const upload = new FsUpload(this.#host(id), id, dir, startedAt, createDigester());
+    this.#sessions.set(id, Promise.resolve(upload));
+    return upload;
+  }
+
+  async openUpload(id: string): Promise<Upload | undefined> {
+    this.#assertOpen();
+    if (!UPLOAD_ID.test(id)) return undefined;
+    let session = this.#sessions.get(id);
+    if (session === undefined) {
+      session = this.#load(id);
+      this.#sessions.set(id, session);
+    }
+    try {
+      const upload = await session;
+      if (upload === undefined && this.#sessions.get(id) === session) this.#sessions.delete(id);
+      return upload;
+    } catch (e) {
+      if (this.#sessions.get(id) === session) this.#sessions.delete(id);
+      throw e;
+    }
+  }
+
+  async delete(digest: Digest): Promise<void> {
+    this.#assertOpen();
+    try {
+      await unlink(this.#blobPath(digest));
+    } catch (e) {
+      if (!isNotFound(e)) throw e;
+    }
+  }
+
+  async *list(): AsyncIterable<BlobInfo> {
+    this.#assertOpen();
+    for (const prefix of await readdirOrEmpty(this.#blobsDir)) {
+      if (!PREFIX.test(prefix)) continue;
+      const dir = join(this.#blobsDir, prefix);
+      for (const name of await readdirOrEmpty(dir)) {
+        if (!HEX.test(name) || !name.startsWith(prefix)) continue;
+        try {
+          const s = await stat(join(dir, name));
+          if (s.isFile()) yield { digest: `sha256:${name}` as Digest, size: s.size };
+        } catch (e) {
+          if (!isNotFound(e)) throw e; // deleted while listing
+        }
+      }
+    }
+  }
+
+  async purgeUploads(olderThan: Date): Promise<number> {
+    this.#assertOpen();
+    let purged = 0;
+    for (const id of await readdirOrEmpty(this.#uploadsDir)) {
+      if (!UPLOAD_ID.test(id)) continue;
+      const live = this.#sessions.get(id);
+      const upload = live === undefined ? undefined : await live.catch(() => undefined);
+      const startedAt = upload?.startedAt ?? (await this.#readStartedAt(join(this.#uploadsDir, id)));
+      if (startedAt === undefined || startedAt >= olderThan) continue;
+      if (upload !== undefined) await upload.cancel();
+      else await rm(join(this.#uploadsDir, id), { recursive: true, force: true });
+      purged++;
+    }
+    return purged;
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    const sessions = await Promise.all([...this.#sessions.values()].map((s) => s.catch(() => undefined)));
+    // Sessions stay on disk, resumable by the next process; only appends in flight are stopped.
+    await Promise.all(sessions.map((u) => u?.detach()));
+    this.#sessions.clear();
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new Error('blob store is closed');
+  }
+
+  #blobPath(digest: Digest): string {
+    const hex = digestHex(digest);
+    return join(this.#blobsDir, hex.slice(0, 2), hex);
+  }
+
+  #host(id: string): FsUploadHost {
+    return {
+      blobPath: (digest) => this.#blobPath(digest),
+      forget: () => {
+        this.#sessions.delete(id);
+      },
+    };
+  }
+
+  async #readStartedAt(dir: string): Promise<Date | undefined> {
+    try {
+      const date = new Date((await readFile(join(dir, 'startedat'), 'utf8')).trim());
+      if (!Number.isNaN(date.getTime())) return date;
+    } catch (e) {
+      if (!isNotFound(e)) throw e;
+    }
+    // Crashed before startedat was written: the directory's own time is close enough.
+    try {
+      return (await stat(dir)).mtime;
+    } catch (e) {
+      if (isNotFound(e)) return undefined;
+      throw e;
+    }
+  }
+
+  /** Rebuilds a session from disk: cut off unacknowledged bytes, rehash the rest. */
+  async #load(id: string): Promise<FsUpload | undefined> {
+    const dir = join(this.#uploadsDir, id);
+    const dataPath = join(dir, 'data');
+    let startedAtText: string;
+    let dataSize: number;
+    try {
+      startedAtText = await readFile(join(dir, 'startedat'), 'utf8');
+      dataSize = (await stat(dataPath)).size;
+    } catch (e) {
+      if (isNotFound(e)) return undefined;
+      throw e;
+    }
+    const startedAt = new Date(startedAtText.trim());
+    if (Number.isNaN(startedAt.getTime())) return undefined;
+    const recorded = await readRecordedSize(join(dir, 'size'));
+    const size = Math.min(recorded, dataSize);
+    if (dataSize > size) await truncate(dataPath, size);
+    const digester = createDigester();
+    if (size > 0) {
+      await pipeline(
+        createReadStream(dataPath, { start: 0, end: size - 1, highWaterMark: READ_CHUNK }),
+        new Writable({
+          write(chunk: unknown, _encoding, callback) {
+            digester.update(chunkToBuffer(chunk));
+            callback();
+          },
+        }),
+      );
+    }
+    return new FsUpload(this.#host(id), id, dir, startedAt, digester);
+  }
+}
+
+interface FsUploadHost {
+  blobPath(digest: Digest): string;
+  forget(): void;
+}
+
+class FsUpload implements Upload {
+  #state: 'open' | 'committed' | 'cancelled' | 'closed' = 'open';
+  #digester: Digester;
+  #committed: BlobInfo | undefined;
+  /** `data` may hold bytes past `size` (a rollback failed); cut them before the next write. */
+  #dirty = false;
+  #inflight: AbortController | undefined;
+  readonly #queue = new SerialQueue();
+  readonly #data: string;
+
+  constructor(
+    private readonly host: FsUploadHost,
+    readonly id: string,
+    private readonly dir: string,
+    readonly startedAt: Date,
+    digester: Digester,
+  ) {
+    this.#digester = digester;
+    this.#data = join(dir, 'data');
+  }
+
+  get size(): number {
+    return this.#digester.size;
+  }
+
+  digest(): Digest {
+    return this.#digester.digest();
+  }
+
+  append(body: Readable, opts: AppendOptions = {}): Promise<number> {
+    return this.#queue.run(async () => {
+      this.#assertOpen();
+      await this.#repair();
+      const { maxBytes } = opts;
+      if (maxBytes !== undefined && this.size > maxBytes) throw new UploadTooLargeError(maxBytes);
+      const start = this.size;
+      // Hash into a checkpoint; it becomes the session's state only once the bytes are written.
+      const digester = this.#digester.copy();
+      const meter = new Transform({
+        transform(chunk: unknown, _encoding, callback) {
+          const buf = chunkToBuffer(chunk);
+          if (maxBytes !== undefined && digester.size + buf.byteLength > maxBytes) {
+            callback(new UploadTooLargeError(maxBytes));
+            return;
+          }
+          digester.update(buf);
+          callback(null, buf);
+        },
+      });
+      const sink = createWriteStream(this.#data, { flags: 'a' });
+      const { controller, dispose } = linkedAbort(opts.signal);
+      this.#inflight = controller;
+      try {
+        await pipeline(borrowStream(body), meter, sink, { signal: controller.signal });
+        await this.#recordSize(digester.size);
+      } catch (e) {
+        await this.#rollback(sink, start);
+        if (this.#state === 'cancelled') throw new UploadNotFoundError(this.id);
+        throw e;
+      } finally {
+        dispose();
+        this.#inflight = undefined;
+      }
+      this.#digester = digester;
+      return digester.size;
+    });
+  }
+
+  commit(expected: Digest): Promise<BlobInfo> {
+    return this.#queue.run(async () => {
+      if (this.#committed !== undefined) {
+        if (this.#committed.digest !== expected) throw new DigestMismatchError(expected, this.#committed.digest);
+        return { ...this.#committed };
+      }
+      this.#assertOpen();
+      await this.#repair();
+      const actual = this.#digester.digest();
+      if (actual !== expected) {
+        await this.#remove();
+        throw new DigestMismatchError(expected, actual);
+      }
+      const size = this.size;
+      const target = this.host.blobPath(actual);
+      await fsyncFile(this.#data);
+      await ensureDir(dirname(target));
+      const existing = await statOrUndefined(target);
+      if (existing?.isFile() === true && existing.size === size) {
+        // The same content is already a blob (dedup).
+        await unlink(this.#data);
+      } else {
+        await rename(this.#data, target);
+        await fsyncDir(dirname(target));
+      }
+      this.#committed = { digest: actual, size };
+      this.#state = 'committed';
+      // The blob is durable; a leftover session directory (no data file) only waits for purgeUploads.
+      await this.#remove().catch(() => undefined);
+      return { ...this.#committed };
+    });
+  }
+
+  cancel(): Promise<void> {
+    if (this.#state === 'open') {
+      this.#state = 'cancelled';
+      this.#inflight?.abort(new UploadNotFoundError(this.id));
+    }
+    return this.#queue.run(async () => {
+      if (this.#state === 'cancelled') await this.#remove();
+    });
+  }
+
+  /** The store is closing: stop what runs, keep the session on disk. */
+  async detach(): Promise<void> {
+    if (this.#state === 'open') {
+      this.#state = 'closed';
+      this.#inflight?.abort(new Error('blob store is closed'));
+    }
+    await this.#queue.idle();
+  }
+
+  async #remove(): Promise<void> {
+    if (this.#state === 'open') this.#state = 'cancelled';
+    this.host.forget();
+    await rm(this.dir, { recursive: true, force: true });
+  }
+
+  async #recordSize(size: number): Promise<void> {
+    const tmp = join(this.dir, 'size.tmp');
+    await writeFile(tmp, String(size));
+    await rename(tmp, join(this.dir, 'size'));
+  }
+
+  /** Undo a failed append: wait until the file stream has let go, then cut back to `start`. */
+  async #rollback(sink: WriteStream, start: number): Promise<void> {
+    if (!sink.closed) {
+      await new Promise<void>((done) => {
+        sink.once('close', done);
+        sink.destroy();
+      });
+    }
+    try {
+      await truncate(this.#data, start);
+    } catch {
+      this.#dirty = true;
+    }
+  }
+
+  async #repair(): Promise<void> {
+    if (!this.#dirty) return;
+    await truncate(this.#data, this.size);
+    this.#dirty = false;
+  }
+
+  #assertOpen(): void {
+    if (this.#state === 'closed') throw new Error('blob store is closed');
+    if (this.#state !== 'open') throw new UploadNotFoundError(this.id);
+  }
+}
+
+async function readRecordedSize(path: string): Promise<number> {
+  try {
+    const n = Number((await readFile(path, 'utf8')).trim());
+    return Number.isSafeInteger(n) && n >= 0 ? n : 0;
+  } catch (e) {
+    // No append has finished yet.
+    if (isNotFound(e)) return 0;
+    throw e;
+  }
+}
+
+async function fsyncFile(path: string): Promise<void> {
+  const handle = await open(path, 'r+');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Makes the entries of `dir` durable (a rename, a new subdirectory). Not possible on Windows. */
+async function fsyncDir(dir: string): Promise<void> {
+  if (process.platform === 'win32') return;
+  const handle = await open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/** mkdir -p, then fsync the parent of every directory it created so they survive a crash. */
+async function ensureDir(dir: string): Promise<void> {
+  const first = await mkdir(dir, { recursive: true });
+  if (first === undefined) return;
+  for (let d = dir; ; d = dirname(d)) {
+    await fsyncDir(dirname(d));
+    if (d === first || dirname(d) === d) break;
+  }
+}
+
+async function statOrUndefined(path: string): Promise<Awaited<ReturnType<typeof stat>> | undefined> {
+  try {
+    return await stat(path);
+  } catch (e) {
+    if (isNotFound(e)) return undefined;
+    throw e;
+  }
+}
+
+async function readdirOrEmpty(dir: string): Promise<string[]> {
+  try {
+    return await readdir(dir);
+  } catch (e) {
+    if (isNotFound(e)) return [];
+    throw e;
+  }
+}
+
+function isNotFound(e: unknown): boolean {
+  return e instanceof Error && 'code' in e && (e.code === 'ENOENT' || e.code === 'ENOTDIR');
+}

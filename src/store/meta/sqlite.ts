@@ -1,0 +1,23 @@
+import type { Sealer } from '../sealing.js';
+import type { MetaStore } from './meta-store.js';
+import { SqliteAccessKeys } from './sqlite/access-keys.js';
+import { SqliteAccounts } from './sqlite/accounts.js';
+import { openDb } from './sqlite/db.js';
+import { SqliteRepositories } from './sqlite/repositories.js';
+import { SqliteSecrets, SqliteSettings } from './sqlite/settings.js';
+
+/** The SQLite metadata store: `file` is ':memory:' or a path under the data dir. */
+export function openSqliteMetaStore(file: string, sealer: Sealer): MetaStore {
+  const db = openDb(file);
+  const accessKeys = new SqliteAccessKeys(db, sealer);
+  return {
+    accounts: new SqliteAccounts(db, accessKeys),
+    accessKeys,
+    settings: new SqliteSettings(db),
+    secrets: new SqliteSecrets(db, sealer),
+    repositories: new SqliteRepositories(db),
+    async close() {
+      db.close();
+    },
+  };
+}

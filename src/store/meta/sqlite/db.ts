@@ -1,0 +1,48 @@
+import Database from 'better-sqlite3';
+import { readFileSync, readdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export type Db = Database.Database;
+
+const MIGRATIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'migrations');
+
+/**
+ * Opens the database and brings its schema up to date. Migrations are the numbered SQL files
+ * in ../migrations, applied in order inside one transaction each; `PRAGMA user_version` records
+ * the last one applied.
+ */
+export function openDb(file: string): Db {
+  const db = new Database(file);
+  db.pragma('foreign_keys = ON');
+  if (file !== ':memory:') {
+    // WAL + synchronous=FULL: every committed transaction is on disk before we answer.
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = FULL');
+  }
+  migrate(db);
+  return db;
+}
+
+function migrate(db: Db): void {
+  const current = Number(db.pragma('user_version', { simple: true }));
+  const files = readdirSync(MIGRATIONS_DIR)
+    .filter((f) => /^\d{3}-.*\.sql$/.test(f))
+    .sort();
+  for (const file of files) {
+    const version = Number(file.slice(0, 3));
+    if (version <= current) continue;
+    const sql = readFileSync(join(MIGRATIONS_DIR, file), 'utf8');
+    db.transaction(() => {
+      db.exec(sql);
+      db.pragma(`user_version = ${version}`);
+    })();
+  }
+}
+
+export const toMillis = (d: Date): number => d.getTime();
+export const fromMillis = (n: number): Date => new Date(n);
+
+/** Opaque page cursors: base64url of the last key seen. */
+export const encodeCursor = (v: string | number): string => Buffer.from(String(v), 'utf8').toString('base64url');
+export const decodeCursor = (c: string): string => Buffer.from(c, 'base64url').toString('utf8');
