@@ -11,8 +11,6 @@ export const messages = {
     `The repository with name '${name}' in registry with id '${registryId}' cannot be deleted because it still contains images`,
   invalidParameter: (member: string, constraint: string) =>
     `Invalid parameter at '${member}' failed to satisfy constraint: '${constraint}'`,
-  repositoryNamePattern:
-    "must satisfy regular expression '(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*'",
   tooManyTags: (count: number) =>
     `Tag limit exceeded: the resource can have at most 50 tags, the request would leave it with ${count}`,
   invalidResourceArn: (arn: string) => `Invalid parameter at 'resourceArn' failed to satisfy constraint: 'Invalid ARN: ${arn}'`,

@@ -47,16 +47,6 @@ export function repositoryOutput(r: RepositoryRecord, deps: EcrDeps): Repository
   };
 }
 
-// The API reference's repository-name grammar is answered with InvalidParameterException
-// (not the model's ValidationException) — source: public CLI transcripts, ecr-behaviour.md §3.3.
-const REPOSITORY_NAME = /^[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*)*$/;
-
-export function checkRepositoryName(name: string): void {
-  if (!REPOSITORY_NAME.test(name)) {
-    throw new InvalidParameterException(messages.invalidParameter('repositoryName', messages.repositoryNamePattern));
-  }
-}
-
 export function checkTags(tags: readonly Tag[]): void {
   for (const t of tags) {
     if (t.Key.length < 1 || t.Key.length > 128) {
@@ -129,7 +119,6 @@ async function encryptionOf(
 
 export function createRepository(deps: EcrDeps) {
   return async (ctx: RequestContext, input: CreateRepositoryRequest): Promise<CreateRepositoryResponse> => {
-    checkRepositoryName(input.repositoryName);
     const tags = input.tags ?? [];
     checkTags(tags);
     const imageTagMutability = input.imageTagMutability ?? 'MUTABLE';

@@ -344,16 +344,19 @@ class FsUpload implements Upload {
       }
       const size = this.size;
       const target = this.host.blobPath(actual);
-      await fsyncFile(this.#data);
       await ensureDir(dirname(target));
       const existing = await statOrUndefined(target);
       if (existing?.isFile() === true && existing.size === size) {
-        // The same content is already a blob (dedup).
-        await unlink(this.#data);
+        // The same content is already a blob (dedup), or an earlier attempt renamed it but
+        // failed after. Its directory entry may be another commit's, not yet fsynced: sync it.
+        await unlink(this.#data).catch((e: unknown) => {
+          if (!isNotFound(e)) throw e;
+        });
       } else {
+        await fsyncFile(this.#data);
         await rename(this.#data, target);
-        await fsyncDir(dirname(target));
       }
+      await fsyncDir(dirname(target));
       this.#committed = { digest: actual, size };
       this.#state = 'committed';
       // The blob is durable; a leftover session directory (no data file) only waits for purgeUploads.
