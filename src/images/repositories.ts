@@ -57,6 +57,11 @@ export class Repositories {
     return this.meta.repositories.list(accountId, region, opts);
   }
 
+  /** Names in lexical order after `after` (the registry's catalog); `next` is the last name of the page. */
+  listNames(accountId: string, region: string, opts: { limit: number; after?: string }): Promise<Page<string>> {
+    return this.meta.repositories.listNames(accountId, region, opts);
+  }
+
   async update(key: RepoKey, change: (r: RepositoryRecord) => RepositoryRecord): Promise<RepositoryRecord> {
     const repo = await this.meta.repositories.update(key, change);
     if (!repo) throw new ImageError('RepositoryNotFound', { name: key.name, registryId: key.accountId });

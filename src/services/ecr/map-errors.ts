@@ -1,27 +1,70 @@
 import { AwsError } from '../../aws/errors.js';
 import { ImageError } from '../../images/errors.js';
 import {
+  ImageDigestDoesNotMatchException,
+  ImageNotFoundException,
+  ImageTagAlreadyExistsException,
+  InvalidLayerException,
+  InvalidLayerPartException,
+  InvalidParameterException,
+  LayersNotFoundException,
+  ReferencedImagesNotFoundException,
   RepositoryAlreadyExistsException,
   RepositoryNotEmptyException,
   RepositoryNotFoundException,
+  UploadNotFoundException,
 } from '../../model/ecr/errors.js';
 import { messages } from './messages.js';
 
-/** The one translation from image-domain errors to ECR API errors. */
+/**
+ * The one translation from image-domain errors to ECR API errors. Batch operations
+ * (BatchDeleteImage's ImageReferencedByManifestList, …) turn some kinds into failure entries
+ * before they get here; this mapping is for errors that end the whole call.
+ */
 export function toEcrError(e: ImageError): AwsError {
-  switch (e.kind) {
-    case 'RepositoryNotFound': {
-      const a = e.args as ImageError<'RepositoryNotFound'>['args'];
-      return new RepositoryNotFoundException(messages.repositoryNotFound(a.name, a.registryId));
-    }
-    case 'RepositoryAlreadyExists': {
-      const a = e.args as ImageError<'RepositoryAlreadyExists'>['args'];
-      return new RepositoryAlreadyExistsException(messages.repositoryAlreadyExists(a.name, a.registryId));
-    }
-    case 'RepositoryNotEmpty': {
-      const a = e.args as ImageError<'RepositoryNotEmpty'>['args'];
-      return new RepositoryNotEmptyException(messages.repositoryNotEmpty(a.name, a.registryId));
-    }
+  const d = e.detail;
+  switch (d.kind) {
+    case 'RepositoryNotFound':
+      return new RepositoryNotFoundException(messages.repositoryNotFound(d.name, d.registryId));
+    case 'RepositoryAlreadyExists':
+      return new RepositoryAlreadyExistsException(messages.repositoryAlreadyExists(d.name, d.registryId));
+    case 'RepositoryNotEmpty':
+      return new RepositoryNotEmptyException(messages.repositoryNotEmpty(d.name, d.registryId));
+    case 'ImageNotFound':
+      return new ImageNotFoundException(messages.imageNotFound(d.imageDigest, d.imageTag, d.name, d.registryId));
+    case 'TagImmutable':
+      return new ImageTagAlreadyExistsException(messages.imageTagAlreadyExists(d.tag, d.name));
+    case 'ManifestInvalid':
+      return new InvalidParameterException(messages.invalidParameter('imageManifest', d.reason));
+    case 'ManifestDigestMismatch':
+      return new ImageDigestDoesNotMatchException(messages.imageDigestDoesNotMatch(d.expected, d.actual));
+    case 'ManifestBlobUnknown':
+      return new LayersNotFoundException(messages.layersNotFoundForPush(d.digests, d.name, d.registryId));
+    case 'ReferencedImagesNotFound':
+      return new ReferencedImagesNotFoundException(messages.referencedImagesNotFound(d.digests, d.name, d.registryId));
+    case 'ImageReferencedByManifestList':
+      return new InvalidParameterException(messages.imageReferencedByManifestList(d.parents));
+    case 'BlobUnknown':
+      return new LayersNotFoundException(messages.layerNotFound(d.digest, d.name, d.registryId));
+    case 'UploadNotFound':
+      return new UploadNotFoundException(messages.uploadNotFound(d.uploadId, d.name, d.registryId));
+    case 'UploadOutOfOrder':
+      return new InvalidLayerPartException(messages.invalidLayerPart, {
+        registryId: d.registryId,
+        repositoryName: d.name,
+        uploadId: d.uploadId,
+        lastValidByteReceived: d.size - 1,
+      });
+    case 'UploadInvalid':
+      return new InvalidLayerPartException(messages.invalidLayerPart, {
+        registryId: d.registryId,
+        repositoryName: d.name,
+        uploadId: d.uploadId,
+      });
+    case 'DigestMismatch':
+      return new InvalidLayerException(messages.invalidLayer(d.expected, d.actual));
+    case 'RangeInvalid':
+      return new InvalidParameterException(messages.invalidParameter('range', `must lie within the ${d.size} bytes of ${d.digest}`));
   }
 }
 

@@ -19,8 +19,19 @@ export interface AccountRecord {
 /** What an access key stands for; IAM adds user and role-session forms. */
 export type KeyOwner =
   | { kind: 'root' }
-  | { kind: 'user'; userName: string }
-  | { kind: 'assumed-role'; roleName: string; sessionName: string };
+  | { kind: 'user'; userName: string; userId?: string; path?: string }
+  | {
+      kind: 'assumed-role';
+      roleName: string;
+      sessionName: string;
+      roleId?: string;
+      rolePath?: string;
+      /** Session policies passed to AssumeRole: inline JSON and managed policy ARNs. */
+      sessionPolicy?: string;
+      sessionPolicyArns?: string[];
+      /** Session tags passed to AssumeRole (override the role's tags as aws:PrincipalTag). */
+      sessionTags?: Record<string, string>;
+    };
 
 export interface AccessKeyRecord {
   accessKeyId: string;
@@ -103,11 +114,94 @@ export interface RepositoryRecords {
   delete(key: RepoKey): Promise<RepositoryRecord | undefined>;
 }
 
+/** IAM is global: entities belong to an account, not a region. */
+export interface IamEntityBase {
+  accountId: string;
+  name: string;
+  /** AIDA… (user), AROA… (role), AGPA… (group), ANPA… (policy). */
+  id: string;
+  path: string;
+  createdAt: Date;
+  tags: TagRecord[];
+}
+
+/** Identity policies of a user, role or group. */
+export interface IamPolicyHolder {
+  /** Inline policies: name → document as submitted. */
+  inlinePolicies: Record<string, string>;
+  /** ARNs of attached managed policies (AWS or customer managed), in attachment order. */
+  attachedPolicies: string[];
+}
+
+export interface IamUserRecord extends IamEntityBase, IamPolicyHolder {
+  permissionsBoundary?: string;
+  /** Names of the groups the user is in. */
+  groups: string[];
+}
+
+export interface IamRoleRecord extends IamEntityBase, IamPolicyHolder {
+  assumeRolePolicyDocument: string;
+  description?: string;
+  maxSessionDuration: number;
+  permissionsBoundary?: string;
+}
+
+export type IamGroupRecord = IamEntityBase & IamPolicyHolder;
+
+export interface IamPolicyVersionRecord {
+  versionId: string;
+  document: string;
+  createdAt: Date;
+}
+
+/** A customer managed policy with its versions (at most five). */
+export interface IamPolicyRecord extends IamEntityBase {
+  description?: string;
+  defaultVersionId: string;
+  /** The number the next CreatePolicyVersion takes (v1, v2, … never reused). */
+  nextVersion: number;
+  versions: IamPolicyVersionRecord[];
+  updatedAt: Date;
+}
+
+/** One kind of IAM entity; names are matched regardless of case, as IAM does. */
+export interface IamEntityRecords<T extends IamEntityBase> {
+  /** Throws AlreadyExistsError when the name is taken (in any case). */
+  create(record: T): Promise<void>;
+  get(accountId: string, name: string): Promise<T | undefined>;
+  /** Every entity of the account, ordered by name. */
+  list(accountId: string): Promise<T[]>;
+  /** Applies `change` in one transaction; returns the new record (undefined: no such entity). */
+  update(accountId: string, name: string, change: (r: T) => T): Promise<T | undefined>;
+  delete(accountId: string, name: string): Promise<boolean>;
+}
+
+export interface IamRecords {
+  users: IamEntityRecords<IamUserRecord>;
+  roles: IamEntityRecords<IamRoleRecord>;
+  groups: IamEntityRecords<IamGroupRecord>;
+  policies: IamEntityRecords<IamPolicyRecord>;
+}
+
+/** ECR resource policies: per repository (deleted with it) and per registry (account + region). */
+export interface ResourcePolicyRecords {
+  getRepositoryPolicy(key: RepoKey): Promise<string | undefined>;
+  /** False when the repository does not exist. */
+  putRepositoryPolicy(key: RepoKey, policyText: string): Promise<boolean>;
+  /** Returns the removed text, or undefined when there was none. */
+  deleteRepositoryPolicy(key: RepoKey): Promise<string | undefined>;
+  getRegistryPolicy(accountId: string, region: string): Promise<string | undefined>;
+  putRegistryPolicy(accountId: string, region: string, policyText: string): Promise<void>;
+  deleteRegistryPolicy(accountId: string, region: string): Promise<string | undefined>;
+}
+
 export interface MetaStore {
   accounts: AccountRecords;
   accessKeys: AccessKeyRecords;
   settings: SettingRecords;
   secrets: SecretRecords;
   repositories: RepositoryRecords;
+  iam: IamRecords;
+  resourcePolicies: ResourcePolicyRecords;
   close(): Promise<void>;
 }

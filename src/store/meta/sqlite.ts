@@ -3,7 +3,9 @@ import type { MetaStore } from './meta-store.js';
 import { SqliteAccessKeys } from './sqlite/access-keys.js';
 import { SqliteAccounts } from './sqlite/accounts.js';
 import { openDb } from './sqlite/db.js';
+import { sqliteIam } from './sqlite/iam.js';
 import { SqliteRepositories } from './sqlite/repositories.js';
+import { SqliteResourcePolicies } from './sqlite/resource-policies.js';
 import { SqliteSecrets, SqliteSettings } from './sqlite/settings.js';
 
 /** The SQLite metadata store: `file` is ':memory:' or a path under the data dir. */
@@ -16,6 +18,8 @@ export function openSqliteMetaStore(file: string, sealer: Sealer): MetaStore {
     settings: new SqliteSettings(db),
     secrets: new SqliteSecrets(db, sealer),
     repositories: new SqliteRepositories(db),
+    iam: sqliteIam(db),
+    resourcePolicies: new SqliteResourcePolicies(db),
     async close() {
       db.close();
     },

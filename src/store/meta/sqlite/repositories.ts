@@ -48,6 +48,7 @@ export class SqliteRepositories implements RepositoryRecords {
   private readonly insert;
   private readonly byKey;
   private readonly page;
+  private readonly names;
   private readonly replace;
   private readonly remove;
 
@@ -64,6 +65,9 @@ export class SqliteRepositories implements RepositoryRecords {
     );
     this.page = db.prepare<[string, string, number, number], RepoRow>(
       'SELECT * FROM repositories WHERE account_id = ? AND region = ? AND id > ? ORDER BY id LIMIT ?',
+    );
+    this.names = db.prepare<[string, string, string, number], { name: string }>(
+      'SELECT name FROM repositories WHERE account_id = ? AND region = ? AND name > ? ORDER BY name LIMIT ?',
     );
     this.replace = db.prepare(
       `UPDATE repositories SET tag_mutability = @tag_mutability, mutability_exclusions = @mutability_exclusions,
@@ -90,6 +94,13 @@ export class SqliteRepositories implements RepositoryRecords {
     const items = rows.slice(0, opts.limit).map(toRecord);
     const last = items[items.length - 1];
     return rows.length > opts.limit && last ? { items, next: encodeCursor(last.id) } : { items };
+  }
+
+  async listNames(accountId: string, region: string, opts: { limit: number; after?: string }): Promise<Page<string>> {
+    const rows = this.names.all(accountId, region, opts.after ?? '', opts.limit + 1);
+    const items = rows.slice(0, opts.limit).map((r) => r.name);
+    const last = items[items.length - 1];
+    return rows.length > opts.limit && last !== undefined ? { items, next: last } : { items };
   }
 
   async update(key: RepoKey, change: (r: RepositoryRecord) => RepositoryRecord): Promise<RepositoryRecord | undefined> {

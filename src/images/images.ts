@@ -1,0 +1,535 @@
+/**
+ * The image domain: manifests, tags, layer links and upload sessions of ECR repositories. The
+ * registry (docker push/pull) and the ECR API (PutImage, DescribeImages, layer uploads…) both go
+ * through this class, so they read and write the same records (DESIGN.md rule 1). It knows the
+ * stores, never HTTP: bodies arrive as Readables, errors leave as ImageError.
+ */
+import type { Readable } from 'node:stream';
+
+import type { Clock } from '../clock.js';
+import { sha256Digest, type Digest } from '../oci/digest.js';
+import { ManifestInvalidError, parseManifest, type ParsedManifest } from '../oci/manifest.js';
+import type { Reference } from '../oci/reference.js';
+import {
+  BlobNotFoundError,
+  DigestMismatchError,
+  InvalidRangeError,
+  UploadNotFoundError,
+  UploadTooLargeError,
+  resolveRange,
+  type BlobStore,
+  type ByteRange,
+  type Upload,
+} from '../store/blobs/blob-store.js';
+import type {
+  ImageRecord,
+  LayerRecord,
+  MetaStore,
+  NewImage,
+  Page,
+  RepoKey,
+  RepositoryRecord,
+  TagStatusFilter,
+  UploadRecord,
+} from '../store/meta/meta-store.js';
+import { ImageError } from './errors.js';
+import { isTagImmutable } from './mutability.js';
+import type { Repositories } from './repositories.js';
+
+export type { ImageRecord, LayerRecord, TagStatusFilter } from '../store/meta/meta-store.js';
+
+/** ECR's manifest size limit (the model's ImageManifest: 1–4,194,304) — source: ECR API model. */
+export const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
+
+/**
+ * ECR refreshes lastRecordedPullTime "at least once every 24 hours"; recording at most once a
+ * minute per image keeps pulls from turning into a database write each — source: ECR model,
+ * ImageDetail.lastRecordedPullTime.
+ */
+const PULL_TIME_RESOLUTION_MS = 60_000;
+
+export interface ImagesDeps {
+  meta: MetaStore;
+  blobs: BlobStore;
+  repositories: Repositories;
+  clock: Clock;
+}
+
+/** What the client pushes: the manifest bytes as sent, how it was declared and where it goes. */
+export interface PutManifestInput {
+  manifest: Uint8Array;
+  /** The Content-Type (or the API's imageManifestMediaType); absent lets the body decide. */
+  mediaType?: string;
+  /** Tag to point at the image. */
+  tag?: string;
+  /** The digest the client addressed it by; must be the manifest's. */
+  digest?: Digest;
+}
+
+export interface PutManifestResult {
+  image: ImageRecord;
+  parsed: ParsedManifest;
+  /** False when the digest already was an image of the repository. */
+  created: boolean;
+  /** False when the push changed nothing (ECR's PutImage answers ImageAlreadyExistsException then). */
+  changed: boolean;
+  /** The image the tag named before this push moved it. */
+  tagMovedFrom?: string;
+}
+
+/** An upload session as its callers see it. */
+export interface UploadState {
+  id: string;
+  /** Bytes received so far. */
+  size: number;
+  startedAt: Date;
+  parts: number;
+  lastPartSize: number;
+}
+
+export interface AppendOptions {
+  /** Where the client says the part starts; a part not starting at the session's size is refused. */
+  offset?: number;
+  /** Most bytes this part may carry (from Content-Range / Content-Length). */
+  maxLength?: number;
+  signal?: AbortSignal;
+}
+
+export interface RemoveImageResult {
+  /** `deleted`: the image is gone (with its tags); `untagged`: only the tag was removed. */
+  kind: 'deleted' | 'untagged';
+  image: ImageRecord;
+}
+
+export class Images {
+  readonly #meta: MetaStore;
+  readonly #blobs: BlobStore;
+  readonly #repositories: Repositories;
+  readonly #clock: Clock;
+  /** Per-session queues: an offset check and the append it guards must not interleave with another. */
+  readonly #sessionTails = new Map<string, Promise<unknown>>();
+
+  constructor(deps: ImagesDeps) {
+    this.#meta = deps.meta;
+    this.#blobs = deps.blobs;
+    this.#repositories = deps.repositories;
+    this.#clock = deps.clock;
+  }
+
+  // ——— Manifests and images ———
+
+  /**
+   * Validates and stores a manifest, then points `tag` at it, in one transaction: the referenced
+   * blobs must be linked to the repository, an index's children must be images of it, and an
+   * immutable tag may not move (pushing the same manifest to it again is fine).
+   */
+  async putManifest(key: RepoKey, input: PutManifestInput): Promise<PutManifestResult> {
+    const repo = await this.#repositories.get(key);
+    const at = { name: key.name, registryId: key.accountId };
+    const bytes = input.manifest;
+    if (bytes.byteLength > MAX_MANIFEST_BYTES) {
+      throw new ImageError('ManifestInvalid', { ...at, reason: `manifest is larger than ${MAX_MANIFEST_BYTES} bytes` });
+    }
+    const digest = sha256Digest(bytes);
+    if (input.digest !== undefined && input.digest !== digest) {
+      throw new ImageError('ManifestDigestMismatch', { ...at, expected: input.digest, actual: digest });
+    }
+    let parsed: ParsedManifest;
+    try {
+      parsed = parseManifest(bytes, input.mediaType);
+    } catch (e) {
+      if (e instanceof ManifestInvalidError) throw new ImageError('ManifestInvalid', { ...at, reason: e.reason });
+      throw e;
+    }
+    const image: NewImage = {
+      digest,
+      mediaType: parsed.mediaType,
+      ...(parsed.artifactType !== undefined ? { artifactType: parsed.artifactType } : {}),
+      ...(parsed.subject !== undefined ? { subject: parsed.subject.digest } : {}),
+      ...(parsed.annotations !== undefined ? { annotations: { ...parsed.annotations } } : {}),
+      manifest: bytes,
+      size: await this.#imageSize(repo, parsed),
+      pushedAt: this.#clock.now(),
+      children: parsed.manifests.map((m) => m.digest),
+      blobs: [
+        ...(parsed.config !== undefined ? [parsed.config] : []),
+        ...parsed.layers,
+      ].map((d) => ({
+        digest: d.digest,
+        mediaType: d.mediaType,
+        // Foreign / non-distributable layers live at their `urls`, not in the registry.
+        required: !('urls' in d && d.urls !== undefined && d.urls.length > 0),
+      })),
+    };
+    const tag = input.tag === undefined ? undefined : { name: input.tag, immutable: isTagImmutable(repo, input.tag) };
+    const outcome = await this.#meta.images.put(repo.id, image, tag);
+    switch (outcome.kind) {
+      case 'missing-blobs':
+        throw new ImageError('ManifestBlobUnknown', { ...at, digests: outcome.digests });
+      case 'missing-children':
+        throw new ImageError('ReferencedImagesNotFound', { ...at, digests: outcome.digests });
+      case 'tag-immutable':
+        throw new ImageError('TagImmutable', { ...at, tag: input.tag ?? '' });
+      case 'stored':
+        return {
+          image: outcome.image,
+          parsed,
+          created: outcome.created,
+          changed: outcome.changed,
+          ...(outcome.tagMovedFrom !== undefined ? { tagMovedFrom: outcome.tagMovedFrom } : {}),
+        };
+    }
+  }
+
+  /** The image a tag or digest names, or undefined. Throws RepositoryNotFound. */
+  async findImage(key: RepoKey, ref: Reference): Promise<ImageRecord | undefined> {
+    const repo = await this.#repositories.get(key);
+    return this.#find(repo, ref);
+  }
+
+  /** The image a tag or digest names. Throws RepositoryNotFound, ImageNotFound. */
+  async getImage(key: RepoKey, ref: Reference): Promise<ImageRecord> {
+    const repo = await this.#repositories.get(key);
+    return this.#require(repo, ref);
+  }
+
+  /**
+   * The manifest bytes exactly as pushed, with their image. `recordPull` marks a pull
+   * (lastRecordedPullTime), as a registry GET does.
+   */
+  async getManifest(key: RepoKey, ref: Reference, opts: { recordPull?: boolean } = {}): Promise<{ image: ImageRecord; manifest: Buffer }> {
+    const repo = await this.#repositories.get(key);
+    const image = await this.#require(repo, ref);
+    const manifest = await this.#meta.images.manifest(repo.id, image.digest);
+    if (manifest === undefined) throw this.#notFound(repo, ref);
+    if (opts.recordPull === true) {
+      const now = this.#clock.now();
+      if (image.lastPulledAt === undefined || now.getTime() - image.lastPulledAt.getTime() >= PULL_TIME_RESOLUTION_MS) {
+        await this.#meta.images.recordPull(repo.id, image.digest, now);
+        return { image: { ...image, lastPulledAt: now }, manifest };
+      }
+    }
+    return { image, manifest };
+  }
+
+  /** Images oldest first, filtered by tag status; `after` is the `next` of the previous page. */
+  async listImages(key: RepoKey, opts: { tagStatus?: TagStatusFilter; limit: number; after?: string }): Promise<Page<ImageRecord>> {
+    const repo = await this.#repositories.get(key);
+    return this.#meta.images.list(repo.id, opts);
+  }
+
+  /** Tags in lexical order after the tag `after`; `next` is the last tag of the page. */
+  async listTags(key: RepoKey, opts: { limit: number; after?: string }): Promise<Page<string>> {
+    const repo = await this.#repositories.get(key);
+    return this.#meta.images.listTags(repo.id, opts);
+  }
+
+  /** Images whose `subject` is `subject`, optionally only those of the given artifact types. */
+  async referrers(key: RepoKey, subject: Digest, opts: { artifactTypes?: readonly string[] } = {}): Promise<ImageRecord[]> {
+    const repo = await this.#repositories.get(key);
+    const all = await this.#meta.images.referrers(repo.id, subject);
+    const types = opts.artifactTypes;
+    if (types === undefined || types.length === 0) return all;
+    return all.filter((i) => i.artifactType !== undefined && types.includes(i.artifactType));
+  }
+
+  /** The manifests an index lists (empty for an image manifest). */
+  async children(key: RepoKey, digest: Digest): Promise<string[]> {
+    const repo = await this.#repositories.get(key);
+    return this.#meta.images.children(repo.id, digest);
+  }
+
+  /**
+   * By digest: deletes the image and all its tags. By tag: removes the tag, and the image with it
+   * when it was the last one (ECR's BatchDeleteImage). An image an index lists stays.
+   */
+  async removeImage(key: RepoKey, ref: Reference): Promise<RemoveImageResult> {
+    const repo = await this.#repositories.get(key);
+    const outcome =
+      ref.kind === 'digest' ? await this.#meta.images.delete(repo.id, ref.digest) : await this.#meta.images.untag(repo.id, ref.tag);
+    switch (outcome.kind) {
+      case 'not-found':
+        throw this.#notFound(repo, ref);
+      case 'referenced':
+        throw new ImageError('ImageReferencedByManifestList', {
+          name: repo.name,
+          registryId: repo.accountId,
+          imageDigest: outcome.image.digest,
+          parents: outcome.parents,
+        });
+      case 'deleted':
+      case 'untagged':
+        return { kind: outcome.kind, image: outcome.image };
+    }
+  }
+
+  countImages(repo: RepositoryRecord): Promise<number> {
+    return this.#meta.images.count(repo.id);
+  }
+
+  // ——— Layers (blobs linked to a repository) ———
+
+  /** The link of a blob to the repository, or undefined. Throws RepositoryNotFound. */
+  async findLayer(key: RepoKey, digest: Digest): Promise<LayerRecord | undefined> {
+    const repo = await this.#repositories.get(key);
+    return this.#meta.layers.get(repo.id, digest);
+  }
+
+  /** The links of those blobs that the repository has (BatchCheckLayerAvailability). */
+  async checkLayers(key: RepoKey, digests: readonly Digest[]): Promise<LayerRecord[]> {
+    const repo = await this.#repositories.get(key);
+    return this.#meta.layers.getMany(repo.id, digests);
+  }
+
+  /** Throws BlobUnknown when the repository has no such blob. */
+  async getLayer(key: RepoKey, digest: Digest): Promise<LayerRecord> {
+    const repo = await this.#repositories.get(key);
+    const layer = await this.#meta.layers.get(repo.id, digest);
+    if (layer === undefined) throw new ImageError('BlobUnknown', { name: repo.name, registryId: repo.accountId, digest });
+    return layer;
+  }
+
+  /**
+   * A stream of a blob of the repository (or of the byte range `range`, clamped to its end).
+   * Throws BlobUnknown, RangeInvalid.
+   */
+  async readLayer(
+    key: RepoKey,
+    digest: Digest,
+    opts: { range?: ByteRange; signal?: AbortSignal } = {},
+  ): Promise<{ layer: LayerRecord; span?: { start: number; end: number }; stream: Readable }> {
+    const layer = await this.getLayer(key, digest);
+    const at = { name: key.name, registryId: key.accountId, digest };
+    try {
+      const span = resolveRange(opts.range, layer.size);
+      const stream = await this.#blobs.read(digest, opts);
+      return { layer, ...(span !== undefined ? { span } : {}), stream };
+    } catch (e) {
+      if (e instanceof InvalidRangeError) throw new ImageError('RangeInvalid', { ...at, size: layer.size });
+      if (e instanceof BlobNotFoundError) throw new ImageError('BlobUnknown', at);
+      throw e;
+    }
+  }
+
+  /**
+   * Links a blob of `source` to `target` without copying it, when ECR would: same account and
+   * region, identical encryption configuration, and the source has the blob. Returns undefined
+   * otherwise (the caller then starts an ordinary upload). Whether mounting is enabled and the
+   * caller may read the source are the caller's checks — source: ECR user guide, "Blob mounting".
+   */
+  async mountLayer(target: RepoKey, source: RepoKey, digest: Digest): Promise<LayerRecord | undefined> {
+    const to = await this.#repositories.get(target);
+    if (source.accountId !== target.accountId || source.region !== target.region) return undefined;
+    const from = await this.#repositories.find(source);
+    if (from === undefined || from.encryptionType !== to.encryptionType || from.kmsKey !== to.kmsKey) return undefined;
+    const existing = await this.#meta.layers.get(to.id, digest);
+    if (existing !== undefined) return existing;
+    const link = await this.#meta.layers.get(from.id, digest);
+    if (link === undefined || (await this.#blobs.stat(digest)) === undefined) return undefined;
+    return this.#meta.layers.link({
+      repositoryId: to.id,
+      digest,
+      size: link.size,
+      ...(link.mediaType !== undefined ? { mediaType: link.mediaType } : {}),
+      linkedAt: this.#clock.now(),
+    });
+  }
+
+  // ——— Upload sessions ———
+
+  async startUpload(key: RepoKey): Promise<UploadState> {
+    const repo = await this.#repositories.get(key);
+    const upload = await this.#blobs.startUpload();
+    const record: UploadRecord = { id: upload.id, repositoryId: repo.id, startedAt: upload.startedAt, parts: 0, lastPartSize: 0 };
+    try {
+      await this.#meta.uploads.create(record);
+    } catch (e) {
+      await upload.cancel();
+      throw e;
+    }
+    return stateOf(record, upload);
+  }
+
+  /** Throws UploadNotFound. */
+  async uploadStatus(key: RepoKey, id: string): Promise<UploadState> {
+    return this.#serial(id, async () => {
+      const { record, upload } = await this.#openSession(key, id);
+      return stateOf(record, upload);
+    });
+  }
+
+  /**
+   * Streams `body` into the session while hashing it. A part must start where the session
+   * ends (`offset`); an append is all or nothing (a broken body leaves the session as it was).
+   */
+  async appendUpload(key: RepoKey, id: string, body: Readable, opts: AppendOptions = {}): Promise<UploadState> {
+    return this.#serial(id, async () => {
+      const { repo, record, upload } = await this.#openSession(key, id);
+      const part = await this.#append(repo, record, upload, body, opts);
+      return stateOf({ ...record, parts: record.parts + (part > 0 ? 1 : 0), lastPartSize: part > 0 ? part : record.lastPartSize }, upload);
+    });
+  }
+
+  /**
+   * Appends the last part (if any), checks the content against `digest`, makes it a blob
+   * durably and only then links it to the repository. A mismatch discards the session.
+   */
+  async completeUpload(
+    key: RepoKey,
+    id: string,
+    digest: Digest,
+    last?: { body: Readable } & AppendOptions,
+  ): Promise<LayerRecord> {
+    return this.#serial(id, async () => {
+      const { repo, record, upload } = await this.#openSession(key, id);
+      if (last !== undefined) await this.#append(repo, record, upload, last.body, last);
+      return this.#commit(repo, upload, digest);
+    });
+  }
+
+  /** Discards the session and its bytes. Throws UploadNotFound. */
+  async cancelUpload(key: RepoKey, id: string): Promise<void> {
+    return this.#serial(id, async () => {
+      const { upload } = await this.#openSession(key, id);
+      await upload.cancel();
+      await this.#meta.uploads.delete(id);
+    });
+  }
+
+  /** A whole blob in one go (the registry's `POST ?digest=`). */
+  async pushBlob(key: RepoKey, digest: Digest, body: Readable, opts: AppendOptions = {}): Promise<LayerRecord> {
+    const state = await this.startUpload(key);
+    try {
+      return await this.completeUpload(key, state.id, digest, { ...opts, body });
+    } catch (e) {
+      await this.#discard(state.id);
+      throw e;
+    }
+  }
+
+  // ——— internals ———
+
+  async #find(repo: RepositoryRecord, ref: Reference): Promise<ImageRecord | undefined> {
+    return ref.kind === 'digest' ? this.#meta.images.get(repo.id, ref.digest) : this.#meta.images.getByTag(repo.id, ref.tag);
+  }
+
+  async #require(repo: RepositoryRecord, ref: Reference): Promise<ImageRecord> {
+    const image = await this.#find(repo, ref);
+    if (image === undefined) throw this.#notFound(repo, ref);
+    return image;
+  }
+
+  #notFound(repo: RepositoryRecord, ref: Reference): ImageError<'ImageNotFound'> {
+    return new ImageError('ImageNotFound', {
+      name: repo.name,
+      registryId: repo.accountId,
+      ...(ref.kind === 'digest' ? { imageDigest: ref.digest } : { imageTag: ref.tag }),
+    });
+  }
+
+  /**
+   * imageSizeInBytes as ECR reports it: the compressed sizes of config and layers as the
+   * manifest declares them; for an index, the largest of its children — source: ECR model,
+   * ImageDetail.imageSizeInBytes. Schema 1 records no sizes, so its linked blobs' sizes count.
+   */
+  async #imageSize(repo: RepositoryRecord, parsed: ParsedManifest): Promise<number> {
+    if (parsed.kind === 'index') {
+      let max = 0;
+      for (const child of parsed.manifests) {
+        const image = await this.#meta.images.get(repo.id, child.digest);
+        if (image !== undefined) max = Math.max(max, image.size);
+      }
+      return max;
+    }
+    if (parsed.schemaVersion === 1) {
+      const links = await this.#meta.layers.getMany(repo.id, parsed.layers.map((l) => l.digest));
+      return links.reduce((sum, l) => sum + l.size, 0);
+    }
+    return parsed.config.size + parsed.layers.reduce((sum, l) => sum + l.size, 0);
+  }
+
+  async #openSession(key: RepoKey, id: string): Promise<{ repo: RepositoryRecord; record: UploadRecord; upload: Upload }> {
+    const repo = await this.#repositories.get(key);
+    const record = await this.#meta.uploads.get(id);
+    const notFound = () => new ImageError('UploadNotFound', { name: repo.name, registryId: repo.accountId, uploadId: id });
+    if (record === undefined || record.repositoryId !== repo.id) throw notFound();
+    const upload = await this.#blobs.openUpload(id);
+    if (upload === undefined) {
+      // The store lost it (purged, or committed just before a crash): forget the record too.
+      await this.#meta.uploads.delete(id);
+      throw notFound();
+    }
+    return { repo, record, upload };
+  }
+
+  /** Returns the part's size. */
+  async #append(repo: RepositoryRecord, record: UploadRecord, upload: Upload, body: Readable, opts: AppendOptions): Promise<number> {
+    const at = { name: repo.name, registryId: repo.accountId, uploadId: upload.id };
+    if (opts.offset !== undefined && opts.offset !== upload.size) {
+      throw new ImageError('UploadOutOfOrder', { ...at, size: upload.size, firstByte: opts.offset });
+    }
+    const before = upload.size;
+    try {
+      await upload.append(body, {
+        ...(opts.signal !== undefined ? { signal: opts.signal } : {}),
+        ...(opts.maxLength !== undefined ? { maxBytes: before + opts.maxLength } : {}),
+      });
+    } catch (e) {
+      if (e instanceof UploadNotFoundError) throw new ImageError('UploadNotFound', at);
+      if (e instanceof UploadTooLargeError) {
+        throw new ImageError('UploadInvalid', { ...at, reason: 'the part is longer than its Content-Range or Content-Length' });
+      }
+      throw e;
+    }
+    const part = upload.size - before;
+    if (part > 0) await this.#meta.uploads.recordPart(record.id, part);
+    return part;
+  }
+
+  async #commit(repo: RepositoryRecord, upload: Upload, digest: Digest): Promise<LayerRecord> {
+    let size: number;
+    try {
+      ({ size } = await upload.commit(digest));
+    } catch (e) {
+      if (e instanceof DigestMismatchError) {
+        // The store has dropped the session and its bytes: nothing of it stays visible.
+        await this.#meta.uploads.delete(upload.id);
+        throw new ImageError('DigestMismatch', {
+          name: repo.name,
+          registryId: repo.accountId,
+          uploadId: upload.id,
+          expected: e.expected,
+          actual: e.actual,
+        });
+      }
+      throw e;
+    }
+    // The blob is durable now; only from here on may metadata point at it.
+    const layer = await this.#meta.layers.link({ repositoryId: repo.id, digest, size, linkedAt: this.#clock.now() });
+    await this.#meta.uploads.delete(upload.id);
+    return layer;
+  }
+
+  async #discard(id: string): Promise<void> {
+    const upload = await this.#blobs.openUpload(id).catch(() => undefined);
+    await upload?.cancel().catch(() => undefined);
+    await this.#meta.uploads.delete(id);
+  }
+
+  /** Runs `task` after every earlier task of the same session. */
+  async #serial<T>(id: string, task: () => Promise<T>): Promise<T> {
+    const previous = this.#sessionTails.get(id) ?? Promise.resolve();
+    const run = previous.then(task);
+    const tail = run.catch(() => undefined);
+    this.#sessionTails.set(id, tail);
+    try {
+      return await run;
+    } finally {
+      if (this.#sessionTails.get(id) === tail) this.#sessionTails.delete(id);
+    }
+  }
+}
+
+function stateOf(record: UploadRecord, upload: Upload): UploadState {
+  return { id: record.id, size: upload.size, startedAt: record.startedAt, parts: record.parts, lastPartSize: record.lastPartSize };
+}

@@ -1,0 +1,342 @@
+import type {
+  ImageRecord,
+  ImageRecords,
+  LayerRecord,
+  LayerRecords,
+  NewImage,
+  Page,
+  PutImageOutcome,
+  RemoveImageOutcome,
+  TagStatusFilter,
+  UploadRecord,
+  UploadRecords,
+} from '../meta-store.js';
+import type { Db } from './db.js';
+import { decodeCursor, encodeCursor, fromMillis } from './db.js';
+
+interface ImageRow {
+  repository_id: number;
+  digest: string;
+  media_type: string;
+  artifact_type: string | null;
+  subject: string | null;
+  annotations: string | null;
+  manifest_size: number;
+  size: number;
+  pushed_at: number;
+  last_pulled_at: number | null;
+}
+
+// Every column but the manifest bytes, which only manifest() reads.
+const IMAGE_COLUMNS = `repository_id, digest, media_type, artifact_type, subject, annotations,
+  length(manifest) AS manifest_size, size, pushed_at, last_pulled_at`;
+
+/** The images, tags and children of each repository. */
+export class SqliteImages implements ImageRecords {
+  private readonly s;
+
+  constructor(private readonly db: Db) {
+    this.s = {
+      image: db.prepare<[number, string], ImageRow>(`SELECT ${IMAGE_COLUMNS} FROM images WHERE repository_id = ? AND digest = ?`),
+      exists: db.prepare<[number, string], { one: number }>('SELECT 1 AS one FROM images WHERE repository_id = ? AND digest = ?'),
+      manifest: db.prepare<[number, string], { manifest: Buffer }>(
+        'SELECT manifest FROM images WHERE repository_id = ? AND digest = ?',
+      ),
+      insertImage: db.prepare(
+        `INSERT INTO images (repository_id, digest, media_type, artifact_type, subject, annotations, manifest, size, pushed_at)
+         VALUES (@repository_id, @digest, @media_type, @artifact_type, @subject, @annotations, @manifest, @size, @pushed_at)`,
+      ),
+      deleteImage: db.prepare('DELETE FROM images WHERE repository_id = ? AND digest = ?'),
+      tagsOf: db.prepare<[number, string], { tag: string }>(
+        'SELECT tag FROM image_tags WHERE repository_id = ? AND digest = ? ORDER BY tag',
+      ),
+      tag: db.prepare<[number, string], { digest: string }>('SELECT digest FROM image_tags WHERE repository_id = ? AND tag = ?'),
+      putTag: db.prepare(
+        `INSERT INTO image_tags (repository_id, tag, digest) VALUES (?, ?, ?)
+         ON CONFLICT(repository_id, tag) DO UPDATE SET digest = excluded.digest`,
+      ),
+      deleteTag: db.prepare('DELETE FROM image_tags WHERE repository_id = ? AND tag = ?'),
+      tagPage: db.prepare<[number, string, number], { tag: string }>(
+        'SELECT tag FROM image_tags WHERE repository_id = ? AND tag > ? ORDER BY tag LIMIT ?',
+      ),
+      insertChild: db.prepare('INSERT OR IGNORE INTO image_children (repository_id, parent, child) VALUES (?, ?, ?)'),
+      parents: db.prepare<[number, string], { parent: string }>(
+        'SELECT parent FROM image_children WHERE repository_id = ? AND child = ? ORDER BY parent',
+      ),
+      children: db.prepare<[number, string], { child: string }>(
+        'SELECT child FROM image_children WHERE repository_id = ? AND parent = ? ORDER BY child',
+      ),
+      layerExists: db.prepare<[number, string], { one: number }>('SELECT 1 AS one FROM layers WHERE repository_id = ? AND digest = ?'),
+      layerMediaType: db.prepare(
+        'UPDATE layers SET media_type = ? WHERE repository_id = ? AND digest = ? AND media_type IS NULL',
+      ),
+      referrers: db.prepare<[number, string], ImageRow>(
+        `SELECT ${IMAGE_COLUMNS} FROM images WHERE repository_id = ? AND subject = ? ORDER BY pushed_at, digest`,
+      ),
+      page: db.prepare<[number, number, number, string, string, number], ImageRow>(
+        `SELECT ${IMAGE_COLUMNS} FROM images i
+         WHERE repository_id = ? AND (pushed_at > ? OR (pushed_at = ? AND digest > ?))
+           AND CASE ?
+             WHEN 'TAGGED' THEN EXISTS (SELECT 1 FROM image_tags t WHERE t.repository_id = i.repository_id AND t.digest = i.digest)
+             WHEN 'UNTAGGED' THEN NOT EXISTS (SELECT 1 FROM image_tags t WHERE t.repository_id = i.repository_id AND t.digest = i.digest)
+             ELSE 1 END
+         ORDER BY pushed_at, digest LIMIT ?`,
+      ),
+      pull: db.prepare('UPDATE images SET last_pulled_at = ? WHERE repository_id = ? AND digest = ?'),
+      count: db.prepare<[number], { n: number }>('SELECT count(*) AS n FROM images WHERE repository_id = ?'),
+    };
+  }
+
+  async put(repositoryId: number, image: NewImage, tag?: { name: string; immutable: boolean }): Promise<PutImageOutcome> {
+    return this.db.transaction((): PutImageOutcome => {
+      const missingBlobs = unique(
+        image.blobs.filter((b) => b.required && !this.s.layerExists.get(repositoryId, b.digest)).map((b) => b.digest),
+      );
+      if (missingBlobs.length > 0) return { kind: 'missing-blobs', digests: missingBlobs };
+      const missingChildren = unique(image.children.filter((c) => !this.s.exists.get(repositoryId, c)));
+      if (missingChildren.length > 0) return { kind: 'missing-children', digests: missingChildren };
+      const current = tag === undefined ? undefined : this.s.tag.get(repositoryId, tag.name)?.digest;
+      if (tag?.immutable && current !== undefined && current !== image.digest) {
+        return { kind: 'tag-immutable', current };
+      }
+      const created = this.s.exists.get(repositoryId, image.digest) === undefined;
+      if (created) {
+        this.s.insertImage.run({
+          repository_id: repositoryId,
+          digest: image.digest,
+          media_type: image.mediaType,
+          artifact_type: image.artifactType ?? null,
+          subject: image.subject ?? null,
+          annotations: image.annotations === undefined ? null : JSON.stringify(image.annotations),
+          manifest: Buffer.from(image.manifest.buffer, image.manifest.byteOffset, image.manifest.byteLength),
+          size: image.size,
+          pushed_at: image.pushedAt.getTime(),
+        });
+        for (const child of image.children) this.s.insertChild.run(repositoryId, image.digest, child);
+        for (const b of image.blobs) {
+          if (b.mediaType !== undefined) this.s.layerMediaType.run(b.mediaType, repositoryId, b.digest);
+        }
+      }
+      const retagged = tag !== undefined && current !== image.digest;
+      if (retagged) this.s.putTag.run(repositoryId, tag.name, image.digest);
+      const stored = this.read(repositoryId, image.digest);
+      if (stored === undefined) throw new Error(`image ${image.digest} vanished inside its own transaction`);
+      return {
+        kind: 'stored',
+        image: stored,
+        created,
+        changed: created || retagged,
+        ...(retagged && current !== undefined ? { tagMovedFrom: current } : {}),
+      };
+    })();
+  }
+
+  async get(repositoryId: number, digest: string): Promise<ImageRecord | undefined> {
+    return this.read(repositoryId, digest);
+  }
+
+  async getByTag(repositoryId: number, tag: string): Promise<ImageRecord | undefined> {
+    const row = this.s.tag.get(repositoryId, tag);
+    return row && this.read(repositoryId, row.digest);
+  }
+
+  async manifest(repositoryId: number, digest: string): Promise<Buffer | undefined> {
+    return this.s.manifest.get(repositoryId, digest)?.manifest;
+  }
+
+  async list(
+    repositoryId: number,
+    opts: { tagStatus?: TagStatusFilter; limit: number; after?: string },
+  ): Promise<Page<ImageRecord>> {
+    let afterAt = -1;
+    let afterDigest = '';
+    if (opts.after !== undefined) {
+      const [at, digest] = decodeCursor(opts.after).split(' ');
+      afterAt = Number(at) || 0;
+      afterDigest = digest ?? '';
+    }
+    const rows = this.s.page.all(repositoryId, afterAt, afterAt, afterDigest, opts.tagStatus ?? 'ANY', opts.limit + 1);
+    const items = rows.slice(0, opts.limit).map((r) => this.toRecord(r));
+    const last = items[items.length - 1];
+    return rows.length > opts.limit && last !== undefined
+      ? { items, next: encodeCursor(`${last.pushedAt.getTime()} ${last.digest}`) }
+      : { items };
+  }
+
+  async listTags(repositoryId: number, opts: { limit: number; after?: string }): Promise<Page<string>> {
+    const rows = this.s.tagPage.all(repositoryId, opts.after ?? '', opts.limit + 1);
+    const items = rows.slice(0, opts.limit).map((r) => r.tag);
+    const last = items[items.length - 1];
+    return rows.length > opts.limit && last !== undefined ? { items, next: last } : { items };
+  }
+
+  async referrers(repositoryId: number, subject: string): Promise<ImageRecord[]> {
+    return this.s.referrers.all(repositoryId, subject).map((r) => this.toRecord(r));
+  }
+
+  async parents(repositoryId: number, digest: string): Promise<string[]> {
+    return this.s.parents.all(repositoryId, digest).map((r) => r.parent);
+  }
+
+  async children(repositoryId: number, digest: string): Promise<string[]> {
+    return this.s.children.all(repositoryId, digest).map((r) => r.child);
+  }
+
+  async delete(repositoryId: number, digest: string): Promise<RemoveImageOutcome> {
+    return this.db.transaction((): RemoveImageOutcome => {
+      const image = this.read(repositoryId, digest);
+      if (image === undefined) return { kind: 'not-found' };
+      return this.deleteUnlessListed(image);
+    })();
+  }
+
+  async untag(repositoryId: number, tag: string): Promise<RemoveImageOutcome> {
+    return this.db.transaction((): RemoveImageOutcome => {
+      const digest = this.s.tag.get(repositoryId, tag)?.digest;
+      const image = digest === undefined ? undefined : this.read(repositoryId, digest);
+      if (image === undefined) return { kind: 'not-found' };
+      if (image.tags.length > 1) {
+        this.s.deleteTag.run(repositoryId, tag);
+        return { kind: 'untagged', image: { ...image, tags: image.tags.filter((t) => t !== tag) } };
+      }
+      return this.deleteUnlessListed(image);
+    })();
+  }
+
+  async recordPull(repositoryId: number, digest: string, at: Date): Promise<void> {
+    this.s.pull.run(at.getTime(), repositoryId, digest);
+  }
+
+  async count(repositoryId: number): Promise<number> {
+    return this.s.count.get(repositoryId)?.n ?? 0;
+  }
+
+  /** Inside a transaction. */
+  private deleteUnlessListed(image: ImageRecord): RemoveImageOutcome {
+    const parents = this.s.parents.all(image.repositoryId, image.digest).map((r) => r.parent);
+    if (parents.length > 0) return { kind: 'referenced', image, parents };
+    // Tags and the image's own child links go with it (ON DELETE CASCADE).
+    this.s.deleteImage.run(image.repositoryId, image.digest);
+    return { kind: 'deleted', image };
+  }
+
+  private read(repositoryId: number, digest: string): ImageRecord | undefined {
+    const row = this.s.image.get(repositoryId, digest);
+    return row && this.toRecord(row);
+  }
+
+  private toRecord(r: ImageRow): ImageRecord {
+    return {
+      repositoryId: r.repository_id,
+      digest: r.digest,
+      mediaType: r.media_type,
+      ...(r.artifact_type !== null ? { artifactType: r.artifact_type } : {}),
+      ...(r.subject !== null ? { subject: r.subject } : {}),
+      ...(r.annotations !== null ? { annotations: JSON.parse(r.annotations) as Record<string, string> } : {}),
+      manifestSize: r.manifest_size,
+      size: r.size,
+      pushedAt: fromMillis(r.pushed_at),
+      ...(r.last_pulled_at !== null ? { lastPulledAt: fromMillis(r.last_pulled_at) } : {}),
+      tags: this.s.tagsOf.all(r.repository_id, r.digest).map((t) => t.tag),
+    };
+  }
+}
+
+interface LayerRow {
+  repository_id: number;
+  digest: string;
+  size: number;
+  media_type: string | null;
+  linked_at: number;
+}
+
+const toLayer = (r: LayerRow): LayerRecord => ({
+  repositoryId: r.repository_id,
+  digest: r.digest,
+  size: r.size,
+  ...(r.media_type !== null ? { mediaType: r.media_type } : {}),
+  linkedAt: fromMillis(r.linked_at),
+});
+
+/** Which blobs each repository may serve. */
+export class SqliteLayers implements LayerRecords {
+  private readonly insert;
+  private readonly select;
+
+  constructor(private readonly db: Db) {
+    this.insert = db.prepare(
+      `INSERT INTO layers (repository_id, digest, size, media_type, linked_at) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT(repository_id, digest) DO NOTHING`,
+    );
+    this.select = db.prepare<[number, string], LayerRow>('SELECT * FROM layers WHERE repository_id = ? AND digest = ?');
+  }
+
+  async link(layer: LayerRecord): Promise<LayerRecord> {
+    return this.db.transaction(() => {
+      this.insert.run(layer.repositoryId, layer.digest, layer.size, layer.mediaType ?? null, layer.linkedAt.getTime());
+      const row = this.select.get(layer.repositoryId, layer.digest);
+      if (row === undefined) throw new Error(`layer link ${layer.digest} vanished inside its own transaction`);
+      return toLayer(row);
+    })();
+  }
+
+  async get(repositoryId: number, digest: string): Promise<LayerRecord | undefined> {
+    const row = this.select.get(repositoryId, digest);
+    return row && toLayer(row);
+  }
+
+  async getMany(repositoryId: number, digests: readonly string[]): Promise<LayerRecord[]> {
+    const found: LayerRecord[] = [];
+    for (const digest of digests) {
+      const row = this.select.get(repositoryId, digest);
+      if (row !== undefined) found.push(toLayer(row));
+    }
+    return found;
+  }
+}
+
+interface UploadRow {
+  id: string;
+  repository_id: number;
+  started_at: number;
+  parts: number;
+  last_part_size: number;
+}
+
+/** Upload sessions and the repository each belongs to. */
+export class SqliteUploads implements UploadRecords {
+  private readonly insert;
+  private readonly select;
+  private readonly part;
+  private readonly remove;
+
+  constructor(db: Db) {
+    this.insert = db.prepare('INSERT INTO uploads (id, repository_id, started_at, parts, last_part_size) VALUES (?, ?, ?, ?, ?)');
+    this.select = db.prepare<[string], UploadRow>('SELECT * FROM uploads WHERE id = ?');
+    this.part = db.prepare('UPDATE uploads SET parts = parts + 1, last_part_size = ? WHERE id = ?');
+    this.remove = db.prepare('DELETE FROM uploads WHERE id = ?');
+  }
+
+  async create(u: UploadRecord): Promise<void> {
+    this.insert.run(u.id, u.repositoryId, u.startedAt.getTime(), u.parts, u.lastPartSize);
+  }
+
+  async get(id: string): Promise<UploadRecord | undefined> {
+    const r = this.select.get(id);
+    return (
+      r && { id: r.id, repositoryId: r.repository_id, startedAt: fromMillis(r.started_at), parts: r.parts, lastPartSize: r.last_part_size }
+    );
+  }
+
+  async recordPart(id: string, partSize: number): Promise<void> {
+    this.part.run(partSize, id);
+  }
+
+  async delete(id: string): Promise<void> {
+    this.remove.run(id);
+  }
+}
+
+function unique(values: readonly string[]): string[] {
+  return [...new Set(values)];
+}
