@@ -1,14 +1,14 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
-import { validateInput } from '../model/validate.js';
+import { validateInput, validateQueryInput } from '../model/validate.js';
 import type { Clock } from '../clock.js';
 import { AccessDeniedError, type Authorizer } from '../iam/authorize.js';
 import type { RequestContext } from './context.js';
 import { AwsError, commonErrors } from './errors.js';
 import { decodeJsonBody, encodeJsonError, encodeJsonOutput, JSON_CONTENT_TYPE, operationFromTarget } from './protocol/json11.js';
-import type { AwsService } from './service.js';
+import { decodeQueryParams, encodeQueryError, encodeQueryOutput, QUERY_CONTENT_TYPE, queryErrors } from './protocol/query.js';
+import type { AwsService, Protocol } from './service.js';
 import { SigV4Error, type SigV4Verifier } from './sigv4.js';
-
 
 export interface AwsFrontDeps {
   services: readonly AwsService[];
@@ -44,58 +44,166 @@ async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
 }
 
-function sigV4ErrorAsJson(e: SigV4Error): AwsError {
-  switch (e.kind) {
-    case 'missing':
-      return new AwsError('MissingAuthenticationTokenException', e.message, 403);
-    case 'incomplete':
-      return new AwsError('IncompleteSignatureException', e.message, 400);
-    case 'unknownKey':
-      return new AwsError('UnrecognizedClientException', e.message, 400);
-    case 'badSignature':
-    case 'expired':
-      return new AwsError('InvalidSignatureException', e.message, 403);
-    case 'expiredToken':
-      return new AwsError('ExpiredTokenException', e.message, 400);
-  }
+/** The service and operation a request names, found before its signature is checked. */
+interface Routed {
+  service: AwsService | undefined;
+  operation: string | undefined;
+  /** Decodes and validates the input once the caller is known. */
+  input(service: AwsService, operation: string): unknown;
+}
+
+/**
+ * What differs between the wire protocols: how a request names its service and operation, how
+ * input is decoded, and how outputs, errors, signature failures and denials are written.
+ * The dispatcher below is the same for all of them.
+ */
+interface ProtocolCodec {
+  readonly contentType: string;
+  route(req: IncomingMessage, body: Buffer): Routed;
+  unknownOperation(routed: Routed): AwsError;
+  encodeOutput(service: AwsService, operation: string, output: unknown, requestId: string): string;
+  encodeError(err: AwsError, requestId: string, service: AwsService | undefined): string;
+  sigV4Error(e: SigV4Error): AwsError;
+  accessDenied(message: string): AwsError;
+  /** Headers beside the content type on an error (JSON names the type in `x-amzn-errortype`). */
+  errorHeaders(err: AwsError): Record<string, string>;
+}
+
+/** AWS JSON 1.1: `X-Amz-Target: <prefix>.<Operation>`. */
+function jsonCodec(byTargetPrefix: ReadonlyMap<string, AwsService>): ProtocolCodec {
+  return {
+    contentType: JSON_CONTENT_TYPE,
+    route(req, body) {
+      const target = String(req.headers['x-amz-target']);
+      const parsed = operationFromTarget(target);
+      const service = parsed && byTargetPrefix.get(parsed.prefix);
+      if (!parsed || !service) throw commonErrors.unknownOperation();
+      return {
+        service,
+        operation: parsed.operation,
+        input: (s, op) => validateInput(s.model, op, decodeJsonBody(body)),
+      };
+    },
+    unknownOperation: () => commonErrors.unknownOperation(),
+    encodeOutput: (_service, _operation, output) => encodeJsonOutput(output),
+    encodeError: (err) => encodeJsonError(err),
+    sigV4Error(e) {
+      switch (e.kind) {
+        case 'missing':
+          return new AwsError('MissingAuthenticationTokenException', e.message, 403);
+        case 'incomplete':
+          return new AwsError('IncompleteSignatureException', e.message, 400);
+        case 'unknownKey':
+          return new AwsError('UnrecognizedClientException', e.message, 400);
+        case 'badSignature':
+        case 'expired':
+          return new AwsError('InvalidSignatureException', e.message, 403);
+        case 'expiredToken':
+          return new AwsError('ExpiredTokenException', e.message, 400);
+      }
+    },
+    accessDenied: (message) => new AwsError('AccessDeniedException', message, 400),
+    errorHeaders: (err) => ({ 'x-amzn-errortype': err.code }),
+  };
+}
+
+/** The SigV4 credential scope's service name (`…/20240101/us-east-1/iam/aws4_request`), unverified. */
+function scopeService(req: IncomingMessage): string | undefined {
+  const auth = req.headers.authorization;
+  if (typeof auth !== 'string') return undefined;
+  return /Credential=[^/,\s]+\/\d{8}\/[^/,\s]+\/([^/,\s]+)\/aws4_request/.exec(auth)?.[1];
+}
+
+/**
+ * AWS query (IAM, STS): every service shares the path `/` and names only the `Action`, so the
+ * service is the one the request was signed for (the credential scope's service name, as AWS's
+ * own endpoints are per service). An unsigned request is matched by its Action, only to word the
+ * MissingAuthenticationToken error in the right namespace.
+ */
+function queryCodec(bySigningName: ReadonlyMap<string, AwsService>): ProtocolCodec {
+  return {
+    contentType: QUERY_CONTENT_TYPE,
+    route(req, body) {
+      const params = decodeQueryParams(req.url ?? '/', body);
+      const operation = params.get('Action') ?? undefined;
+      const name = scopeService(req);
+      let service = name === undefined ? undefined : bySigningName.get(name);
+      if (name === undefined && operation !== undefined) {
+        service = [...bySigningName.values()].find((s) => operation in s.model.operations);
+      }
+      return { service, operation, input: (s, op) => validateQueryInput(s.model, op, params) };
+    },
+    unknownOperation(routed) {
+      if (routed.operation === undefined) return queryErrors.missingAction();
+      return queryErrors.invalidAction(routed.operation, routed.service?.model.metadata.apiVersion ?? '');
+    },
+    encodeOutput: (service, operation, output, requestId) => encodeQueryOutput(service.model, operation, output, requestId),
+    encodeError: (err, requestId, service) => encodeQueryError(err, requestId, service?.model),
+    sigV4Error(e) {
+      switch (e.kind) {
+        case 'missing':
+          return queryErrors.missingAuthenticationToken();
+        case 'incomplete':
+          return queryErrors.incompleteSignature(e.message);
+        case 'unknownKey':
+          return queryErrors.invalidClientTokenId();
+        case 'badSignature':
+        case 'expired':
+          return queryErrors.signatureDoesNotMatch(e.message);
+        case 'expiredToken':
+          return queryErrors.expiredToken();
+      }
+    },
+    accessDenied: (message) => queryErrors.accessDenied(message),
+    errorHeaders: () => ({}),
+  };
 }
 
 /**
  * The AWS side of the gateway: finds the service and operation, verifies SigV4, validates the
- * input against the model, authorizes, calls the handler and encodes the answer.
+ * input against the model, authorizes, calls the handler and encodes the answer — the same steps
+ * for every protocol; `ProtocolCodec` holds what differs.
  */
 export class AwsFront {
-  private readonly byTargetPrefix = new Map<string, AwsService>();
+  private readonly codecs: Readonly<Record<'json' | 'query', ProtocolCodec>>;
 
   constructor(private readonly deps: AwsFrontDeps) {
+    const byTargetPrefix = new Map<string, AwsService>();
+    const bySigningName = new Map<string, AwsService>();
     for (const service of deps.services) {
       const prefix = service.model.metadata.targetPrefix;
-      if (service.protocol === 'json' && prefix) this.byTargetPrefix.set(prefix, service);
+      if (service.protocol === 'json' && prefix) byTargetPrefix.set(prefix, service);
+      if (service.protocol === 'query') bySigningName.set(service.signingName, service);
     }
+    this.codecs = { json: jsonCodec(byTargetPrefix), query: queryCodec(bySigningName) };
+  }
+
+  /** JSON requests name their target in a header; everything else on the AWS front is query. */
+  private protocolOf(req: IncomingMessage): Extract<Protocol, 'json' | 'query'> {
+    return req.headers['x-amz-target'] !== undefined ? 'json' : 'query';
   }
 
   async handle(req: IncomingMessage, res: ServerResponse, requestId: string): Promise<AwsRequestOutcome> {
     const outcome: AwsRequestOutcome = { status: 200 };
+    const codec = this.codecs[this.protocolOf(req)];
+    let service: AwsService | undefined;
     try {
-      const target = req.headers['x-amz-target'];
-      if (typeof target !== 'string') throw new AwsError('UnknownOperationException', '', 404);
-      const parsed = operationFromTarget(target);
-      const service = parsed && this.byTargetPrefix.get(parsed.prefix);
-      if (!parsed || !service) throw commonErrors.unknownOperation();
-      outcome.service = service.signingName;
-      outcome.operation = parsed.operation;
-      const output = await this.invokeJson(service, parsed.operation, req, requestId);
-      this.send(res, requestId, 200, encodeJsonOutput(output));
+      const body = await readBody(req, MAX_API_BODY);
+      const routed = codec.route(req, body);
+      service = routed.service;
+      outcome.service = service?.signingName;
+      outcome.operation = routed.operation;
+      const output = await this.invoke(codec, routed, req, body, requestId);
+      this.send(res, requestId, 200, codec.contentType, codec.encodeOutput(service!, routed.operation!, output, requestId));
     } catch (e) {
-      const err = this.asAwsError(e, requestId);
+      const err = this.asAwsError(e, codec, requestId);
       outcome.status = err.status;
-      this.send(res, requestId, err.status, encodeJsonError(err), err.code);
+      this.send(res, requestId, err.status, codec.contentType, codec.encodeError(err, requestId, service), codec.errorHeaders(err));
     }
     return outcome;
   }
 
-  private async invokeJson(service: AwsService, operation: string, req: IncomingMessage, requestId: string): Promise<unknown> {
-    const body = await readBody(req, MAX_API_BODY);
+  private async invoke(codec: ProtocolCodec, routed: Routed, req: IncomingMessage, body: Buffer, requestId: string): Promise<unknown> {
     const now = this.deps.clock.now();
     let verified;
     try {
@@ -105,10 +213,13 @@ export class AwsFront {
         now,
       );
     } catch (e) {
-      throw e instanceof SigV4Error ? sigV4ErrorAsJson(e) : e;
+      throw e instanceof SigV4Error ? codec.sigV4Error(e) : e;
     }
-    const handler = service.handlers[operation];
-    if (!handler || !(operation in service.model.operations)) throw commonErrors.unknownOperation();
+    const { service, operation } = routed;
+    const handler = service && operation !== undefined ? service.handlers[operation] : undefined;
+    if (!service || operation === undefined || !handler || !(operation in service.model.operations)) {
+      throw codec.unknownOperation(routed);
+    }
     const ctx: RequestContext = {
       requestId,
       accountId: verified.principal.accountId,
@@ -118,30 +229,36 @@ export class AwsFront {
       sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
       secureTransport: false,
     };
-    const input = validateInput(service.model, operation, decodeJsonBody(body));
+    const input = routed.input(service, operation);
     await this.deps.authorizer.authorize(
-      { principal: ctx.principal, sourceIp: ctx.sourceIp, secureTransport: ctx.secureTransport, now },
+      { principal: ctx.principal, sourceIp: ctx.sourceIp, secureTransport: ctx.secureTransport, now, region: ctx.region },
       service.authorization(operation, input, ctx),
     );
     return (handler as (c: RequestContext, i: unknown) => Promise<unknown>)(ctx, input);
   }
 
-  private asAwsError(e: unknown, requestId: string): AwsError {
+  private asAwsError(e: unknown, codec: ProtocolCodec, requestId: string): AwsError {
     if (e instanceof AwsError) return e;
-    if (e instanceof AccessDeniedError) return new AwsError('AccessDeniedException', e.message, 400);
+    if (e instanceof AccessDeniedError) return codec.accessDenied(e.message);
     if (e instanceof BodyTooLargeError) return new AwsError('SerializationException', 'Request body too large', 413);
     this.deps.log.error({ err: e, requestId }, 'unhandled error in AWS request');
     return commonErrors.internalFailure();
   }
 
-  private send(res: ServerResponse, requestId: string, status: number, body: string, errorType?: string): void {
-    const headers: Record<string, string | number> = {
-      'content-type': JSON_CONTENT_TYPE,
+  private send(
+    res: ServerResponse,
+    requestId: string,
+    status: number,
+    contentType: string,
+    body: string,
+    extra: Record<string, string> = {},
+  ): void {
+    res.writeHead(status, {
+      'content-type': contentType,
       'content-length': Buffer.byteLength(body),
       'x-amzn-requestid': requestId,
-    };
-    if (errorType) headers['x-amzn-errortype'] = errorType;
-    res.writeHead(status, headers);
+      ...extra,
+    });
     res.end(body);
   }
 }
