@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { Agent, request } from 'node:http';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
@@ -49,11 +49,17 @@ function stopper(child: ChildProcess): () => Promise<void> {
     });
 }
 
-/** simfra as its own process (the way users run it), in memory unless env says otherwise. */
+let built = false;
+
+/** simfra as its own process, the way `npm start` runs it (the bundle), in memory unless env says otherwise. */
 export async function startSimfra(env: Record<string, string> = {}): Promise<Target> {
+  if (!built) {
+    execFileSync(process.execPath, ['scripts/build.mjs'], { cwd: REPO_ROOT, stdio: 'inherit' });
+    built = true;
+  }
   const port = await freePort();
   const started = performance.now();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+  const child = spawn(process.execPath, ['dist/main.mjs'], {
     cwd: REPO_ROOT,
     env: { ...process.env, SIMFRA_PORT: String(port), SIMFRA_HOST: '127.0.0.1', SIMFRA_LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'ignore', 'inherit'],

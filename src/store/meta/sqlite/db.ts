@@ -1,11 +1,13 @@
 import Database from 'better-sqlite3';
-import { readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export type Db = Database.Database;
 
-const MIGRATIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'migrations');
+// Beside the sources (src/store/meta/migrations) or beside the bundle (dist/migrations).
+const here = dirname(fileURLToPath(import.meta.url));
+const MIGRATIONS_DIR = [join(here, '..', 'migrations'), join(here, 'migrations')].find((d) => existsSync(d)) ?? '';
 
 /**
  * Opens the database and brings its schema up to date. Migrations are the numbered SQL files
