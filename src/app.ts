@@ -13,9 +13,14 @@ import { AuthTokens } from './iam/auth-tokens.js';
 import { RootAuthorizer } from './iam/authorize.js';
 import { StoredCredentials } from './iam/credentials.js';
 import { randomIds, type Ids } from './ids.js';
+import { Images } from './images/images.js';
 import { Repositories } from './images/repositories.js';
 import { registryFront } from './registry/front.js';
 import { ecrService } from './services/ecr/index.js';
+import { accountSetting } from './services/ecr/registry-settings.js';
+import type { BlobStore } from './store/blobs/blob-store.js';
+import { FsBlobStore } from './store/blobs/fs.js';
+import { MemoryBlobStore } from './store/blobs/memory.js';
 import type { EcrDeps } from './services/ecr/deps.js';
 import { openSqliteMetaStore } from './store/meta/sqlite.js';
 import { Sealer } from './store/sealing.js';
@@ -57,14 +62,30 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     registryHost: (accountId: string, region: string) =>
       `${accountId}.dkr.ecr.${region}.${config.registryDomain}:${port}`,
   };
-  const repositories = new Repositories(meta, clock, { countImages: async () => 0 });
-  const ecrDeps: EcrDeps = { meta, repositories, tokens, endpoints, ids, authTokenTtlSeconds: config.authTokenTtlSeconds };
+  // Blob bytes: in memory, or files under $SIMFRA_DATA_DIR/ecr/ that survive a restart.
+  const blobOptions = { ids: () => ids.uuid(), now: () => clock.now() };
+  const blobs: BlobStore = config.dataDir
+    ? new FsBlobStore(join(config.dataDir, 'ecr'), blobOptions)
+    : new MemoryBlobStore(blobOptions);
+  const repositories = new Repositories(meta, clock, { countImages: (repo) => meta.images.count(repo.id) });
+  const images = new Images({ meta, blobs, repositories, clock });
+  const ecrDeps: EcrDeps = { meta, repositories, images, tokens, endpoints, ids, authTokenTtlSeconds: config.authTokenTtlSeconds };
 
   const verifier = new SigV4Verifier(new StoredCredentials(meta), config.maxClockSkewSeconds);
   const aws = new AwsFront({ services: [ecrService(ecrDeps)], verifier, authorizer, clock, log });
   const server = createGateway({
     aws,
-    registry: registryFront(),
+    registry: registryFront({
+      images,
+      repositories,
+      tokens,
+      authorizer,
+      clock,
+      accountSetting: (accountId, region, name) => accountSetting(ecrDeps, accountId, region, name),
+      defaultAccountId: config.defaultAccountId,
+      defaultRegion: config.defaultRegion,
+      log,
+    }),
     admin: adminFront(accounts),
     registryDomain: config.registryDomain,
     log,
@@ -99,6 +120,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
         });
         listening = false;
       }
+      await blobs.close();
       await meta.close();
     },
   };

@@ -28,7 +28,10 @@ export function createGateway(deps: GatewayDeps): Server {
     const started = process.hrtime.bigint();
     const requestId = randomUUID();
     const ac = new AbortController();
-    res.on('close', () => ac.abort());
+    // Aborting builds a DOMException; only a client that left before the answer needs one.
+    res.on('close', () => {
+      if (!res.writableFinished) ac.abort();
+    });
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const route = classify(req.headers.host, q < 0 ? url : url.slice(0, q));

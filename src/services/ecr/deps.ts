@@ -1,4 +1,5 @@
 import type { AuthTokens } from '../../iam/auth-tokens.js';
+import type { Images } from '../../images/images.js';
 import type { Repositories } from '../../images/repositories.js';
 import type { Ids } from '../../ids.js';
 import type { MetaStore } from '../../store/meta/meta-store.js';
@@ -13,6 +14,8 @@ export interface Endpoints {
 export interface EcrDeps {
   meta: MetaStore;
   repositories: Repositories;
+  /** The one image store the registry writes too (DESIGN.md rule 1). */
+  images: Images;
   tokens: AuthTokens;
   endpoints: Endpoints;
   ids: Ids;

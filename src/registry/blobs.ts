@@ -1,0 +1,61 @@
+/** `GET`/`HEAD`/`DELETE /v2/<name>/blobs/<digest>`: blobs stream from the store, with ranges. */
+import { pipeline } from 'node:stream/promises';
+import { InvalidDigestError, parseDigest, type Digest } from '../oci/digest.js';
+import type { RegistryRequest } from './context.js';
+import { RegistryError } from './errors.js';
+import { parseRangeHeader } from './http.js';
+
+/** A digest from the path or query; DIGEST_INVALID when missing, malformed or not sha256. */
+export function digestParam(raw: string | null, what = 'digest'): Digest {
+  if (raw === null || raw === '') throw new RegistryError('DIGEST_INVALID', { detail: `${what} is required` });
+  try {
+    return parseDigest(raw);
+  } catch (e) {
+    if (e instanceof InvalidDigestError) throw new RegistryError('DIGEST_INVALID', { detail: e.reason });
+    throw e;
+  }
+}
+
+export async function getBlob({ req, res, repo, ref, signal, deps }: RegistryRequest): Promise<void> {
+  const digest = digestParam(ref);
+  const layer = await deps.images.getLayer(repo, digest);
+  const headers: Record<string, string | number> = {
+    'content-type': 'application/octet-stream',
+    'docker-content-digest': digest,
+    etag: `"${digest}"`,
+    'accept-ranges': 'bytes',
+    // Content-addressed: the bytes behind a digest never change.
+    'cache-control': 'max-age=31536000',
+  };
+  if (req.method === 'HEAD') {
+    res.writeHead(200, { ...headers, 'content-length': layer.size });
+    res.end();
+    return;
+  }
+  const span = parseRangeHeader(req.headers.range, layer.size);
+  if (span === 'unsatisfiable') {
+    throw new RegistryError('RANGE_INVALID', { headers: { 'content-range': `bytes */${layer.size}` } });
+  }
+  const { stream } = await deps.images.readLayer(repo, digest, { ...(span !== undefined ? { range: span } : {}), signal });
+  if (span === undefined) {
+    res.writeHead(200, { ...headers, 'content-length': layer.size });
+  } else {
+    res.writeHead(206, {
+      ...headers,
+      'content-length': span.end - span.start + 1,
+      'content-range': `bytes ${span.start}-${span.end}/${layer.size}`,
+    });
+  }
+  try {
+    await pipeline(stream, res);
+  } catch (e) {
+    // A client that hangs up mid-blob is not an error of ours.
+    if (!signal.aborted) throw e;
+  }
+}
+
+/** ECR deletes layers only with the images that use them (lifecycle, BatchDeleteImage). */
+export async function deleteBlob({ ref }: RegistryRequest): Promise<void> {
+  digestParam(ref);
+  throw new RegistryError('UNSUPPORTED', { detail: 'blobs are deleted with the images that reference them' });
+}

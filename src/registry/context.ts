@@ -1,0 +1,48 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import type { Clock } from '../clock.js';
+import type { AuthTokens } from '../iam/auth-tokens.js';
+import type { Authorizer, AuthzRequest } from '../iam/authorize.js';
+import type { Principal } from '../iam/principal.js';
+import type { Images } from '../images/images.js';
+import type { Repositories } from '../images/repositories.js';
+import type { RepoKey } from '../store/meta/meta-store.js';
+
+/** What the registry front is built from (composed in app.ts). */
+export interface RegistryDeps {
+  images: Images;
+  repositories: Repositories;
+  tokens: AuthTokens;
+  authorizer: Authorizer;
+  clock: Clock;
+  /** An ECR account setting with its default (BLOB_MOUNTING). */
+  accountSetting(accountId: string, region: string, name: string): Promise<string>;
+  /** The registry plain `localhost:{port}` reaches. */
+  defaultAccountId: string;
+  defaultRegion: string;
+  log: Logger;
+}
+
+/** One authenticated, authorized registry request, as a handler sees it. */
+export interface RegistryRequest {
+  req: IncomingMessage;
+  res: ServerResponse;
+  /** Aborts when the client goes away; passed to every store stream. */
+  signal: AbortSignal;
+  url: URL;
+  /** The registry the Host names (or the default one). */
+  accountId: string;
+  region: string;
+  /** The repository of the path; `name` is '' on routes without one (`/v2/`, `_catalog`). */
+  repo: RepoKey;
+  /** `<reference>` / `<digest>` of the path, URL-decoded; '' when the route has none. */
+  ref: string;
+  /** Upload session id of the path; '' when the route has none. */
+  uuid: string;
+  principal: Principal;
+  /** For checks beyond the route's own (the source repository of a mount). */
+  authorize(requests: readonly AuthzRequest[]): Promise<void>;
+  deps: RegistryDeps;
+}
+
+export type RegistryHandler = (r: RegistryRequest) => Promise<void>;
