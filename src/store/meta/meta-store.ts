@@ -108,6 +108,8 @@ export interface RepositoryRecords {
   create(repo: NewRepository): Promise<RepositoryRecord>;
   get(key: RepoKey): Promise<RepositoryRecord | undefined>;
   list(accountId: string, region: string, opts: { limit: number; after?: string }): Promise<Page<RepositoryRecord>>;
+  /** Names in lexical order after the name `after`; `next` is the last name of the page (the registry's catalog). */
+  listNames(accountId: string, region: string, opts: { limit: number; after?: string }): Promise<Page<string>>;
   /** Applies `change` to the stored record in one transaction; returns the new record. */
   update(key: RepoKey, change: (r: RepositoryRecord) => RepositoryRecord): Promise<RepositoryRecord | undefined>;
   /** Removes the repository and, with it, everything stored under it. */
@@ -195,12 +197,137 @@ export interface ResourcePolicyRecords {
   deleteRegistryPolicy(accountId: string, region: string): Promise<string | undefined>;
 }
 
+/** One manifest digest in one repository (ECR's image), with its tags. */
+export interface ImageRecord {
+  repositoryId: number;
+  digest: string;
+  mediaType: string;
+  /** `artifactType`, else the config's media type (ECR's artifactMediaType); none for most indexes. */
+  artifactType?: string;
+  /** Digest of the OCI 1.1 `subject` (what the image refers to). */
+  subject?: string;
+  annotations?: Record<string, string>;
+  /** Length of the manifest bytes (the `size` of a descriptor pointing at it). */
+  manifestSize: number;
+  /** ECR's imageSizeInBytes. */
+  size: number;
+  pushedAt: Date;
+  lastPulledAt?: Date;
+  /** In lexical order. */
+  tags: string[];
+}
+
+export interface NewImage {
+  digest: string;
+  mediaType: string;
+  artifactType?: string;
+  subject?: string;
+  annotations?: Record<string, string>;
+  manifest: Uint8Array;
+  size: number;
+  pushedAt: Date;
+  /** Manifests an index lists; each must be an image of the repository. */
+  children: readonly string[];
+  /** Blobs the manifest references; `required` ones must be linked to the repository. */
+  blobs: readonly { digest: string; mediaType?: string; required: boolean }[];
+}
+
+/** What `ImageRecords.put` did, or why it did nothing. */
+export type PutImageOutcome =
+  | {
+      kind: 'stored';
+      image: ImageRecord;
+      /** False when the digest was already an image of the repository. */
+      created: boolean;
+      /** The image the tag named before, when the push moved it. */
+      tagMovedFrom?: string;
+      /** False when nothing changed (same manifest, and the tag already named it or there was none). */
+      changed: boolean;
+    }
+  | { kind: 'missing-blobs'; digests: string[] }
+  | { kind: 'missing-children'; digests: string[] }
+  | { kind: 'tag-immutable'; current: string };
+
+/** What removing an image (by digest) or a tag did. */
+export type RemoveImageOutcome =
+  | { kind: 'deleted'; image: ImageRecord }
+  | { kind: 'untagged'; image: ImageRecord }
+  | { kind: 'not-found' }
+  | { kind: 'referenced'; image: ImageRecord; parents: string[] };
+
+export type TagStatusFilter = 'TAGGED' | 'UNTAGGED' | 'ANY';
+
+export interface ImageRecords {
+  /**
+   * In one transaction: checks that the required blobs are linked and the children exist, that
+   * an immutable tag is not moved, then stores the image (if new), points the tag at it and
+   * records the children and the blobs' media types.
+   */
+  put(repositoryId: number, image: NewImage, tag?: { name: string; immutable: boolean }): Promise<PutImageOutcome>;
+  get(repositoryId: number, digest: string): Promise<ImageRecord | undefined>;
+  getByTag(repositoryId: number, tag: string): Promise<ImageRecord | undefined>;
+  /** The manifest bytes exactly as pushed. */
+  manifest(repositoryId: number, digest: string): Promise<Buffer | undefined>;
+  /** Images in push order (oldest first); `after` is an opaque cursor from `next`. */
+  list(repositoryId: number, opts: { tagStatus?: TagStatusFilter; limit: number; after?: string }): Promise<Page<ImageRecord>>;
+  /** Tags in lexical order after the tag `after`; `next` is the last tag of the page. */
+  listTags(repositoryId: number, opts: { limit: number; after?: string }): Promise<Page<string>>;
+  /** Images whose subject is `digest`, in push order. */
+  referrers(repositoryId: number, subject: string): Promise<ImageRecord[]>;
+  /** Indexes that list `digest`. */
+  parents(repositoryId: number, digest: string): Promise<string[]>;
+  /** Manifests the index `digest` lists. */
+  children(repositoryId: number, digest: string): Promise<string[]>;
+  /** Deletes the image and its tags, unless an index lists it. */
+  delete(repositoryId: number, digest: string): Promise<RemoveImageOutcome>;
+  /** Removes a tag; when it was the image's last, deletes the image too (unless an index lists it). */
+  untag(repositoryId: number, tag: string): Promise<RemoveImageOutcome>;
+  recordPull(repositoryId: number, digest: string, at: Date): Promise<void>;
+  count(repositoryId: number): Promise<number>;
+}
+
+/** A blob a repository may serve (uploaded or mounted there). */
+export interface LayerRecord {
+  repositoryId: number;
+  digest: string;
+  size: number;
+  mediaType?: string;
+  linkedAt: Date;
+}
+
+export interface LayerRecords {
+  /** Links the blob to the repository; an existing link is kept and returned. */
+  link(layer: LayerRecord): Promise<LayerRecord>;
+  get(repositoryId: number, digest: string): Promise<LayerRecord | undefined>;
+  getMany(repositoryId: number, digests: readonly string[]): Promise<LayerRecord[]>;
+}
+
+/** An upload session; its bytes are in the blob store's session of the same id. */
+export interface UploadRecord {
+  id: string;
+  repositoryId: number;
+  startedAt: Date;
+  /** Parts appended so far and the size of the last (the ECR API's 5 MiB part rule reads them). */
+  parts: number;
+  lastPartSize: number;
+}
+
+export interface UploadRecords {
+  create(upload: UploadRecord): Promise<void>;
+  get(id: string): Promise<UploadRecord | undefined>;
+  recordPart(id: string, partSize: number): Promise<void>;
+  delete(id: string): Promise<void>;
+}
+
 export interface MetaStore {
   accounts: AccountRecords;
   accessKeys: AccessKeyRecords;
   settings: SettingRecords;
   secrets: SecretRecords;
   repositories: RepositoryRecords;
+  images: ImageRecords;
+  layers: LayerRecords;
+  uploads: UploadRecords;
   iam: IamRecords;
   resourcePolicies: ResourcePolicyRecords;
   close(): Promise<void>;

@@ -3,6 +3,7 @@ import type { MetaStore } from './meta-store.js';
 import { SqliteAccessKeys } from './sqlite/access-keys.js';
 import { SqliteAccounts } from './sqlite/accounts.js';
 import { openDb } from './sqlite/db.js';
+import { SqliteImages, SqliteLayers, SqliteUploads } from './sqlite/images.js';
 import { sqliteIam } from './sqlite/iam.js';
 import { SqliteRepositories } from './sqlite/repositories.js';
 import { SqliteResourcePolicies } from './sqlite/resource-policies.js';
@@ -18,6 +19,9 @@ export function openSqliteMetaStore(file: string, sealer: Sealer): MetaStore {
     settings: new SqliteSettings(db),
     secrets: new SqliteSecrets(db, sealer),
     repositories: new SqliteRepositories(db),
+    images: new SqliteImages(db),
+    layers: new SqliteLayers(db),
+    uploads: new SqliteUploads(db),
     iam: sqliteIam(db),
     resourcePolicies: new SqliteResourcePolicies(db),
     async close() {
