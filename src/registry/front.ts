@@ -64,6 +64,12 @@ export function registryFront(deps: RegistryDeps): HttpFront {
         await match.route.handle(r);
       } catch (e) {
         const err = toRegistryError(e);
+        if (ctx.signal.aborted) {
+          // The client hung up (mid-upload, mid-download): the store has rolled back; nobody to answer.
+          deps.log.debug({ err: e, requestId: ctx.requestId, route: routeId }, 'registry client went away');
+          res.destroy();
+          return { route: `registry:${routeId}` };
+        }
         if (err === undefined) deps.log.error({ err: e, requestId: ctx.requestId, route: routeId }, 'registry request failed');
         if (res.headersSent) {
           // Mid-body (a blob stream broke): all we can do is cut the connection.
