@@ -1,0 +1,280 @@
+/**
+ * Registry data-plane benchmark, simfra (filesystem store) beside the CNCF distribution registry
+ * (Debian's `docker-registry`) in the same run: blob push and pull throughput for 4 MiB and
+ * 256 MiB blobs with 1 and 8 concurrent clients, manifest PUT/GET requests per second, and
+ * simfra's peak RSS while a 1 GiB layer is pushed to the filesystem store.
+ *
+ *   node --import tsx bench/registry.ts [--quick]
+ *
+ * Blobs are generated on the fly (unique per blob, so nothing deduplicates) and hashed while
+ * they are sent; nothing large touches the disk but the registries' own stores.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { Agent, request, type IncomingMessage } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { JsonClient, freePort, percentile, startSimfra, table } from './support.js';
+
+const quick = process.argv.includes('--quick');
+const MiB = 1024 * 1024;
+
+interface Registry {
+  name: string;
+  port: number;
+  auth?: string;
+  pid: number;
+  stop(): Promise<void>;
+}
+
+const agent = new Agent({ keepAlive: true, maxSockets: 32 });
+
+function call(
+  reg: Registry,
+  method: string,
+  path: string,
+  opts: { headers?: Record<string, string | number>; body?: Buffer | ((req: import('node:http').ClientRequest) => void); sink?: boolean } = {},
+): Promise<{ status: number; headers: IncomingMessage['headers']; body: Buffer; bytes: number }> {
+  return new Promise((resolve, reject) => {
+    const headers: Record<string, string | number> = { ...(opts.headers ?? {}) };
+    if (reg.auth) headers.authorization = reg.auth;
+    if (Buffer.isBuffer(opts.body)) headers['content-length'] = opts.body.length;
+    const req = request({ host: '127.0.0.1', port: reg.port, method, path, headers, agent }, (res) => {
+      const chunks: Buffer[] = [];
+      let bytes = 0;
+      res.on('data', (c: Buffer) => {
+        bytes += c.length;
+        if (!opts.sink) chunks.push(c);
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks), bytes }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    if (typeof opts.body === 'function') opts.body(req);
+    else req.end(opts.body);
+  });
+}
+
+const pattern = randomBytes(MiB);
+
+/** Streams `size` unique bytes (blob id stamped into every MiB) into `req`, returning their digest. */
+function streamBlob(req: import('node:http').ClientRequest, size: number, id: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const hash = createHash('sha256');
+    let sent = 0;
+    const stamp = Buffer.from(id.padEnd(32, '.'));
+    const write = () => {
+      while (sent < size) {
+        const n = Math.min(MiB, size - sent);
+        const chunk = Buffer.from(pattern.subarray(0, n));
+        stamp.copy(chunk, 0, 0, Math.min(32, n));
+        chunk.writeUInt32BE(sent / MiB, Math.min(32, n - 4 > 0 ? 32 : 0));
+        hash.update(chunk);
+        sent += n;
+        if (!req.write(chunk)) {
+          req.once('drain', write);
+          return;
+        }
+      }
+      req.end();
+      resolve(`sha256:${hash.digest('hex')}`);
+    };
+    req.on('error', reject);
+    write();
+  });
+}
+
+async function pushBlob(reg: Registry, repo: string, size: number, id: string): Promise<string> {
+  const start = await call(reg, 'POST', `/v2/${repo}/blobs/uploads/`);
+  if (start.status !== 202) throw new Error(`${reg.name} POST upload: ${start.status} ${start.body.toString()}`);
+  const location = String(start.headers.location);
+  const path = location.startsWith('http') ? new URL(location).pathname + new URL(location).search : location;
+  let digest = '';
+  const patch = await call(reg, 'PATCH', path, {
+    headers: { 'content-type': 'application/octet-stream', 'transfer-encoding': 'chunked' },
+    body: (req) => {
+      streamBlob(req, size, id).then((d) => (digest = d), () => undefined);
+    },
+  });
+  if (patch.status !== 202) throw new Error(`${reg.name} PATCH: ${patch.status} ${patch.body.toString()}`);
+  const next = String(patch.headers.location);
+  const nextPath = next.startsWith('http') ? new URL(next).pathname + new URL(next).search : next;
+  const put = await call(reg, 'PUT', `${nextPath}${nextPath.includes('?') ? '&' : '?'}digest=${encodeURIComponent(digest)}`, { body: Buffer.alloc(0) });
+  if (put.status !== 201) throw new Error(`${reg.name} PUT: ${put.status} ${put.body.toString()}`);
+  return digest;
+}
+
+async function pullBlob(reg: Registry, repo: string, digest: string, size: number): Promise<void> {
+  const res = await call(reg, 'GET', `/v2/${repo}/blobs/${digest}`, { sink: true });
+  if (res.status !== 200 || res.bytes !== size) throw new Error(`${reg.name} GET blob: ${res.status} ${res.bytes}`);
+}
+
+async function throughput(reg: Registry, size: number, clients: number, rounds: number) {
+  const repo = 'bench/blobs';
+  const digests: string[][] = Array.from({ length: clients }, () => []);
+  let t = performance.now();
+  await Promise.all(
+    digests.map(async (list, c) => {
+      for (let r = 0; r < rounds; r++) list.push(await pushBlob(reg, repo, size, `${reg.name}-${size}-${clients}-${c}-${r}-${Math.random()}`));
+    }),
+  );
+  const pushSec = (performance.now() - t) / 1000;
+  t = performance.now();
+  await Promise.all(digests.map(async (list) => { for (const d of list) await pullBlob(reg, repo, d, size); }));
+  const pullSec = (performance.now() - t) / 1000;
+  const total = (size * clients * rounds) / MiB;
+  return { push: total / pushSec, pull: total / pullSec };
+}
+
+async function manifests(reg: Registry, seconds: number) {
+  const repo = 'bench/manifests';
+  const config = Buffer.from('{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}');
+  const configDigest = `sha256:${createHash('sha256').update(config).digest('hex')}`;
+  // POST then PUT ?digest= with the bytes: the monolithic form both registries support
+  // (distribution 2.8 ignores a digest on the POST itself)
+  const up = await call(reg, 'POST', `/v2/${repo}/blobs/uploads/`);
+  const loc = new URL(String(up.headers.location), 'http://x');
+  const configPut = await call(reg, 'PUT', `${loc.pathname}${loc.search ? `${loc.search}&` : '?'}digest=${configDigest}`, {
+    body: config,
+    headers: { 'content-type': 'application/octet-stream' },
+  });
+  if (configPut.status !== 201) throw new Error(`${reg.name} monolithic PUT: ${configPut.status} ${configPut.body.toString()}`);
+  const layerDigest = await pushBlob(reg, repo, 1024, `${reg.name}-layer`);
+  const manifest = (n: number) =>
+    Buffer.from(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: 'application/vnd.oci.image.manifest.v1+json',
+        config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: configDigest, size: config.length },
+        layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: layerDigest, size: 1024 }],
+        annotations: { n: String(n) },
+      }),
+    );
+  const accept = 'application/vnd.oci.image.manifest.v1+json';
+  const measure = async (op: (i: number) => Promise<boolean>) => {
+    const lat: number[] = [];
+    let i = 0;
+    const deadline = performance.now() + seconds * 1000;
+    const t = performance.now();
+    await Promise.all(
+      Array.from({ length: 8 }, async () => {
+        while (performance.now() < deadline && lat.length < 100_000) {
+          const t0 = performance.now();
+          if (!(await op(i++))) throw new Error(`${reg.name} manifest op failed`);
+          lat.push(performance.now() - t0);
+        }
+      }),
+    );
+    lat.sort((a, b) => a - b);
+    return { rps: lat.length / ((performance.now() - t) / 1000), p50: percentile(lat, 50), p99: percentile(lat, 99) };
+  };
+  const put = await measure(async (i) =>
+    (await call(reg, 'PUT', `/v2/${repo}/manifests/t${i}`, { body: manifest(i), headers: { 'content-type': accept } })).status === 201,
+  );
+  const get = await measure(async (i) => (await call(reg, 'GET', `/v2/${repo}/manifests/t${i % 200}`, { headers: { accept } })).status === 200);
+  return { put, get };
+}
+
+function peakRss(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const m = /VmHWM:\s+(\d+) kB/.exec(status);
+  return m ? Number(m[1]) / 1024 : NaN;
+}
+
+async function startDistribution(dir: string): Promise<Registry | undefined> {
+  if (!existsSync('/usr/bin/docker-registry')) return undefined;
+  const port = await freePort();
+  const config = join(dir, 'config.yml');
+  writeFileSync(
+    config,
+    `version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: ${join(dir, 'data')}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:${port}\n`,
+  );
+  const child: ChildProcess = spawn('/usr/bin/docker-registry', ['serve', config], { stdio: ['ignore', 'ignore', 'inherit'] });
+  for (;;) {
+    try {
+      const r = await fetch(`http://127.0.0.1:${port}/v2/`);
+      if (r.status === 200) break;
+    } catch {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+  return {
+    name: 'distribution',
+    port,
+    pid: child.pid!,
+    stop: () => new Promise((resolve) => { child.once('exit', () => resolve()); child.kill('SIGTERM'); }),
+  };
+}
+
+async function simfraRegistry(dir: string): Promise<Registry> {
+  const target = await startSimfra({ SIMFRA_DATA_DIR: dir });
+  const api = new JsonClient(target.url, 'ecr');
+  for (const name of ['bench/blobs', 'bench/manifests', 'bench/big']) {
+    await api.call('AmazonEC2ContainerRegistry_V20150921.CreateRepository', JSON.stringify({ repositoryName: name }));
+  }
+  const token = JSON.parse((await api.call('AmazonEC2ContainerRegistry_V20150921.GetAuthorizationToken', '{}')).body) as {
+    authorizationData: { authorizationToken: string }[];
+  };
+  api.close();
+  return {
+    name: 'simfra',
+    port: Number(new URL(target.url).port),
+    auth: `Basic ${token.authorizationData[0]!.authorizationToken}`,
+    pid: target.child.pid!,
+    stop: target.stop,
+  };
+}
+
+const rows: Record<string, string | number>[] = [];
+const manifestRows: Record<string, string | number>[] = [];
+const memRows: Record<string, string | number>[] = [];
+for (const make of [simfraRegistry, startDistribution]) {
+  const dir = mkdtempSync(join(tmpdir(), 'simfra-bench-'));
+  const reg = await make(dir);
+  if (!reg) {
+    console.log('docker-registry not installed (apt-get install docker-registry): skipping the side-by-side run');
+    rmSync(dir, { recursive: true, force: true });
+    continue;
+  }
+  try {
+    for (const [size, rounds] of [[4 * MiB, quick ? 5 : 25], [256 * MiB, quick ? 1 : 2]] as const) {
+      for (const clients of [1, 8]) {
+        const r = await throughput(reg, size, clients, clients === 8 && size > 4 * MiB ? 1 : rounds);
+        rows.push({ registry: reg.name, blob: `${size / MiB} MiB`, clients, 'push MiB/s': r.push, 'pull MiB/s': r.pull });
+      }
+    }
+    const m = await manifests(reg, quick ? 2 : 5);
+    manifestRows.push({ registry: reg.name, 'PUT req/s': Math.round(m.put.rps), 'PUT p50 ms': m.put.p50, 'PUT p99 ms': m.put.p99, 'GET req/s': Math.round(m.get.rps), 'GET p50 ms': m.get.p50, 'GET p99 ms': m.get.p99 });
+  } finally {
+    await reg.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+// Peak RSS of a fresh process pushing one 1 GiB layer to its filesystem store (issue 3: < 150 MiB).
+for (const make of [simfraRegistry, startDistribution]) {
+  const dir = mkdtempSync(join(tmpdir(), 'simfra-bench-'));
+  const reg = await make(dir);
+  if (!reg) continue;
+  try {
+    const before = peakRss(reg.pid);
+    const t = performance.now();
+    await pushBlob(reg, 'bench/big', 1024 * MiB, `${reg.name}-1GiB`);
+    const seconds = (performance.now() - t) / 1000;
+    memRows.push({
+      registry: reg.name,
+      'peak RSS at start MiB': Math.round(before),
+      'peak RSS after a 1 GiB push MiB': Math.round(peakRss(reg.pid)),
+      'push MiB/s': 1024 / seconds,
+    });
+  } finally {
+    await reg.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+agent.destroy();
+console.log(table(rows));
+console.log();
+console.log(table(manifestRows));
+console.log();
+console.log(table(memRows));
