@@ -1,5 +1,5 @@
 import type { AccessKeyRecord, MetaStore } from '../store/meta/meta-store.js';
-import { rootPrincipal, type Principal } from './principal.js';
+import { assumedRoleArn, roleArn, rootPrincipal, userArn, type Principal } from './principal.js';
 
 export interface ResolvedCredential {
   secretAccessKey: string;
@@ -20,28 +20,35 @@ export function principalOfKey(key: AccessKeyRecord): Principal {
   switch (key.owner.kind) {
     case 'root':
       return rootPrincipal(accountId, accessKeyId);
-    case 'user':
+    case 'user': {
+      const path = key.owner.path ?? '/';
       return {
         kind: 'user',
         accountId,
         accessKeyId,
         userName: key.owner.userName,
-        path: '/',
-        arn: `arn:aws:iam::${accountId}:user/${key.owner.userName}`,
-        userId: accessKeyId,
+        path,
+        arn: userArn(accountId, path, key.owner.userName),
+        userId: key.owner.userId ?? accessKeyId,
       };
-    case 'assumed-role':
+    }
+    case 'assumed-role': {
+      const o = key.owner;
       return {
         kind: 'assumed-role',
         accountId,
         accessKeyId,
-        roleName: key.owner.roleName,
-        roleArn: `arn:aws:iam::${accountId}:role/${key.owner.roleName}`,
-        sessionName: key.owner.sessionName,
-        arn: `arn:aws:sts::${accountId}:assumed-role/${key.owner.roleName}/${key.owner.sessionName}`,
-        userId: `${accessKeyId}:${key.owner.sessionName}`,
+        roleName: o.roleName,
+        roleArn: roleArn(accountId, o.rolePath ?? '/', o.roleName),
+        sessionName: o.sessionName,
+        arn: assumedRoleArn(accountId, o.roleName, o.sessionName),
+        userId: `${o.roleId ?? accessKeyId}:${o.sessionName}`,
         expiresAt: key.expiresAt ?? new Date(8.64e15),
+        ...(o.sessionPolicy !== undefined ? { sessionPolicy: o.sessionPolicy } : {}),
+        ...(o.sessionPolicyArns !== undefined ? { sessionPolicyArns: o.sessionPolicyArns } : {}),
+        ...(o.sessionTags !== undefined ? { sessionTags: o.sessionTags } : {}),
       };
+    }
   }
 }
 

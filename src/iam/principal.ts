@@ -32,6 +32,11 @@ export interface AssumedRolePrincipal extends PrincipalBase {
   sessionName: string;
   /** When the temporary credentials stop working. */
   expiresAt: Date;
+  /** Session policies passed to AssumeRole; they bound what the session may do. */
+  sessionPolicy?: string;
+  sessionPolicyArns?: string[];
+  /** Session tags (aws:PrincipalTag), overriding the role's tags of the same key. */
+  sessionTags?: Record<string, string>;
 }
 
 export interface ServicePrincipal extends PrincipalBase {
@@ -42,4 +47,16 @@ export interface ServicePrincipal extends PrincipalBase {
 
 export function rootPrincipal(accountId: string, accessKeyId?: string): RootPrincipal {
   return { kind: 'root', accountId, arn: `arn:aws:iam::${accountId}:root`, userId: accountId, accessKeyId };
+}
+
+export const userArn = (accountId: string, path: string, userName: string): string =>
+  `arn:aws:iam::${accountId}:user${path}${userName}`;
+export const roleArn = (accountId: string, path: string, roleName: string): string =>
+  `arn:aws:iam::${accountId}:role${path}${roleName}`;
+export const assumedRoleArn = (accountId: string, roleName: string, sessionName: string): string =>
+  `arn:aws:sts::${accountId}:assumed-role/${roleName}/${sessionName}`;
+
+/** A service principal acting for `accountId` (the account whose resource it reaches for), e.g. Lambda pulling an image. */
+export function servicePrincipal(serviceName: string, accountId: string): ServicePrincipal {
+  return { kind: 'service', serviceName, accountId, arn: serviceName, userId: serviceName };
 }
