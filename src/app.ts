@@ -10,13 +10,18 @@ import type { Config } from './config.js';
 import { createGateway } from './gateway/server.js';
 import { Accounts } from './iam/accounts.js';
 import { AuthTokens } from './iam/auth-tokens.js';
-import { RootAuthorizer } from './iam/authorize.js';
+import { PolicyAuthorizer } from './iam/authorize.js';
 import { StoredCredentials } from './iam/credentials.js';
+import { IamDirectory } from './iam/directory.js';
+import { StsSessions } from './iam/sessions.js';
 import { randomIds, type Ids } from './ids.js';
 import { Images } from './images/images.js';
 import { Repositories } from './images/repositories.js';
 import { registryFront } from './registry/front.js';
 import { ecrService } from './services/ecr/index.js';
+import { ecrResources } from './services/ecr/policies.js';
+import { iamService } from './services/iam/index.js';
+import { stsService } from './services/sts/index.js';
 import { accountSetting } from './services/ecr/registry-settings.js';
 import type { BlobStore } from './store/blobs/blob-store.js';
 import { FsBlobStore } from './store/blobs/fs.js';
@@ -55,7 +60,11 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
 
   const tokenKey = await meta.secrets.getOrCreate('registry-token-key', () => ids.bytes(32).toString('base64'));
   const tokens = new AuthTokens(Buffer.from(tokenKey, 'base64'));
-  const authorizer = new RootAuthorizer();
+  // IAM: the directory of users, roles and policies; the authorizer evaluates them (and the
+  // resource policies services register) on every AWS and registry request.
+  const directory = new IamDirectory(meta, ids, clock);
+  const authorizer = new PolicyAuthorizer(directory);
+  const sessions = new StsSessions(meta, directory, authorizer, ids, clock);
 
   let port = config.port;
   const endpoints = {
@@ -69,10 +78,11 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     : new MemoryBlobStore(blobOptions);
   const repositories = new Repositories(meta, clock, { countImages: (repo) => meta.images.count(repo.id) });
   const images = new Images({ meta, blobs, repositories, clock });
-  const ecrDeps: EcrDeps = { meta, repositories, images, tokens, endpoints, ids, authTokenTtlSeconds: config.authTokenTtlSeconds };
+  const ecrDeps: EcrDeps = { meta, repositories, images, tokens, endpoints, ids, authTokenTtlSeconds: config.authTokenTtlSeconds, iam: { directory, authorizer } };
+  authorizer.registerResources('arn:aws:ecr:', ecrResources(ecrDeps));
 
   const verifier = new SigV4Verifier(new StoredCredentials(meta), config.maxClockSkewSeconds);
-  const aws = new AwsFront({ services: [ecrService(ecrDeps)], verifier, authorizer, clock, log });
+  const aws = new AwsFront({ services: [ecrService(ecrDeps), iamService({ directory }), stsService({ sessions, meta })], verifier, authorizer, clock, log });
   const server = createGateway({
     aws,
     registry: registryFront({

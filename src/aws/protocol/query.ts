@@ -32,23 +32,9 @@ export function decodeQueryParams(url: string, body: Buffer): URLSearchParams {
   return params;
 }
 
+/** Text content: AWS escapes only what XML requires (`'` and `"` stay as they are in messages). */
 function escapeXml(s: string): string {
-  return s.replace(/[&<>"'\r]/g, (c) => {
-    switch (c) {
-      case '&':
-        return '&amp;';
-      case '<':
-        return '&lt;';
-      case '>':
-        return '&gt;';
-      case '"':
-        return '&quot;';
-      case "'":
-        return '&apos;';
-      default:
-        return '&#13;';
-    }
-  });
+  return s.replace(/[&<>\r]/g, (c) => (c === '&' ? '&amp;' : c === '<' ? '&lt;' : c === '>' ? '&gt;' : '&#13;'));
 }
 
 /** `2024-05-01T10:00:00Z` — ISO 8601, milliseconds only when there are any. */

@@ -1,4 +1,6 @@
 import type { AuthTokens } from '../../iam/auth-tokens.js';
+import type { PolicyAuthorizer } from '../../iam/authorize.js';
+import type { IamDirectory } from '../../iam/directory.js';
 import type { Images } from '../../images/images.js';
 import type { Repositories } from '../../images/repositories.js';
 import type { Ids } from '../../ids.js';
@@ -20,4 +22,6 @@ export interface EcrDeps {
   endpoints: Endpoints;
   ids: Ids;
   authTokenTtlSeconds: number;
+  /** Repository and registry policies are validated and lock-out checked with IAM's own tools. */
+  iam: { directory: IamDirectory; authorizer: PolicyAuthorizer };
 }

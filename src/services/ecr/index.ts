@@ -7,6 +7,14 @@ import { repositoryArn } from './arns.js';
 import { getAuthorizationToken } from './auth.js';
 import type { EcrDeps } from './deps.js';
 import { withEcrErrors } from './map-errors.js';
+import {
+  deleteRegistryPolicy,
+  deleteRepositoryPolicy,
+  getRegistryPolicy,
+  getRepositoryPolicy,
+  putRegistryPolicy,
+  setRepositoryPolicy,
+} from './policies.js';
 import { describeRegistry, getAccountSetting, putAccountSetting } from './registry-settings.js';
 import {
   createRepository,
@@ -67,6 +75,12 @@ export function ecrService(deps: EcrDeps): AwsService {
     GetAuthorizationToken: getAuthorizationToken(deps),
     GetAccountSetting: getAccountSetting(deps),
     PutAccountSetting: putAccountSetting(deps),
+    SetRepositoryPolicy: setRepositoryPolicy(deps),
+    GetRepositoryPolicy: getRepositoryPolicy(deps),
+    DeleteRepositoryPolicy: deleteRepositoryPolicy(deps),
+    PutRegistryPolicy: putRegistryPolicy(deps),
+    GetRegistryPolicy: getRegistryPolicy(deps),
+    DeleteRegistryPolicy: deleteRegistryPolicy(deps),
   } satisfies Partial<Handlers<EcrOperations>>;
   const wrapped: Record<string, Handler<never, unknown>> = {};
   for (const [name, fn] of Object.entries(handlers)) {

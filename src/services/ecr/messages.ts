@@ -15,6 +15,20 @@ export const messages = {
     `Tag limit exceeded: the resource can have at most 50 tags, the request would leave it with ${count}`,
   invalidResourceArn: (arn: string) => `Invalid parameter at 'resourceArn' failed to satisfy constraint: 'Invalid ARN: ${arn}'`,
 
+  // ——— repository and registry policies ———
+  /** — source: aws-controllers-k8s/community#1873 (CLI transcript) */
+  repositoryPolicyNotFound: (name: string, registryId: string) =>
+    `Repository policy does not exist for the repository with name '${name}' in the registry with id '${registryId}'`,
+  /** — source: ecr-behaviour.md §3.3 (moto), same form as the repository text */
+  registryPolicyNotFound: (registryId: string) => `Registry policy does not exist in the registry with id '${registryId}'`,
+  /** — source: aegea#16, aws-cdk#3583, awsdocs/amazon-ecr-user-guide#20 (a `Resource` element, a bad principal) */
+  invalidRepositoryPolicy: "Invalid parameter at 'PolicyText' failed to satisfy constraint: 'Invalid repository policy provided'",
+  /** — source: pulumi/pulumi-aws#2326 (repository actions in a V1-scope registry policy) */
+  invalidRegistryPolicy: "Invalid parameter at 'PolicyText' failed to satisfy constraint: 'Invalid registry policy provided'",
+  /** UNVERIFIED wording: the model documents only that `force` is needed to lock oneself out. */
+  repositoryPolicyLockOut:
+    "Invalid parameter at 'PolicyText' failed to satisfy constraint: 'The repository policy would prevent the caller from setting another policy in the future; set force to override'",
+
   // ——— images and layers (registry texts too: docker prints them) ———
   /** — source: moto exceptions.py, ecr-behaviour.md §3.3 */
   imageNotFound: (imageDigest: string | undefined, imageTag: string | undefined, name: string, registryId: string) =>

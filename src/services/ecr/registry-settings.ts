@@ -25,7 +25,7 @@ export const ACCOUNT_SETTINGS: Readonly<Record<string, { values: readonly string
 
 export const settingKey = (name: string) => `account-setting/${name}`;
 
-export async function accountSetting(deps: EcrDeps, accountId: string, region: string, name: string): Promise<string> {
+export async function accountSetting(deps: Pick<EcrDeps, 'meta'>, accountId: string, region: string, name: string): Promise<string> {
   const spec = ACCOUNT_SETTINGS[name];
   const stored = await deps.meta.settings.get(accountId, region, settingKey(name));
   return stored ?? spec?.fallback ?? '';

@@ -1,0 +1,175 @@
+import type { RequestContext } from '../../aws/context.js';
+import type { ResourceFacts, ResourceResolver } from '../../iam/authorize.js';
+import { IamError } from '../../iam/errors.js';
+import type { Policy } from '../../iam/policy.js';
+import {
+  InvalidParameterException,
+  RegistryPolicyNotFoundException,
+  RepositoryPolicyNotFoundException,
+} from '../../model/ecr/errors.js';
+import type {
+  DeleteRegistryPolicyRequest,
+  DeleteRegistryPolicyResponse,
+  DeleteRepositoryPolicyRequest,
+  DeleteRepositoryPolicyResponse,
+  GetRegistryPolicyRequest,
+  GetRegistryPolicyResponse,
+  GetRepositoryPolicyRequest,
+  GetRepositoryPolicyResponse,
+  PutRegistryPolicyRequest,
+  PutRegistryPolicyResponse,
+  SetRepositoryPolicyRequest,
+  SetRepositoryPolicyResponse,
+} from '../../model/ecr/types.js';
+import type { RepoKey } from '../../store/meta/meta-store.js';
+import { parseRepositoryArn, repositoryArn } from './arns.js';
+import type { EcrDeps } from './deps.js';
+import { messages } from './messages.js';
+import { accountSetting } from './registry-settings.js';
+import { registryOf } from './repositories.js';
+
+/**
+ * Repository policies and registry policies: stored as given, validated as ECR validates them, and
+ * handed to the authorizer as the resource-based policies of every repository ARN.
+ *
+ * Registry policy scope — source: ECR User Guide, "Private registry permissions": with
+ * REGISTRY_POLICY_SCOPE V1 a registry policy may only grant ecr:ReplicateImage,
+ * ecr:BatchImportUpstreamImage and ecr:CreateRepository; with V2 (the default for new registries)
+ * it may grant any ECR action and applies to every repository of the registry alongside the
+ * repository's own policy.
+ */
+const V1_REGISTRY_ACTIONS = new Set(['ecr:replicateimage', 'ecr:batchimportupstreamimage', 'ecr:createrepository']);
+
+async function registryScope(deps: Pick<EcrDeps, 'meta'>, accountId: string, region: string): Promise<string> {
+  return accountSetting(deps, accountId, region, 'REGISTRY_POLICY_SCOPE');
+}
+
+/** Parses a resource policy with IAM's validator (principals must exist); undefined when it is not one. */
+async function parseResourcePolicy(deps: EcrDeps, text: string): Promise<Policy | undefined> {
+  try {
+    return await deps.iam.directory.validatePrincipalDocument(text, 'resource', { allowLegacyVersion: true });
+  } catch (e) {
+    if (e instanceof IamError) return undefined;
+    throw e;
+  }
+}
+
+/**
+ * A repository policy is an IAM resource policy with ECR actions only and no Resource element
+ * (the repository is implied) — source: awsdocs/amazon-ecr-user-guide#20, aws/aws-cdk#3590.
+ */
+async function checkRepositoryPolicy(deps: EcrDeps, text: string): Promise<void> {
+  const policy = await parseResourcePolicy(deps, text);
+  const ok =
+    policy !== undefined &&
+    policy.document.Statement.every(
+      (s) =>
+        s.Resource === undefined &&
+        s.NotResource === undefined &&
+        (s.Action ?? s.NotAction ?? []).every((a) => a === '*' || a.toLowerCase().startsWith('ecr:')),
+    );
+  if (!ok) throw new InvalidParameterException(messages.invalidRepositoryPolicy);
+}
+
+async function checkRegistryPolicy(deps: EcrDeps, text: string, scope: string): Promise<void> {
+  const policy = await parseResourcePolicy(deps, text);
+  const allowed = (a: string) => {
+    const lower = a.toLowerCase();
+    return scope === 'V1' ? V1_REGISTRY_ACTIONS.has(lower) : lower.startsWith('ecr:');
+  };
+  const ok = policy !== undefined && policy.document.Statement.every((s) => (s.Action ?? s.NotAction ?? []).every(allowed));
+  if (!ok) throw new InvalidParameterException(messages.invalidRegistryPolicy);
+}
+
+function repoKey(ctx: RequestContext, input: { registryId?: string; repositoryName: string }): RepoKey {
+  return { accountId: registryOf(ctx, input), region: ctx.region, name: input.repositoryName };
+}
+
+export function setRepositoryPolicy(deps: EcrDeps) {
+  return async (ctx: RequestContext, input: SetRepositoryPolicyRequest): Promise<SetRepositoryPolicyResponse> => {
+    const key = repoKey(ctx, input);
+    await deps.repositories.get(key);
+    await checkRepositoryPolicy(deps, input.policyText);
+    if (!input.force) {
+      // The lock-out guard: without `force`, a policy that would deny the caller the next
+      // SetRepositoryPolicy is refused — source: the model's documentation of `force`.
+      const denies = await deps.iam.authorizer.resourcePolicyDenies(
+        { principal: ctx.principal, sourceIp: ctx.sourceIp, secureTransport: ctx.secureTransport, now: ctx.clock.now(), region: ctx.region },
+        { action: 'ecr:SetRepositoryPolicy', resource: repositoryArn(key.region, key.accountId, key.name) },
+        input.policyText,
+      );
+      if (denies) throw new InvalidParameterException(messages.repositoryPolicyLockOut);
+    }
+    if (!(await deps.meta.resourcePolicies.putRepositoryPolicy(key, input.policyText))) await deps.repositories.get(key);
+    return { registryId: key.accountId, repositoryName: key.name, policyText: input.policyText };
+  };
+}
+
+export function getRepositoryPolicy(deps: EcrDeps) {
+  return async (ctx: RequestContext, input: GetRepositoryPolicyRequest): Promise<GetRepositoryPolicyResponse> => {
+    const key = repoKey(ctx, input);
+    await deps.repositories.get(key);
+    const policyText = await deps.meta.resourcePolicies.getRepositoryPolicy(key);
+    if (policyText === undefined) throw new RepositoryPolicyNotFoundException(messages.repositoryPolicyNotFound(key.name, key.accountId));
+    return { registryId: key.accountId, repositoryName: key.name, policyText };
+  };
+}
+
+export function deleteRepositoryPolicy(deps: EcrDeps) {
+  return async (ctx: RequestContext, input: DeleteRepositoryPolicyRequest): Promise<DeleteRepositoryPolicyResponse> => {
+    const key = repoKey(ctx, input);
+    await deps.repositories.get(key);
+    const policyText = await deps.meta.resourcePolicies.deleteRepositoryPolicy(key);
+    if (policyText === undefined) throw new RepositoryPolicyNotFoundException(messages.repositoryPolicyNotFound(key.name, key.accountId));
+    return { registryId: key.accountId, repositoryName: key.name, policyText };
+  };
+}
+
+export function putRegistryPolicy(deps: EcrDeps) {
+  return async (ctx: RequestContext, input: PutRegistryPolicyRequest): Promise<PutRegistryPolicyResponse> => {
+    await checkRegistryPolicy(deps, input.policyText, await registryScope(deps, ctx.accountId, ctx.region));
+    await deps.meta.resourcePolicies.putRegistryPolicy(ctx.accountId, ctx.region, input.policyText);
+    return { registryId: ctx.accountId, policyText: input.policyText };
+  };
+}
+
+export function getRegistryPolicy(deps: EcrDeps) {
+  return async (ctx: RequestContext, _input: GetRegistryPolicyRequest): Promise<GetRegistryPolicyResponse> => {
+    const policyText = await deps.meta.resourcePolicies.getRegistryPolicy(ctx.accountId, ctx.region);
+    if (policyText === undefined) throw new RegistryPolicyNotFoundException(messages.registryPolicyNotFound(ctx.accountId));
+    return { registryId: ctx.accountId, policyText };
+  };
+}
+
+export function deleteRegistryPolicy(deps: EcrDeps) {
+  return async (ctx: RequestContext, _input: DeleteRegistryPolicyRequest): Promise<DeleteRegistryPolicyResponse> => {
+    const policyText = await deps.meta.resourcePolicies.deleteRegistryPolicy(ctx.accountId, ctx.region);
+    if (policyText === undefined) throw new RegistryPolicyNotFoundException(messages.registryPolicyNotFound(ctx.accountId));
+    return { registryId: ctx.accountId, policyText };
+  };
+}
+
+/**
+ * The resource side of an ECR request for the authorizer: for a repository ARN, the registry
+ * policy (when its scope covers the action) and the repository policy, and the repository's tags
+ * (aws:ResourceTag / ecr:ResourceTag).
+ */
+export function ecrResources(deps: Pick<EcrDeps, 'meta'>): ResourceResolver {
+  return async (arn, action): Promise<ResourceFacts | undefined> => {
+    const parsed = parseRepositoryArn(arn);
+    if (!parsed) return undefined;
+    const key: RepoKey = { accountId: parsed.accountId, region: parsed.region, name: parsed.name };
+    const policies: string[] = [];
+    const registryPolicy = await deps.meta.resourcePolicies.getRegistryPolicy(key.accountId, key.region);
+    if (registryPolicy !== undefined) {
+      const scope = await registryScope(deps, key.accountId, key.region);
+      if (scope === 'V2' || V1_REGISTRY_ACTIONS.has(action.toLowerCase())) policies.push(registryPolicy);
+    }
+    if (parsed.name.includes('*')) return { policies };
+    const repositoryPolicy = await deps.meta.resourcePolicies.getRepositoryPolicy(key);
+    if (repositoryPolicy !== undefined) policies.push(repositoryPolicy);
+    const repo = await deps.meta.repositories.get(key);
+    const tags = repo && repo.tags.length > 0 ? Object.fromEntries(repo.tags.map((t) => [t.Key, t.Value])) : undefined;
+    return { policies, ...(tags ? { tags } : {}) };
+  };
+}
