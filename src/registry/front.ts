@@ -42,7 +42,7 @@ export function registryFront(deps: RegistryDeps): HttpFront {
         const repo = { accountId, region, name: match.name };
         const authorize = (requests: readonly AuthzRequest[]) =>
           deps.authorizer.authorize(
-            { principal, sourceIp: req.socket.remoteAddress ?? '127.0.0.1', secureTransport: false, now: deps.clock.now() },
+            { principal, sourceIp: req.socket.remoteAddress ?? '127.0.0.1', secureTransport: false, now: deps.clock.now(), region },
             requests,
           );
         const requests = routeAuthorization(match.route.id, method, url, repo);

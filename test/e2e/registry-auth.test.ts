@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { CreateRepositoryCommand } from '@aws-sdk/client-ecr';
 import { ManualClock } from '../../src/clock.js';
 import { ecrClient, type Credentials } from '../support/clients.js';
+import { MANAGED, makeUser } from '../support/iam.js';
 import { basic, httpRequest, loginPassword, Registry } from '../support/registry.js';
 import { startServer, type TestServer } from '../support/server.js';
 
@@ -105,6 +106,27 @@ describe('registry authentication and addressing', () => {
     assert.equal((await own.request('GET', '/v2/theirs/tags/list')).status, 200);
     // plain localhost is the default account: theirs is not there, and app is not theirs
     assert.equal((await own.request('GET', '/v2/app/tags/list', { host: `localhost:${server.port}` })).status, 403);
+  });
+
+  it('asks IAM for each route\'s ECR action: a read-only user pulls and lists, but cannot push or delete', async () => {
+    // given a user with AmazonEC2ContainerRegistryReadOnly and an image pushed by root
+    const root = new Registry(server.port, password);
+    const digest = await root.pushBlob('app', 'read-only layer');
+    const reader = await makeUser(server.url, 'reader', { managed: [MANAGED.readOnly] });
+    const reg = new Registry(server.port, await loginPassword(server.url, reader));
+    // then
+    assert.equal((await reg.request('GET', `/v2/app/blobs/${digest}`)).status, 200);
+    assert.equal((await reg.request('HEAD', `/v2/app/blobs/${digest}`)).status, 200);
+    assert.equal((await reg.request('GET', '/v2/app/tags/list')).status, 200);
+    assert.equal((await reg.request('GET', '/v2/app/manifests/latest')).status, 404, 'allowed to look, nothing there');
+    const push = await reg.request('POST', '/v2/app/blobs/uploads/');
+    assert.equal(push.status, 403);
+    assert.match(
+      push.json<{ errors: { message: string }[] }>().errors[0]!.message,
+      new RegExp(`^User: ${reader.arn} is not authorized to perform: ecr:InitiateLayerUpload on resource: arn:aws:ecr:us-east-1:000000000000:repository/app`),
+    );
+    assert.equal((await reg.request('PUT', '/v2/app/manifests/v1', { body: '{}' })).status, 403);
+    assert.equal((await reg.request('DELETE', `/v2/app/manifests/${digest}`)).status, 403);
   });
 
   it('answers unknown paths with 404 text, wrong methods with UNSUPPORTED, bad names with NAME_INVALID', async () => {

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { CreateRepositoryCommand, PutAccountSettingCommand, type ECRClient } from '@aws-sdk/client-ecr';
 import { ecrClient } from '../support/clients.js';
+import { doc, makeUser } from '../support/iam.js';
 import { loginPassword, randomBytes, Registry, sha256, type HttpResult } from '../support/registry.js';
 import { startServer, type TestServer } from '../support/server.js';
 
@@ -218,6 +219,20 @@ describe('registry blobs and uploads', () => {
       assert.equal(mounted.headers['docker-content-digest'], digest);
       assert.equal((await reg.request('GET', `/v2/mount/target/blobs/${digest}`)).text, 'shared layer');
       assert.equal(code(await reg.request('POST', `/v2/nope/blobs/uploads/?mount=${digest}&from=mount/source`)), 'NAME_UNKNOWN');
+      // a caller who may push to the target but not read the source gets a session, not a mount
+      const pusher = await makeUser(server.url, 'pusher', {
+        inline: {
+          push: doc([
+            { Effect: 'Allow', Action: 'ecr:GetAuthorizationToken', Resource: '*' },
+            { Effect: 'Allow', Action: 'ecr:*', Resource: 'arn:aws:ecr:us-east-1:000000000000:repository/mount/none' },
+          ]),
+        },
+      });
+      const asPusher = new Registry(server.port, await loginPassword(server.url, pusher));
+      const refused = await asPusher.request('POST', `/v2/mount/none/blobs/uploads/?mount=${digest}&from=mount/source`);
+      assert.equal(refused.status, 202);
+      assert.equal((await asPusher.request('HEAD', `/v2/mount/none/blobs/${digest}`)).status, 404);
+      assert.equal((await asPusher.request('GET', `/v2/mount/source/blobs/${digest}`)).status, 403);
     } finally {
       await ecr.send(new PutAccountSettingCommand({ name: 'BLOB_MOUNTING', value: 'DISABLED' }));
     }
