@@ -11,8 +11,9 @@ const MIGRATIONS_DIR = [join(here, '..', 'migrations'), join(here, 'migrations')
 
 /**
  * Opens the database and brings its schema up to date. Migrations are the numbered SQL files
- * in ../migrations, applied in order inside one transaction each; `PRAGMA user_version` records
- * the last one applied.
+ * in ../migrations, each applied once, in order, inside its own transaction. Applied versions are
+ * recorded one by one (not as a high-water mark), so a migration merged with a lower number than
+ * one already applied still runs.
  */
 export function openDb(file: string): Db {
   const db = new Database(file);
@@ -27,17 +28,19 @@ export function openDb(file: string): Db {
 }
 
 function migrate(db: Db): void {
-  const current = Number(db.pragma('user_version', { simple: true }));
+  db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL)');
+  const applied = new Set(db.prepare<[], { version: number }>('SELECT version FROM schema_migrations').all().map((r) => r.version));
+  const record = db.prepare('INSERT INTO schema_migrations (version, name) VALUES (?, ?)');
   const files = readdirSync(MIGRATIONS_DIR)
     .filter((f) => /^\d{3}-.*\.sql$/.test(f))
     .sort();
   for (const file of files) {
     const version = Number(file.slice(0, 3));
-    if (version <= current) continue;
+    if (applied.has(version)) continue;
     const sql = readFileSync(join(MIGRATIONS_DIR, file), 'utf8');
     db.transaction(() => {
       db.exec(sql);
-      db.pragma(`user_version = ${version}`);
+      record.run(version, file);
     })();
   }
 }
