@@ -1,3 +1,5 @@
+import type { ManifestInvalidKind } from '../oci/manifest.js';
+
 /**
  * What went wrong in the image domain, by meaning. Each front maps a kind to its wire form
  * exactly once (services/ecr/map-errors.ts for the API, registry/map-errors.ts for the registry).
@@ -17,8 +19,8 @@ export interface ImageErrorArgs {
   ImageNotFound: InRepository & { imageDigest?: string; imageTag?: string };
   /** The tag names another image and may not move (tag immutability). */
   TagImmutable: InRepository & { tag: string };
-  /** Not a manifest we store: bad JSON, schema, media type, or too large. */
-  ManifestInvalid: InRepository & { reason: string };
+  /** Not a manifest we store: bad JSON, schema, media type, or too large (`invalid` says which, when the parser knows). */
+  ManifestInvalid: InRepository & { reason: string; invalid?: ManifestInvalidKind };
   /** The manifest's digest is not the one the request named. */
   ManifestDigestMismatch: InRepository & { expected: string; actual: string };
   /** Config or layer blobs the manifest references are not in the repository. */
@@ -39,6 +41,8 @@ export interface ImageErrorArgs {
   DigestMismatch: InRepository & { uploadId: string; expected: string; actual: string };
   /** A byte range outside the blob. */
   RangeInvalid: InRepository & { digest: string; size: number };
+  /** The image is in the archive storage class (or still being restored from it): it cannot be pulled or scanned. */
+  ImageArchived: InRepository & { imageDigest: string; imageTag?: string; status: 'ARCHIVED' | 'ACTIVATING' };
 }
 
 export type ImageErrorKind = keyof ImageErrorArgs;

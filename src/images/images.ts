@@ -9,6 +9,7 @@ import type { Readable } from 'node:stream';
 import type { Clock } from '../clock.js';
 import { sha256Digest, type Digest } from '../oci/digest.js';
 import { ManifestInvalidError, parseManifest, type ParsedManifest } from '../oci/manifest.js';
+import { MediaType } from '../oci/media-types.js';
 import type { Reference } from '../oci/reference.js';
 import {
   BlobNotFoundError,
@@ -22,13 +23,17 @@ import {
   type Upload,
 } from '../store/blobs/blob-store.js';
 import type {
+  ImageIdRecord,
+  ImageListFilter,
   ImageRecord,
+  ImageStatusFilter,
   LayerRecord,
   MetaStore,
   NewImage,
   Page,
   RepoKey,
   RepositoryRecord,
+  ScanRecord,
   TagStatusFilter,
   UploadRecord,
 } from '../store/meta/meta-store.js';
@@ -36,7 +41,7 @@ import { ImageError } from './errors.js';
 import { isTagImmutable } from './mutability.js';
 import type { Repositories } from './repositories.js';
 
-export type { ImageRecord, LayerRecord, TagStatusFilter } from '../store/meta/meta-store.js';
+export type { ImageIdRecord, ImageRecord, ImageStatusFilter, LayerRecord, ScanRecord, TagStatusFilter } from '../store/meta/meta-store.js';
 
 /** ECR's manifest size limit (the model's ImageManifest: 1–4,194,304) — source: ECR API model. */
 export const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
@@ -47,6 +52,43 @@ export const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
  * ImageDetail.lastRecordedPullTime.
  */
 const PULL_TIME_RESOLUTION_MS = 60_000;
+
+/**
+ * How long a restore from the archive storage class takes here. ECR restores "typically up to
+ * 20 minutes" with the image ACTIVATING (and not pullable) meanwhile — source: ECR user guide,
+ * "Restoring an image". simfra keeps the ACTIVATING state but not the wait.
+ */
+export const RESTORE_DURATION_MS = 2_000;
+
+/** ECR's imageStatus. */
+export type ImageStatus = 'ACTIVE' | 'ARCHIVED' | 'ACTIVATING';
+
+/** The status of an image at `now`: ARCHIVED in the archive class, ACTIVATING until a restore completes. */
+export function imageStatus(image: ImageRecord, now: Date): ImageStatus {
+  if (image.storageClass === 'ARCHIVE') return 'ARCHIVED';
+  return image.restoredAt !== undefined && image.restoredAt > now ? 'ACTIVATING' : 'ACTIVE';
+}
+
+/**
+ * Whether a basic scan can look at the image: a single image manifest of a container image
+ * (Docker or OCI image config). Indexes and other artifacts (Helm charts, signatures, SBOMs)
+ * cannot be scanned — source: ECR model, UnsupportedImageTypeException and ScanStatus
+ * UNSUPPORTED_IMAGE.
+ */
+export function isScannable(image: Pick<ImageRecord, 'mediaType' | 'artifactType'>): boolean {
+  return (
+    (image.mediaType === MediaType.DockerManifest || image.mediaType === MediaType.OciManifest) &&
+    (image.artifactType === MediaType.DockerConfig || image.artifactType === MediaType.OciConfig)
+  );
+}
+
+/**
+ * The outcome of a basic scan made here. simfra has no vulnerability database, so a scan of a
+ * scannable image completes at once with no findings; it never invents any.
+ */
+export function basicScan(image: Pick<ImageRecord, 'mediaType' | 'artifactType'>, at: Date): ScanRecord {
+  return isScannable(image) ? { status: 'COMPLETE', startedAt: at, completedAt: at } : { status: 'UNSUPPORTED_IMAGE', startedAt: at };
+}
 
 export interface ImagesDeps {
   meta: MetaStore;
@@ -85,6 +127,10 @@ export interface UploadState {
   startedAt: Date;
   parts: number;
   lastPartSize: number;
+  /** The smallest part but the last, once there are two. */
+  smallestPart?: number;
+  /** The digest of the bytes received so far. */
+  digest: Digest;
 }
 
 export interface AppendOptions {
@@ -138,18 +184,21 @@ export class Images {
     try {
       parsed = parseManifest(bytes, input.mediaType);
     } catch (e) {
-      if (e instanceof ManifestInvalidError) throw new ImageError('ManifestInvalid', { ...at, reason: e.reason });
+      if (e instanceof ManifestInvalidError) throw new ImageError('ManifestInvalid', { ...at, reason: e.reason, invalid: e.kind });
       throw e;
     }
+    const now = this.#clock.now();
     const image: NewImage = {
       digest,
       mediaType: parsed.mediaType,
       ...(parsed.artifactType !== undefined ? { artifactType: parsed.artifactType } : {}),
+      // Scan on push: the repository's setting, for the images stored (or restored) by this push.
+      ...(repo.scanOnPush ? { scan: basicScan({ mediaType: parsed.mediaType, artifactType: parsed.artifactType }, now) } : {}),
       ...(parsed.subject !== undefined ? { subject: parsed.subject.digest } : {}),
       ...(parsed.annotations !== undefined ? { annotations: { ...parsed.annotations } } : {}),
       manifest: bytes,
       size: await this.#imageSize(repo, parsed),
-      pushedAt: this.#clock.now(),
+      pushedAt: now,
       children: parsed.manifests.map((m) => m.digest),
       blobs: [
         ...(parsed.config !== undefined ? [parsed.config] : []),
@@ -200,10 +249,22 @@ export class Images {
   async getManifest(key: RepoKey, ref: Reference, opts: { recordPull?: boolean } = {}): Promise<{ image: ImageRecord; manifest: Buffer }> {
     const repo = await this.#repositories.get(key);
     const image = await this.#require(repo, ref);
+    const now = this.#clock.now();
+    // Archived images cannot be pulled, nor can they while a restore runs — source: ECR user
+    // guide, "Archiving an image" / "Restoring an image".
+    const status = imageStatus(image, now);
+    if (status !== 'ACTIVE') {
+      throw new ImageError('ImageArchived', {
+        name: repo.name,
+        registryId: repo.accountId,
+        imageDigest: image.digest,
+        ...(ref.kind === 'tag' ? { imageTag: ref.tag } : {}),
+        status,
+      });
+    }
     const manifest = await this.#meta.images.manifest(repo.id, image.digest);
     if (manifest === undefined) throw this.#notFound(repo, ref);
     if (opts.recordPull === true) {
-      const now = this.#clock.now();
       if (image.lastPulledAt === undefined || now.getTime() - image.lastPulledAt.getTime() >= PULL_TIME_RESOLUTION_MS) {
         await this.#meta.images.recordPull(repo.id, image.digest, now);
         return { image: { ...image, lastPulledAt: now }, manifest };
@@ -212,10 +273,22 @@ export class Images {
     return { image, manifest };
   }
 
-  /** Images oldest first, filtered by tag status; `after` is the `next` of the previous page. */
-  async listImages(key: RepoKey, opts: { tagStatus?: TagStatusFilter; limit: number; after?: string }): Promise<Page<ImageRecord>> {
+  /**
+   * Images oldest first, filtered by tag status and image status (default: any); `after` is the
+   * `next` of the previous page.
+   */
+  async listImages(
+    key: RepoKey,
+    opts: { tagStatus?: TagStatusFilter; status?: ImageStatusFilter; limit: number; after?: string },
+  ): Promise<Page<ImageRecord>> {
     const repo = await this.#repositories.get(key);
-    return this.#meta.images.list(repo.id, opts);
+    return this.#meta.images.list(repo.id, { ...opts, now: this.#clock.now() });
+  }
+
+  /** ListImages' entries: one per tag, one per untagged image, oldest image first. */
+  async listImageIds(key: RepoKey, opts: ImageListFilter & { limit: number; after?: string }): Promise<Page<ImageIdRecord>> {
+    const repo = await this.#repositories.get(key);
+    return this.#meta.images.listIds(repo.id, { ...opts, now: this.#clock.now() });
   }
 
   /** Tags in lexical order after the tag `after`; `next` is the last tag of the page. */
@@ -224,13 +297,58 @@ export class Images {
     return this.#meta.images.listTags(repo.id, opts);
   }
 
-  /** Images whose `subject` is `subject`, optionally only those of the given artifact types. */
-  async referrers(key: RepoKey, subject: Digest, opts: { artifactTypes?: readonly string[] } = {}): Promise<ImageRecord[]> {
+  /**
+   * Images whose `subject` is `subject`, optionally only those of the given artifact types, and
+   * by default only ACTIVE ones (archived artifacts cannot be pulled) — source: ECR model,
+   * ListImageReferrersFilter.artifactStatus ("If not specified, only artifacts with ACTIVE status
+   * are returned").
+   */
+  async referrers(
+    key: RepoKey,
+    subject: Digest,
+    opts: { artifactTypes?: readonly string[]; status?: ImageStatusFilter } = {},
+  ): Promise<ImageRecord[]> {
     const repo = await this.#repositories.get(key);
     const all = await this.#meta.images.referrers(repo.id, subject);
-    const types = opts.artifactTypes;
-    if (types === undefined || types.length === 0) return all;
-    return all.filter((i) => i.artifactType !== undefined && types.includes(i.artifactType));
+    const now = this.#clock.now();
+    const status = opts.status ?? 'ACTIVE';
+    const types = opts.artifactTypes ?? [];
+    return all.filter(
+      (i) =>
+        (status === 'ANY' || imageStatus(i, now) === status) &&
+        (types.length === 0 || (i.artifactType !== undefined && types.includes(i.artifactType))),
+    );
+  }
+
+  /**
+   * Moves an image to the archive storage class, or starts its restore to STANDARD (ACTIVATING
+   * for RESTORE_DURATION_MS). An image already in (or on its way to) the target class is left
+   * as it is. A restore drops the scan made before archiving and scans again on scan-on-push —
+   * source: ECR user guide, "Restoring an image". Throws RepositoryNotFound, ImageNotFound.
+   */
+  async setStorageClass(key: RepoKey, ref: Reference, target: 'STANDARD' | 'ARCHIVE'): Promise<ImageRecord> {
+    const repo = await this.#repositories.get(key);
+    const image = await this.#require(repo, ref);
+    const now = this.#clock.now();
+    let updated: ImageRecord | undefined = image;
+    if (target === 'ARCHIVE' && image.storageClass !== 'ARCHIVE') {
+      updated = await this.#meta.images.archive(repo.id, image.digest, now);
+    } else if (target === 'STANDARD' && image.storageClass === 'ARCHIVE') {
+      const completesAt = new Date(now.getTime() + RESTORE_DURATION_MS);
+      updated = await this.#meta.images.restore(repo.id, image.digest, completesAt, repo.scanOnPush ? basicScan(image, completesAt) : undefined);
+    }
+    if (updated === undefined) throw this.#notFound(repo, ref);
+    return updated;
+  }
+
+  /** Records a scan of the image (its outcome decided by `basicScan`); returns the image with it. */
+  async recordScan(key: RepoKey, digest: Digest): Promise<ImageRecord> {
+    const repo = await this.#repositories.get(key);
+    const ref: Reference = { kind: 'digest', digest };
+    const image = await this.#require(repo, ref);
+    const scan = basicScan(image, this.#clock.now());
+    await this.#meta.images.recordScan(repo.id, digest, scan);
+    return { ...image, scan };
   }
 
   /** The manifests an index lists (empty for an image manifest). */
@@ -279,6 +397,26 @@ export class Images {
   async checkLayers(key: RepoKey, digests: readonly Digest[]): Promise<LayerRecord[]> {
     const repo = await this.#repositories.get(key);
     return this.#meta.layers.getMany(repo.id, digests);
+  }
+
+  /**
+   * For each blob: its link to the repository (if any), how many images reference it and how
+   * many of those are ACTIVE now (a blob only archived images use is itself archived).
+   */
+  async layerStates(
+    key: RepoKey,
+    digests: readonly Digest[],
+  ): Promise<Map<Digest, { layer?: LayerRecord; images: number; active: number }>> {
+    const repo = await this.#repositories.get(key);
+    const links = new Map((await this.#meta.layers.getMany(repo.id, digests)).map((l) => [l.digest, l]));
+    const refs = await this.#meta.images.blobReferences(repo.id, digests, this.#clock.now());
+    const states = new Map<Digest, { layer?: LayerRecord; images: number; active: number }>();
+    for (const digest of digests) {
+      const layer = links.get(digest);
+      const r = refs.get(digest) ?? { images: 0, active: 0 };
+      states.set(digest, { ...(layer !== undefined ? { layer } : {}), ...r });
+    }
+    return states;
   }
 
   /** Throws BlobUnknown when the repository has no such blob. */
@@ -366,7 +504,7 @@ export class Images {
     return this.#serial(id, async () => {
       const { repo, record, upload } = await this.#openSession(key, id);
       const part = await this.#append(repo, record, upload, body, opts);
-      return stateOf({ ...record, parts: record.parts + (part > 0 ? 1 : 0), lastPartSize: part > 0 ? part : record.lastPartSize }, upload);
+      return stateOf(part > 0 ? afterPart(record, part) : record, upload);
     });
   }
 
@@ -530,6 +668,21 @@ export class Images {
   }
 }
 
+/** The record once a part of `size` bytes is appended (as SqliteUploads.recordPart stores it). */
+function afterPart(record: UploadRecord, size: number): UploadRecord {
+  const { smallestPart: _, ...rest } = record;
+  const smallest = record.parts === 0 ? undefined : Math.min(record.smallestPart ?? record.lastPartSize, record.lastPartSize);
+  return { ...rest, parts: record.parts + 1, lastPartSize: size, ...(smallest !== undefined ? { smallestPart: smallest } : {}) };
+}
+
 function stateOf(record: UploadRecord, upload: Upload): UploadState {
-  return { id: record.id, size: upload.size, startedAt: record.startedAt, parts: record.parts, lastPartSize: record.lastPartSize };
+  return {
+    id: record.id,
+    size: upload.size,
+    startedAt: record.startedAt,
+    parts: record.parts,
+    lastPartSize: record.lastPartSize,
+    ...(record.smallestPart !== undefined ? { smallestPart: record.smallestPart } : {}),
+    digest: upload.digest(),
+  };
 }

@@ -62,6 +62,13 @@ export function imageErrorToRegistry(e: ImageError): RegistryError {
       return new RegistryError('DIGEST_INVALID', { detail: { expected: d.expected, actual: d.actual } });
     case 'RangeInvalid':
       return new RegistryError('RANGE_INVALID', { headers: { 'content-range': `bytes */${d.size}` } });
+    case 'ImageArchived':
+      // "Requests to pull the archived image will fail with a 404 error" — source: ECR user guide,
+      // "Archiving an image" (the detail is simfra's).
+      return new RegistryError('MANIFEST_UNKNOWN', {
+        message: messages.requestedImageNotFound,
+        detail: { digest: d.imageDigest, imageStatus: d.status },
+      });
   }
 }
 

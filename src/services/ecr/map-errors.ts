@@ -1,6 +1,8 @@
 import { AwsError } from '../../aws/errors.js';
 import { ImageError } from '../../images/errors.js';
+import type { ImageFailure } from '../../model/ecr/types.js';
 import {
+  ImageArchivedException,
   ImageDigestDoesNotMatchException,
   ImageNotFoundException,
   ImageTagAlreadyExistsException,
@@ -35,7 +37,10 @@ export function toEcrError(e: ImageError): AwsError {
     case 'TagImmutable':
       return new ImageTagAlreadyExistsException(messages.imageTagAlreadyExists(d.tag, d.name));
     case 'ManifestInvalid':
-      return new InvalidParameterException(messages.invalidParameter('imageManifest', d.reason));
+      // ECR answers "Invalid JSON syntax" for a manifest it cannot read or classify.
+      return new InvalidParameterException(
+        d.invalid === 'json' || d.invalid === 'unsupported-media-type' ? messages.invalidManifestJson : messages.invalidManifest(d.reason),
+      );
     case 'ManifestDigestMismatch':
       return new ImageDigestDoesNotMatchException(messages.imageDigestDoesNotMatch(d.expected, d.actual));
     case 'ManifestBlobUnknown':
@@ -65,6 +70,28 @@ export function toEcrError(e: ImageError): AwsError {
       return new InvalidLayerException(messages.invalidLayer(d.expected, d.actual));
     case 'RangeInvalid':
       return new InvalidParameterException(messages.invalidParameter('range', `must lie within the ${d.size} bytes of ${d.digest}`));
+    case 'ImageArchived':
+      return new ImageArchivedException(messages.imageArchived);
+  }
+}
+
+/**
+ * The failure entry of a batch operation (BatchGetImage, BatchDeleteImage) for an error about one
+ * of its image ids; undefined for errors that end the whole call (RepositoryNotFound, …).
+ */
+export function imageFailureOf(e: ImageError): Pick<ImageFailure, 'failureCode' | 'failureReason'> | undefined {
+  const d = e.detail;
+  switch (d.kind) {
+    case 'ImageNotFound':
+      return { failureCode: 'ImageNotFound', failureReason: messages.failure.imageNotFound };
+    // An archived image cannot be pulled; ECR's pull answers 404 (user guide, "Archiving an image"),
+    // so BatchGetImage reports it as not found (the code ECR uses here is not documented).
+    case 'ImageArchived':
+      return { failureCode: 'ImageNotFound', failureReason: messages.failure.imageNotFound };
+    case 'ImageReferencedByManifestList':
+      return { failureCode: 'ImageReferencedByManifestList', failureReason: messages.imageReferencedByManifestList(d.parents) };
+    default:
+      return undefined;
   }
 }
 

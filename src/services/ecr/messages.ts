@@ -61,4 +61,67 @@ export const messages = {
     `The specified image digest ${expected} does not match the digest that Amazon ECR calculated for the image: ${actual}`,
   /** BatchDeleteImage's failureReason for ImageReferencedByManifestList (wording unconfirmed). */
   imageReferencedByManifestList: (parents: readonly string[]) => `Requested image referenced by manifest list: [${parents.join(', ')}]`,
+
+  // ——— image API (issue 4) ———
+  /**
+   * PutImage of a manifest ECR cannot read (bad JSON, or no `mediaType` and no
+   * imageManifestMediaType) — source: aws/aws-cli#8620, aws/aws-sdk#193, aws/containers-roadmap#1873.
+   */
+  invalidManifestJson: "Invalid parameter at 'ImageManifest' failed to satisfy constraint: 'Invalid JSON syntax'",
+  /** Other manifest faults: same envelope, our reason (ECR's wording for these is not known). */
+  invalidManifest: (reason: string) => `Invalid parameter at 'ImageManifest' failed to satisfy constraint: '${reason}'`,
+  /** — source: moto exceptions.py (ImageAlreadyExistsException); `null` when no tag was given, as ECR writes absent ids. */
+  imageAlreadyExists: (digest: string, tag: string | undefined, name: string, registryId: string) =>
+    `Image with digest '${digest}' and tag '${tag ?? 'null'}' already exists in the repository with name '${name}' in registry with id '${registryId}'`,
+  /** UNVERIFIED wording, in the form of the repositoryNames rule of DescribeRepositories. */
+  imageIdsWithPaging: "Invalid parameter at 'maxResults' failed to satisfy constraint: 'maxResults and nextToken cannot be specified with imageIds'",
+  /** UNVERIFIED wording (tag grammar of the distribution spec, ECR's 300-character limit). */
+  invalidImageTag: "Invalid parameter at 'imageTag' failed to satisfy constraint: 'must satisfy regular expression '[a-zA-Z0-9_][a-zA-Z0-9._-]{0,299}''",
+  /** Batch failure reasons — source: moto models.py (BatchGetImage / BatchDeleteImage), ecr-behaviour.md §3.3. */
+  failure: {
+    imageNotFound: 'Requested image not found',
+    missingDigestAndTag: 'Invalid request parameters: both tag and digest cannot be null',
+    invalidImageDigest: "Invalid request parameters: image digest should satisfy the regex '[a-zA-Z0-9-_+.]+:[a-fA-F0-9]+'",
+    /** UNVERIFIED wording. */
+    invalidImageTag: "Invalid request parameters: image tag should satisfy the regex '[a-zA-Z0-9_][a-zA-Z0-9._-]{0,299}'",
+    /** UNVERIFIED wording. */
+    tagDoesNotMatchDigest: 'Invalid request parameters: image tag and digest do not match',
+    /** UNVERIFIED wording (BatchCheckLayerAvailability). */
+    invalidLayerDigest: (digest: string) => `Invalid layer digest: '${digest}'`,
+    /** UNVERIFIED wording (BatchCheckLayerAvailability). */
+    missingLayerDigest: 'Layer digest cannot be empty',
+  },
+  /** — source: the ECR model's documentation of ImageArchivedException */
+  imageArchived: 'The specified image is archived and cannot be scanned.',
+  /** — source: the ECR model's documentation of UnsupportedImageTypeException */
+  unsupportedImageType: 'The image is of a type that cannot be scanned.',
+  /** — source: moto exceptions.py (LimitExceededException of StartImageScan); the limit is the model's ("once per 24 hours") */
+  scanQuotaExceeded: 'The scan quota per image has been exceeded. Wait and try again.',
+  /** — source: moto exceptions.py (ScanNotFoundException) */
+  scanNotFound: (imageDigest: string | undefined, imageTag: string | undefined, name: string, registryId: string) =>
+    `Image scan does not exist for the image with '{imageDigest:'${imageDigest ?? 'null'}', imageTag:'${imageTag ?? 'null'}'}' in the repository with name '${name}' in the registry with id '${registryId}'`,
+  /** The description of a completed basic scan: ECR's sentence, then why there are no findings. */
+  scanComplete:
+    'The scan was completed successfully. simfra has no vulnerability database, so no findings are reported (an empty result is not a clean bill of health).',
+  /** The UNSUPPORTED_IMAGE description of a scan — source: aws/containers-roadmap#970, #2644 (console and API text). */
+  scanUnsupported: 'UnsupportedImageError: The operating system and/or package manager are not supported.',
+  /** — source: the ECR model's documentation of LayerPartTooSmallException; text: dotnet/sdk-container-builds#424 (CloudTrail) */
+  layerPartTooSmall: 'All layer parts except the last part should be at least 5MB',
+  /** — source: the ECR model's documentation of EmptyUploadException */
+  emptyUpload: 'The specified layer upload does not contain any layer parts.',
+  /** — source: ECR's registry answer to a chunked upload whose digest differs (dotnet/sdk-container-builds#472) */
+  layerDigestsDoNotMatch: 'None of the provided layer digests match the calculated layer digest',
+  /** UNVERIFIED wording; the model documents only the meaning of LayerAlreadyExistsException. */
+  layerAlreadyExists: (digest: string, name: string, registryId: string) =>
+    `The layer with digest ${digest} already exists in the repository with name '${name}' in the registry with id '${registryId}'`,
+  /** UNVERIFIED wording (UploadLayerPart with partLastByte before partFirstByte, or a blob of another length). */
+  invalidLayerPartRange: (first: number, last: number, length: number) =>
+    `The layer part ${first}-${last} does not match the ${length} bytes sent`,
+  /** — source: the ECR model's documentation of LayerInaccessibleException */
+  layerInaccessible: 'The specified layer is not available because it is not associated with an image. Unassociated image layers may be cleaned up at any time.',
+  /** UNVERIFIED wording: a layer only archived images use. */
+  layerArchived: 'The specified layer is not available because the images that use it are archived.',
+  /** UNVERIFIED wording: ECR documents no rule; simfra refuses an archive while a restore runs. */
+  storageClassUpdateNotSupported: (status: string) =>
+    `The requested image storage class update is not supported for an image with status ${status}.`,
 } as const;

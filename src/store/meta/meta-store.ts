@@ -215,6 +215,39 @@ export interface ImageRecord {
   lastPulledAt?: Date;
   /** In lexical order. */
   tags: string[];
+  /** ECR's storage class: ARCHIVE images cannot be pulled. */
+  storageClass: StorageClass;
+  lastArchivedAt?: Date;
+  /** When the latest restore from ARCHIVE completes (or completed): the image is ACTIVATING before. */
+  restoredAt?: Date;
+  /** The latest basic scan, if any. */
+  scan?: ScanRecord;
+}
+
+export type StorageClass = 'STANDARD' | 'ARCHIVE';
+
+/** A basic image scan: its outcome (COMPLETE, UNSUPPORTED_IMAGE, …) and when it ran. */
+export interface ScanRecord {
+  status: string;
+  startedAt: Date;
+  completedAt?: Date;
+}
+
+/** ECR's imageStatus filter: ACTIVE, ARCHIVED, ACTIVATING or ANY. */
+export type ImageStatusFilter = 'ACTIVE' | 'ARCHIVED' | 'ACTIVATING' | 'ANY';
+
+/** Which images a listing selects: by tags and by status (`now` decides ACTIVATING vs ACTIVE). */
+export interface ImageListFilter {
+  tagStatus?: TagStatusFilter;
+  /** Default ANY. */
+  status?: ImageStatusFilter;
+  now?: Date;
+}
+
+/** One entry of ListImages: an image by a tag, or an untagged image by its digest. */
+export interface ImageIdRecord {
+  digest: string;
+  tag?: string;
 }
 
 export interface NewImage {
@@ -230,6 +263,8 @@ export interface NewImage {
   children: readonly string[];
   /** Blobs the manifest references; `required` ones must be linked to the repository. */
   blobs: readonly { digest: string; mediaType?: string; required: boolean }[];
+  /** A scan made on push (scan on push), recorded when the image is stored or restored by the push. */
+  scan?: ScanRecord;
 }
 
 /** What `ImageRecords.put` did, or why it did nothing. */
@@ -261,7 +296,10 @@ export interface ImageRecords {
   /**
    * In one transaction: checks that the required blobs are linked and the children exist, that
    * an immutable tag is not moved, then stores the image (if new), points the tag at it and
-   * records the children and the blobs' media types.
+   * records the children, the blobs it references and their media types. Pushing an image that
+   * is archived (or still activating) restores it at once — source: ECR user guide, "Restoring
+   * an image" ("When you push an image that is currently archived, that image will be
+   * immediately restored").
    */
   put(repositoryId: number, image: NewImage, tag?: { name: string; immutable: boolean }): Promise<PutImageOutcome>;
   get(repositoryId: number, digest: string): Promise<ImageRecord | undefined>;
@@ -269,7 +307,16 @@ export interface ImageRecords {
   /** The manifest bytes exactly as pushed. */
   manifest(repositoryId: number, digest: string): Promise<Buffer | undefined>;
   /** Images in push order (oldest first); `after` is an opaque cursor from `next`. */
-  list(repositoryId: number, opts: { tagStatus?: TagStatusFilter; limit: number; after?: string }): Promise<Page<ImageRecord>>;
+  list(repositoryId: number, opts: ImageListFilter & { limit: number; after?: string }): Promise<Page<ImageRecord>>;
+  /** One entry per tag, and one per untagged image, in push order; `after` is an opaque cursor. */
+  listIds(repositoryId: number, opts: ImageListFilter & { limit: number; after?: string }): Promise<Page<ImageIdRecord>>;
+  /** Moves the image to ARCHIVE (at `at`); undefined when there is no such image. */
+  archive(repositoryId: number, digest: string, at: Date): Promise<ImageRecord | undefined>;
+  /** Moves the image back to STANDARD, ACTIVATING until `completesAt`; drops its scan (or records `scan`). */
+  restore(repositoryId: number, digest: string, completesAt: Date, scan?: ScanRecord): Promise<ImageRecord | undefined>;
+  recordScan(repositoryId: number, digest: string, scan: ScanRecord): Promise<void>;
+  /** For each blob: how many images reference it, and how many of those are in STANDARD and restored by `now`. */
+  blobReferences(repositoryId: number, blobs: readonly string[], now: Date): Promise<Map<string, { images: number; active: number }>>;
   /** Tags in lexical order after the tag `after`; `next` is the last tag of the page. */
   listTags(repositoryId: number, opts: { limit: number; after?: string }): Promise<Page<string>>;
   /** Images whose subject is `digest`, in push order. */
@@ -310,6 +357,8 @@ export interface UploadRecord {
   /** Parts appended so far and the size of the last (the ECR API's 5 MiB part rule reads them). */
   parts: number;
   lastPartSize: number;
+  /** The smallest part but the last (undefined while there is at most one part). */
+  smallestPart?: number;
 }
 
 export interface UploadRecords {

@@ -1,4 +1,6 @@
 import type {
+  ImageIdRecord,
+  ImageListFilter,
   ImageRecord,
   ImageRecords,
   LayerRecord,
@@ -7,7 +9,7 @@ import type {
   Page,
   PutImageOutcome,
   RemoveImageOutcome,
-  TagStatusFilter,
+  ScanRecord,
   UploadRecord,
   UploadRecords,
 } from '../meta-store.js';
@@ -25,11 +27,36 @@ interface ImageRow {
   size: number;
   pushed_at: number;
   last_pulled_at: number | null;
+  storage_class: string;
+  last_archived_at: number | null;
+  restored_at: number | null;
+  scan_status: string | null;
+  scan_started_at: number | null;
+  scan_completed_at: number | null;
 }
 
 // Every column but the manifest bytes, which only manifest() reads.
 const IMAGE_COLUMNS = `repository_id, digest, media_type, artifact_type, subject, annotations,
-  length(manifest) AS manifest_size, size, pushed_at, last_pulled_at`;
+  length(manifest) AS manifest_size, size, pushed_at, last_pulled_at, storage_class, last_archived_at,
+  restored_at, scan_status, scan_started_at, scan_completed_at`;
+
+/**
+ * The image status filter as SQL over `images` (aliased `i`): ARCHIVE is ARCHIVED; STANDARD is
+ * ACTIVATING until its restore completes (`restored_at`), ACTIVE after. Binds @status and @now.
+ */
+const STATUS_FILTER = `CASE @status
+    WHEN 'ACTIVE' THEN i.storage_class = 'STANDARD' AND (i.restored_at IS NULL OR i.restored_at <= @now)
+    WHEN 'ACTIVATING' THEN i.storage_class = 'STANDARD' AND i.restored_at > @now
+    WHEN 'ARCHIVED' THEN i.storage_class = 'ARCHIVE'
+    ELSE 1 END`;
+
+interface ListParams {
+  repo: number;
+  status: string;
+  now: number;
+  tagStatus: string;
+  limit: number;
+}
 
 /** The images, tags and children of each repository. */
 export class SqliteImages implements ImageRecords {
@@ -43,8 +70,30 @@ export class SqliteImages implements ImageRecords {
         'SELECT manifest FROM images WHERE repository_id = ? AND digest = ?',
       ),
       insertImage: db.prepare(
-        `INSERT INTO images (repository_id, digest, media_type, artifact_type, subject, annotations, manifest, size, pushed_at)
-         VALUES (@repository_id, @digest, @media_type, @artifact_type, @subject, @annotations, @manifest, @size, @pushed_at)`,
+        `INSERT INTO images (repository_id, digest, media_type, artifact_type, subject, annotations, manifest, size, pushed_at,
+           scan_status, scan_started_at, scan_completed_at)
+         VALUES (@repository_id, @digest, @media_type, @artifact_type, @subject, @annotations, @manifest, @size, @pushed_at,
+           @scan_status, @scan_started_at, @scan_completed_at)`,
+      ),
+      insertBlob: db.prepare('INSERT OR IGNORE INTO image_blobs (repository_id, digest, blob) VALUES (?, ?, ?)'),
+      archive: db.prepare(
+        `UPDATE images SET storage_class = 'ARCHIVE', last_archived_at = @at, restored_at = NULL
+         WHERE repository_id = @repo AND digest = @digest`,
+      ),
+      restore: db.prepare(
+        `UPDATE images SET storage_class = 'STANDARD', restored_at = @at,
+           scan_status = @scan_status, scan_started_at = @scan_started_at, scan_completed_at = @scan_completed_at
+         WHERE repository_id = @repo AND digest = @digest`,
+      ),
+      scan: db.prepare(
+        `UPDATE images SET scan_status = @scan_status, scan_started_at = @scan_started_at, scan_completed_at = @scan_completed_at
+         WHERE repository_id = @repo AND digest = @digest`,
+      ),
+      blobRefs: db.prepare<{ repo: number; blob: string; now: number }, { images: number; active: number | null }>(
+        `SELECT count(*) AS images,
+           sum(i.storage_class = 'STANDARD' AND (i.restored_at IS NULL OR i.restored_at <= @now)) AS active
+         FROM image_blobs b JOIN images i ON i.repository_id = b.repository_id AND i.digest = b.digest
+         WHERE b.repository_id = @repo AND b.blob = @blob`,
       ),
       deleteImage: db.prepare('DELETE FROM images WHERE repository_id = ? AND digest = ?'),
       tagsOf: db.prepare<[number, string], { tag: string }>(
@@ -73,14 +122,24 @@ export class SqliteImages implements ImageRecords {
       referrers: db.prepare<[number, string], ImageRow>(
         `SELECT ${IMAGE_COLUMNS} FROM images WHERE repository_id = ? AND subject = ? ORDER BY pushed_at, digest`,
       ),
-      page: db.prepare<[number, number, number, string, string, number], ImageRow>(
+      // Row values keep the (repository_id, pushed_at, digest) index usable for the page seek.
+      page: db.prepare<ListParams & { at: number; digest: string }, ImageRow>(
         `SELECT ${IMAGE_COLUMNS} FROM images i
-         WHERE repository_id = ? AND (pushed_at > ? OR (pushed_at = ? AND digest > ?))
-           AND CASE ?
+         WHERE i.repository_id = @repo AND (i.pushed_at, i.digest) > (@at, @digest)
+           AND CASE @tagStatus
              WHEN 'TAGGED' THEN EXISTS (SELECT 1 FROM image_tags t WHERE t.repository_id = i.repository_id AND t.digest = i.digest)
              WHEN 'UNTAGGED' THEN NOT EXISTS (SELECT 1 FROM image_tags t WHERE t.repository_id = i.repository_id AND t.digest = i.digest)
              ELSE 1 END
-         ORDER BY pushed_at, digest LIMIT ?`,
+           AND ${STATUS_FILTER}
+         ORDER BY i.pushed_at, i.digest LIMIT @limit`,
+      ),
+      idPage: db.prepare<ListParams & { at: number; digest: string; tag: string }, { pushed_at: number; digest: string; tag: string | null }>(
+        `SELECT i.pushed_at, i.digest, t.tag FROM images i
+           LEFT JOIN image_tags t ON t.repository_id = i.repository_id AND t.digest = i.digest
+         WHERE i.repository_id = @repo AND (i.pushed_at, i.digest, coalesce(t.tag, '')) > (@at, @digest, @tag)
+           AND CASE @tagStatus WHEN 'TAGGED' THEN t.tag IS NOT NULL WHEN 'UNTAGGED' THEN t.tag IS NULL ELSE 1 END
+           AND ${STATUS_FILTER}
+         ORDER BY i.pushed_at, i.digest, coalesce(t.tag, '') LIMIT @limit`,
       ),
       pull: db.prepare('UPDATE images SET last_pulled_at = ? WHERE repository_id = ? AND digest = ?'),
       count: db.prepare<[number], { n: number }>('SELECT count(*) AS n FROM images WHERE repository_id = ?'),
@@ -99,7 +158,15 @@ export class SqliteImages implements ImageRecords {
       if (tag?.immutable && current !== undefined && current !== image.digest) {
         return { kind: 'tag-immutable', current };
       }
-      const created = this.s.exists.get(repositoryId, image.digest) === undefined;
+      const existing = this.read(repositoryId, image.digest);
+      const created = existing === undefined;
+      // Pushing an archived (or still activating) image restores it at once.
+      const restored =
+        existing !== undefined &&
+        (existing.storageClass === 'ARCHIVE' || (existing.restoredAt !== undefined && existing.restoredAt > image.pushedAt));
+      if (restored) {
+        this.s.restore.run({ repo: repositoryId, digest: image.digest, at: image.pushedAt.getTime(), ...scanColumns(image.scan) });
+      }
       if (created) {
         this.s.insertImage.run({
           repository_id: repositoryId,
@@ -111,8 +178,10 @@ export class SqliteImages implements ImageRecords {
           manifest: Buffer.from(image.manifest.buffer, image.manifest.byteOffset, image.manifest.byteLength),
           size: image.size,
           pushed_at: image.pushedAt.getTime(),
+          ...scanColumns(image.scan),
         });
         for (const child of image.children) this.s.insertChild.run(repositoryId, image.digest, child);
+        for (const b of image.blobs) this.s.insertBlob.run(repositoryId, image.digest, b.digest);
         for (const b of image.blobs) {
           if (b.mediaType !== undefined) this.s.layerMediaType.run(b.mediaType, repositoryId, b.digest);
         }
@@ -125,7 +194,7 @@ export class SqliteImages implements ImageRecords {
         kind: 'stored',
         image: stored,
         created,
-        changed: created || retagged,
+        changed: created || retagged || restored,
         ...(retagged && current !== undefined ? { tagMovedFrom: current } : {}),
       };
     })();
@@ -144,10 +213,7 @@ export class SqliteImages implements ImageRecords {
     return this.s.manifest.get(repositoryId, digest)?.manifest;
   }
 
-  async list(
-    repositoryId: number,
-    opts: { tagStatus?: TagStatusFilter; limit: number; after?: string },
-  ): Promise<Page<ImageRecord>> {
+  async list(repositoryId: number, opts: ImageListFilter & { limit: number; after?: string }): Promise<Page<ImageRecord>> {
     let afterAt = -1;
     let afterDigest = '';
     if (opts.after !== undefined) {
@@ -155,12 +221,54 @@ export class SqliteImages implements ImageRecords {
       afterAt = Number(at) || 0;
       afterDigest = digest ?? '';
     }
-    const rows = this.s.page.all(repositoryId, afterAt, afterAt, afterDigest, opts.tagStatus ?? 'ANY', opts.limit + 1);
+    const rows = this.s.page.all({ ...listParams(repositoryId, opts), at: afterAt, digest: afterDigest });
     const items = rows.slice(0, opts.limit).map((r) => this.toRecord(r));
     const last = items[items.length - 1];
     return rows.length > opts.limit && last !== undefined
       ? { items, next: encodeCursor(`${last.pushedAt.getTime()} ${last.digest}`) }
       : { items };
+  }
+
+  async listIds(repositoryId: number, opts: ImageListFilter & { limit: number; after?: string }): Promise<Page<ImageIdRecord>> {
+    let after: [number, string, string] = [-1, '', ''];
+    if (opts.after !== undefined) {
+      try {
+        const [at, digest, tag] = JSON.parse(decodeCursor(opts.after)) as unknown[];
+        after = [Number(at) || 0, String(digest ?? ''), String(tag ?? '')];
+      } catch {
+        // An unreadable cursor starts from the beginning; the API checks its tokens before this.
+      }
+    }
+    const rows = this.s.idPage.all({ ...listParams(repositoryId, opts), at: after[0], digest: after[1], tag: after[2] });
+    const page = rows.slice(0, opts.limit);
+    const items = page.map((r): ImageIdRecord => (r.tag === null ? { digest: r.digest } : { digest: r.digest, tag: r.tag }));
+    const last = page[page.length - 1];
+    return rows.length > opts.limit && last !== undefined
+      ? { items, next: encodeCursor(JSON.stringify([last.pushed_at, last.digest, last.tag ?? ''])) }
+      : { items };
+  }
+
+  async archive(repositoryId: number, digest: string, at: Date): Promise<ImageRecord | undefined> {
+    this.s.archive.run({ repo: repositoryId, digest, at: at.getTime() });
+    return this.read(repositoryId, digest);
+  }
+
+  async restore(repositoryId: number, digest: string, completesAt: Date, scan?: ScanRecord): Promise<ImageRecord | undefined> {
+    this.s.restore.run({ repo: repositoryId, digest, at: completesAt.getTime(), ...scanColumns(scan) });
+    return this.read(repositoryId, digest);
+  }
+
+  async recordScan(repositoryId: number, digest: string, scan: ScanRecord): Promise<void> {
+    this.s.scan.run({ repo: repositoryId, digest, ...scanColumns(scan) });
+  }
+
+  async blobReferences(repositoryId: number, blobs: readonly string[], now: Date): Promise<Map<string, { images: number; active: number }>> {
+    const refs = new Map<string, { images: number; active: number }>();
+    for (const blob of blobs) {
+      const row = this.s.blobRefs.get({ repo: repositoryId, blob, now: now.getTime() });
+      refs.set(blob, { images: row?.images ?? 0, active: row?.active ?? 0 });
+    }
+    return refs;
   }
 
   async listTags(repositoryId: number, opts: { limit: number; after?: string }): Promise<Page<string>> {
@@ -238,8 +346,42 @@ export class SqliteImages implements ImageRecords {
       pushedAt: fromMillis(r.pushed_at),
       ...(r.last_pulled_at !== null ? { lastPulledAt: fromMillis(r.last_pulled_at) } : {}),
       tags: this.s.tagsOf.all(r.repository_id, r.digest).map((t) => t.tag),
+      storageClass: r.storage_class === 'ARCHIVE' ? 'ARCHIVE' : 'STANDARD',
+      ...(r.last_archived_at !== null ? { lastArchivedAt: fromMillis(r.last_archived_at) } : {}),
+      ...(r.restored_at !== null ? { restoredAt: fromMillis(r.restored_at) } : {}),
+      ...(r.scan_status !== null && r.scan_started_at !== null
+        ? {
+            scan: {
+              status: r.scan_status,
+              startedAt: fromMillis(r.scan_started_at),
+              ...(r.scan_completed_at !== null ? { completedAt: fromMillis(r.scan_completed_at) } : {}),
+            },
+          }
+        : {}),
     };
   }
+}
+
+function listParams(repositoryId: number, opts: ImageListFilter & { limit: number }): ListParams {
+  return {
+    repo: repositoryId,
+    status: opts.status ?? 'ANY',
+    now: (opts.now ?? new Date(0)).getTime(),
+    tagStatus: opts.tagStatus ?? 'ANY',
+    limit: opts.limit + 1,
+  };
+}
+
+function scanColumns(scan: ScanRecord | undefined): {
+  scan_status: string | null;
+  scan_started_at: number | null;
+  scan_completed_at: number | null;
+} {
+  return {
+    scan_status: scan?.status ?? null,
+    scan_started_at: scan?.startedAt.getTime() ?? null,
+    scan_completed_at: scan?.completedAt?.getTime() ?? null,
+  };
 }
 
 interface LayerRow {
@@ -301,6 +443,7 @@ interface UploadRow {
   started_at: number;
   parts: number;
   last_part_size: number;
+  smallest_part: number | null;
 }
 
 /** Upload sessions and the repository each belongs to. */
@@ -313,7 +456,12 @@ export class SqliteUploads implements UploadRecords {
   constructor(db: Db) {
     this.insert = db.prepare('INSERT INTO uploads (id, repository_id, started_at, parts, last_part_size) VALUES (?, ?, ?, ?, ?)');
     this.select = db.prepare<[string], UploadRow>('SELECT * FROM uploads WHERE id = ?');
-    this.part = db.prepare('UPDATE uploads SET parts = parts + 1, last_part_size = ? WHERE id = ?');
+    // The part that was last becomes an earlier one (SQLite reads the old values on the right).
+    this.part = db.prepare(
+      `UPDATE uploads SET parts = parts + 1, last_part_size = ?,
+         smallest_part = CASE WHEN parts = 0 THEN smallest_part ELSE min(coalesce(smallest_part, last_part_size), last_part_size) END
+       WHERE id = ?`,
+    );
     this.remove = db.prepare('DELETE FROM uploads WHERE id = ?');
   }
 
@@ -324,7 +472,14 @@ export class SqliteUploads implements UploadRecords {
   async get(id: string): Promise<UploadRecord | undefined> {
     const r = this.select.get(id);
     return (
-      r && { id: r.id, repositoryId: r.repository_id, startedAt: fromMillis(r.started_at), parts: r.parts, lastPartSize: r.last_part_size }
+      r && {
+        id: r.id,
+        repositoryId: r.repository_id,
+        startedAt: fromMillis(r.started_at),
+        parts: r.parts,
+        lastPartSize: r.last_part_size,
+        ...(r.smallest_part !== null ? { smallestPart: r.smallest_part } : {}),
+      }
     );
   }
 
