@@ -17,7 +17,9 @@ import { StsSessions } from './iam/sessions.js';
 import { randomIds, type Ids } from './ids.js';
 import { Images } from './images/images.js';
 import { Repositories } from './images/repositories.js';
+import { LayerUrls } from './images/layer-urls.js';
 import { registryFront } from './registry/front.js';
+import { layerDownloadFront } from './registry/layer-downloads.js';
 import { ecrService } from './services/ecr/index.js';
 import { ecrResources } from './services/ecr/policies.js';
 import { iamService } from './services/iam/index.js';
@@ -67,10 +69,16 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   const sessions = new StsSessions(meta, directory, authorizer, ids, clock);
 
   let port = config.port;
+  const registryHost = (accountId: string, region: string) => `${accountId}.dkr.ecr.${region}.${config.registryDomain}:${port}`;
   const endpoints = {
-    registryHost: (accountId: string, region: string) =>
-      `${accountId}.dkr.ecr.${region}.${config.registryDomain}:${port}`,
+    registryHost,
+    // Layer download URLs: plain localhost by default (every HTTP client resolves it, unlike
+    // *.localhost), else the registry host of the configured domain.
+    downloadBase: (accountId: string, region: string) =>
+      config.registryDomain === 'localhost' ? `http://localhost:${port}` : `http://${registryHost(accountId, region)}`,
   };
+  const layerUrlKey = await meta.secrets.getOrCreate('layer-url-key', () => ids.bytes(32).toString('base64'));
+  const layerUrls = new LayerUrls(Buffer.from(layerUrlKey, 'base64'));
   // Blob bytes: in memory, or files under $SIMFRA_DATA_DIR/ecr/ that survive a restart.
   const blobOptions = { ids: () => ids.uuid(), now: () => clock.now() };
   const blobs: BlobStore = config.dataDir
@@ -78,7 +86,17 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     : new MemoryBlobStore(blobOptions);
   const repositories = new Repositories(meta, clock, { countImages: (repo) => meta.images.count(repo.id) });
   const images = new Images({ meta, blobs, repositories, clock });
-  const ecrDeps: EcrDeps = { meta, repositories, images, tokens, endpoints, ids, authTokenTtlSeconds: config.authTokenTtlSeconds, iam: { directory, authorizer } };
+  const ecrDeps: EcrDeps = {
+    meta,
+    repositories,
+    images,
+    tokens,
+    endpoints,
+    ids,
+    layerUrls,
+    authTokenTtlSeconds: config.authTokenTtlSeconds,
+    iam: { directory, authorizer },
+  };
   authorizer.registerResources('arn:aws:ecr:', ecrResources(ecrDeps));
 
   const verifier = new SigV4Verifier(new StoredCredentials(meta), config.maxClockSkewSeconds);
@@ -96,6 +114,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       defaultRegion: config.defaultRegion,
       log,
     }),
+    layerDownloads: layerDownloadFront({ images, urls: layerUrls, clock, log }),
     admin: adminFront(accounts),
     registryDomain: config.registryDomain,
     log,

@@ -16,6 +16,8 @@ export interface HttpFront {
 export interface GatewayDeps {
   aws: AwsFront;
   registry: HttpFront;
+  /** GetDownloadUrlForLayer's presigned layer URLs. */
+  layerDownloads: HttpFront;
   admin: HttpFront;
   registryDomain: string;
   log: Logger;
@@ -54,7 +56,7 @@ export function createGateway(deps: GatewayDeps): Server {
     if (route.front === 'aws') {
       deps.aws.handle(req, res, requestId).then((o) => done({ service: o.service, operation: o.operation }), fail);
     } else {
-      const front = route.front === 'registry' ? deps.registry : deps.admin;
+      const front = route.front === 'registry' ? deps.registry : route.front === 'layer-download' ? deps.layerDownloads : deps.admin;
       const ctx = { requestId, signal: ac.signal, accountId: route.front === 'registry' ? route.accountId : undefined, region: route.front === 'registry' ? route.region : undefined };
       front.handle(req, res, ctx).then((o) => done({ service: route.front, route: o.route }), fail);
     }

@@ -2,6 +2,7 @@ import type { AuthTokens } from '../../iam/auth-tokens.js';
 import type { PolicyAuthorizer } from '../../iam/authorize.js';
 import type { IamDirectory } from '../../iam/directory.js';
 import type { Images } from '../../images/images.js';
+import type { LayerUrls } from '../../images/layer-urls.js';
 import type { Repositories } from '../../images/repositories.js';
 import type { Ids } from '../../ids.js';
 import type { MetaStore } from '../../store/meta/meta-store.js';
@@ -10,6 +11,8 @@ import type { MetaStore } from '../../store/meta/meta-store.js';
 export interface Endpoints {
   /** `{account}.dkr.ecr.{region}.localhost:{port}` */
   registryHost(accountId: string, region: string): string;
+  /** `http://host:port` that GetDownloadUrlForLayer's URLs start with. */
+  downloadBase(accountId: string, region: string): string;
 }
 
 /** What the ECR operations are built from (composed in app.ts). */
@@ -22,6 +25,8 @@ export interface EcrDeps {
   endpoints: Endpoints;
   ids: Ids;
   authTokenTtlSeconds: number;
+  /** Signs GetDownloadUrlForLayer's URLs (the registry's download route verifies them). */
+  layerUrls: LayerUrls;
   /** Repository and registry policies are validated and lock-out checked with IAM's own tools. */
   iam: { directory: IamDirectory; authorizer: PolicyAuthorizer };
 }
