@@ -6,6 +6,22 @@ import type { EcrOperations } from '../../model/ecr/operations.js';
 import { repositoryArn } from './arns.js';
 import { getAuthorizationToken } from './auth.js';
 import type { EcrDeps } from './deps.js';
+import {
+  batchDeleteImage,
+  batchGetImage,
+  describeImages,
+  listImageReferrers,
+  listImages,
+  putImage,
+  updateImageStorageClass,
+} from './images.js';
+import {
+  batchCheckLayerAvailability,
+  completeLayerUpload,
+  getDownloadUrlForLayer,
+  initiateLayerUpload,
+  uploadLayerPart,
+} from './layers.js';
 import { withEcrErrors } from './map-errors.js';
 import {
   deleteRegistryPolicy,
@@ -23,11 +39,18 @@ import {
   putImageScanningConfiguration,
   putImageTagMutability,
 } from './repositories.js';
+import { describeImageScanFindings, startImageScan } from './scanning.js';
 import { listTagsForResource, tagResource, untagResource } from './tags.js';
+
+/**
+ * Operations authorized by another operation's action. "The IAM principal invoking this
+ * operation must have the ecr:BatchGetImage permission." — source: ECR model, ListImageReferrers.
+ */
+const ACTION_OF: Readonly<Record<string, string>> = { ListImageReferrers: 'ecr:BatchGetImage' };
 
 /** The IAM action and resource ARN(s) of an ECR operation — source: the service authorization reference. */
 export function ecrAuthorization(operation: string, input: unknown, ctx: RequestContext): AuthzRequest[] {
-  const action = `ecr:${operation}`;
+  const action = ACTION_OF[operation] ?? `ecr:${operation}`;
   const i = input as {
     registryId?: string;
     repositoryName?: string;
@@ -81,6 +104,20 @@ export function ecrService(deps: EcrDeps): AwsService {
     PutRegistryPolicy: putRegistryPolicy(deps),
     GetRegistryPolicy: getRegistryPolicy(deps),
     DeleteRegistryPolicy: deleteRegistryPolicy(deps),
+    ListImages: listImages(deps),
+    DescribeImages: describeImages(deps),
+    BatchGetImage: batchGetImage(deps),
+    PutImage: putImage(deps),
+    BatchDeleteImage: batchDeleteImage(deps),
+    ListImageReferrers: listImageReferrers(deps),
+    UpdateImageStorageClass: updateImageStorageClass(deps),
+    BatchCheckLayerAvailability: batchCheckLayerAvailability(deps),
+    InitiateLayerUpload: initiateLayerUpload(deps),
+    UploadLayerPart: uploadLayerPart(deps),
+    CompleteLayerUpload: completeLayerUpload(deps),
+    GetDownloadUrlForLayer: getDownloadUrlForLayer(deps),
+    StartImageScan: startImageScan(deps),
+    DescribeImageScanFindings: describeImageScanFindings(deps),
   } satisfies Partial<Handlers<EcrOperations>>;
   const wrapped: Record<string, Handler<never, unknown>> = {};
   for (const [name, fn] of Object.entries(handlers)) {
