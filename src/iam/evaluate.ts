@@ -629,7 +629,11 @@ export interface AuthorizeResult {
   readonly crossAccount: boolean;
 }
 
-const REASON_TYPE: Readonly<Record<Exclude<AuthorizeReason, 'explicitDeny' | 'allowed'>, PolicyType>> = {
+const NO_POLICIES: readonly Policy[] = [];
+
+type ImplicitReason = Exclude<AuthorizeReason, 'explicitDeny' | 'allowed'>;
+
+const REASON_TYPE: Readonly<Record<ImplicitReason, PolicyType>> = {
   noIdentityAllow: 'identity-based policy',
   noResourceAllow: 'resource-based policy',
   boundary: 'permissions boundary',
@@ -637,11 +641,43 @@ const REASON_TYPE: Readonly<Record<Exclude<AuthorizeReason, 'explicitDeny' | 'al
   scp: 'service control policy',
 };
 
+/** The account part of an ARN when it is a 12-digit id (`arn:aws:ecr:us-east-1:111122223333:…`). */
 function accountOfArn(arn: string): string | undefined {
   if (!arn.startsWith('arn:')) return undefined;
-  const parts = splitArn(arn);
-  const account = parts[4];
-  return account !== undefined && /^\d{12}$/.test(account) ? account : undefined;
+  let colon = 3;
+  for (let i = 0; i < 3; i++) {
+    colon = arn.indexOf(':', colon + 1);
+    if (colon < 0) return undefined;
+  }
+  const end = arn.indexOf(':', colon + 1);
+  if (end !== colon + 13) return undefined;
+  for (let i = colon + 1; i < end; i++) {
+    const c = arn.charCodeAt(i);
+    if (c < 48 || c > 57) return undefined;
+  }
+  return arn.slice(colon + 1, end);
+}
+
+function implicitDeny(reason: ImplicitReason, crossAccount: boolean): AuthorizeResult {
+  return { decision: 'Deny', reason, deniedBy: REASON_TYPE[reason], crossAccount };
+}
+
+function explicitDeny(type: PolicyType, policy: Policy, outcome: PolicyOutcome, crossAccount: boolean): AuthorizeResult {
+  const result: { -readonly [K in keyof AuthorizeResult]: AuthorizeResult[K] } = {
+    decision: 'Deny',
+    reason: 'explicitDeny',
+    deniedBy: type,
+    crossAccount,
+  };
+  if (policy.arn !== undefined && type !== 'resource-based policy') result.deniedByPolicyArn = policy.arn;
+  if (outcome.statement?.sid !== undefined) result.statementSid = outcome.statement.sid;
+  return result;
+}
+
+function allowed(statement: CompiledStatement | undefined, crossAccount: boolean): AuthorizeResult {
+  return statement?.sid === undefined
+    ? { decision: 'Allow', reason: 'allowed', crossAccount }
+    : { decision: 'Allow', reason: 'allowed', statementSid: statement.sid, crossAccount };
 }
 
 /**
@@ -674,41 +710,19 @@ export function authorizeRequest(input: AuthorizeInput): AuthorizeResult {
   const resourceAccount = facts.resourceAccount ?? accountOfArn(facts.resource) ?? p.accountId;
   const crossAccount = !isService && resourceAccount !== p.accountId;
 
-  const deny = (reason: Exclude<AuthorizeReason, 'explicitDeny' | 'allowed'>, statement?: CompiledStatement): AuthorizeResult => ({
-    decision: 'Deny',
-    reason,
-    deniedBy: REASON_TYPE[reason],
-    ...(statement?.sid !== undefined ? { statementSid: statement.sid } : {}),
-    crossAccount,
-  });
-  const explicit = (type: PolicyType, policy: Policy, outcome: PolicyOutcome): AuthorizeResult => ({
-    decision: 'Deny',
-    reason: 'explicitDeny',
-    deniedBy: type,
-    ...(policy.arn !== undefined && type !== 'resource-based policy' ? { deniedByPolicyArn: policy.arn } : {}),
-    ...(outcome.statement?.sid !== undefined ? { statementSid: outcome.statement.sid } : {}),
-    crossAccount,
-  });
-  const allow = (statement?: CompiledStatement): AuthorizeResult => ({
-    decision: 'Allow',
-    reason: 'allowed',
-    ...(statement?.sid !== undefined ? { statementSid: statement.sid } : {}),
-    crossAccount,
-  });
-
   // 1. explicit denies
-  const scps = isService ? [] : (input.scps ?? []);
+  const scps = isService ? NO_POLICIES : (input.scps ?? NO_POLICIES);
   let scpsAllow = true;
   for (const scp of scps) {
     const outcome = evaluatePolicy(scp, request, 'identity');
-    if (outcome.decision === 'Deny') return explicit('service control policy', scp, outcome);
+    if (outcome.decision === 'Deny') return explicitDeny('service control policy', scp, outcome, crossAccount);
     if (outcome.decision !== 'Allow') scpsAllow = false;
   }
   let identity: PolicyOutcome = NEUTRAL;
   if (hasIdentity) {
     for (const policy of input.identityPolicies) {
       const outcome = evaluatePolicy(policy, request, 'identity');
-      if (outcome.decision === 'Deny') return explicit('identity-based policy', policy, outcome);
+      if (outcome.decision === 'Deny') return explicitDeny('identity-based policy', policy, outcome, crossAccount);
       if (outcome.decision === 'Allow' && identity.decision !== 'Allow') identity = outcome;
     }
   }
@@ -716,35 +730,35 @@ export function authorizeRequest(input: AuthorizeInput): AuthorizeResult {
   let resource: PolicyOutcome = NEUTRAL;
   if (resourcePolicy !== undefined) {
     resource = evaluatePolicy(resourcePolicy, request, resourcePolicy.kind === 'trust' ? 'trust' : 'resource');
-    if (resource.decision === 'Deny') return explicit('resource-based policy', resourcePolicy, resource);
+    if (resource.decision === 'Deny') return explicitDeny('resource-based policy', resourcePolicy, resource, crossAccount);
   }
   let boundaryAllows = true;
   if (hasIdentity && input.permissionBoundary !== undefined) {
     const outcome = evaluatePolicy(input.permissionBoundary, request, 'identity');
-    if (outcome.decision === 'Deny') return explicit('permissions boundary', input.permissionBoundary, outcome);
+    if (outcome.decision === 'Deny') return explicitDeny('permissions boundary', input.permissionBoundary, outcome, crossAccount);
     boundaryAllows = outcome.decision === 'Allow';
   }
-  const sessionPolicies = isSession ? (input.sessionPolicies ?? []) : [];
+  const sessionPolicies = isSession ? (input.sessionPolicies ?? NO_POLICIES) : NO_POLICIES;
   let sessionAllows = false;
   for (const policy of sessionPolicies) {
     const outcome = evaluatePolicy(policy, request, 'identity');
-    if (outcome.decision === 'Deny') return explicit('session policy', policy, outcome);
+    if (outcome.decision === 'Deny') return explicitDeny('session policy', policy, outcome, crossAccount);
     if (outcome.decision === 'Allow') sessionAllows = true;
   }
 
   // 6. service principals
-  if (isService) return resource.decision === 'Allow' ? allow(resource.statement) : deny('noResourceAllow');
+  if (isService) return resource.decision === 'Allow' ? allowed(resource.statement, crossAccount) : implicitDeny('noResourceAllow', crossAccount);
 
   // 2. SCPs
-  if (!scpsAllow) return deny('scp');
+  if (!scpsAllow) return implicitDeny('scp', crossAccount);
 
   const resourceAllows = resource.decision === 'Allow';
   const mustBeTrusted = resourcePolicy?.kind === 'trust';
 
   // 5. root
   if (p.kind === 'root') {
-    if (!crossAccount && !mustBeTrusted) return allow();
-    return resourceAllows ? allow(resource.statement) : deny('noResourceAllow');
+    if (!crossAccount && !mustBeTrusted) return allowed(undefined, crossAccount);
+    return resourceAllows ? allowed(resource.statement, crossAccount) : implicitDeny('noResourceAllow', crossAccount);
   }
 
   // Session policies: a role session without any is bounded by its role alone; a federated-user
@@ -755,20 +769,20 @@ export function authorizeRequest(input: AuthorizeInput): AuthorizeResult {
 
   // 4. cross account
   if (crossAccount) {
-    if (identityFailure !== undefined) return deny(identityFailure);
-    return resourceAllows ? allow(resource.statement) : deny('noResourceAllow');
+    if (identityFailure !== undefined) return implicitDeny(identityFailure, crossAccount);
+    return resourceAllows ? allowed(resource.statement, crossAccount) : implicitDeny('noResourceAllow', crossAccount);
   }
 
   // 3. same account
   if (resourceAllows) {
-    if (resource.grant === Grant.Direct) return allow(resource.statement);
+    if (resource.grant === Grant.Direct) return allowed(resource.statement, crossAccount);
     if (resource.grant === Grant.Entity) {
-      if (!boundaryAllows) return deny('boundary');
-      if (!sessionOk) return deny('session');
-      return allow(resource.statement);
+      if (!boundaryAllows) return implicitDeny('boundary', crossAccount);
+      if (!sessionOk) return implicitDeny('session', crossAccount);
+      return allowed(resource.statement, crossAccount);
     }
-    return identityFailure === undefined ? allow(identity.statement) : deny(identityFailure);
+    return identityFailure === undefined ? allowed(identity.statement, crossAccount) : implicitDeny(identityFailure, crossAccount);
   }
-  if (mustBeTrusted) return deny('noResourceAllow');
-  return identityFailure === undefined ? allow(identity.statement) : deny(identityFailure);
+  if (mustBeTrusted) return implicitDeny('noResourceAllow', crossAccount);
+  return identityFailure === undefined ? allowed(identity.statement, crossAccount) : implicitDeny(identityFailure, crossAccount);
 }

@@ -467,20 +467,19 @@ export function compilePolicyJson(json: unknown, kind: PolicyKind, options: Pars
 
   // 4. legacy parsing
   for (const s of statements) legacyParseStatement(s);
+  // IAM checks every Resource list, then every NotResource list; within a list it walks the values
+  // in reverse lexical order and the last bad value's text is the one reported (moto's recording).
   let resourceError: string | undefined;
-  for (const s of statements) {
-    for (const key of ['Resource', 'NotResource'] as const) {
+  for (const key of ['Resource', 'NotResource'] as const) {
+    for (const s of statements) {
       const list = s[key];
       if (list === undefined) continue;
-      for (const r of [...list].sort().reverse()) {
-        resourceError ??= resourceFormatError(r);
-      }
-      if (resourceError === undefined) {
-        for (const r of list) {
-          if (r !== '*' && ((r.split(':').length - 1 < 5 && r.includes('::')) || (r.split(':')[2] ?? '') === '')) {
-            fail(LEGACY);
-          }
-        }
+      for (const r of [...list].sort().reverse()) resourceError = resourceFormatError(r) ?? resourceError;
+      if (resourceError !== undefined) continue;
+      for (const r of list) {
+        if (r === '*') continue;
+        const colons = r.split(':').length - 1;
+        if ((colons < 5 && r.includes('::')) || (r.split(':')[2] ?? '') === '') fail(LEGACY);
       }
     }
   }
@@ -951,16 +950,27 @@ export function splitArn(arn: string): string[] {
 }
 
 export function parseIpv4(text: string): number | undefined {
-  const parts = text.split('.');
-  if (parts.length !== 4) return undefined;
   let value = 0;
-  for (const part of parts) {
-    if (!/^\d{1,3}$/.test(part)) return undefined;
-    const n = Number(part);
-    if (n > 255) return undefined;
-    value = value * 256 + n;
+  let part = 0;
+  let digits = 0;
+  let dots = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 46) {
+      if (digits === 0 || ++dots > 3) return undefined;
+      value = value * 256 + part;
+      part = 0;
+      digits = 0;
+    } else if (c >= 48 && c <= 57 && digits < 3) {
+      part = part * 10 + (c - 48);
+      digits++;
+      if (part > 255) return undefined;
+    } else {
+      return undefined;
+    }
   }
-  return value;
+  if (dots !== 3 || digits === 0) return undefined;
+  return value * 256 + part;
 }
 
 /** Eight 16-bit words, or undefined. Accepts `::` compression and a trailing dotted IPv4 part. */
