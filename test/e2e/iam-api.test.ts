@@ -43,10 +43,10 @@ import {
   UpdateAssumeRolePolicyCommand,
   type IAMClient,
 } from '@aws-sdk/client-iam';
-import { CreateRepositoryCommand, DescribeRepositoriesCommand } from '@aws-sdk/client-ecr';
+import { CreateRepositoryCommand, DescribeRepositoriesCommand, SetRepositoryPolicyCommand } from '@aws-sdk/client-ecr';
 import { awsCli, boto3, ecrClient } from '../support/clients.js';
 import { doc, iamClient, makeUser, MANAGED, noIdentityAllow } from '../support/iam.js';
-import { ACCOUNT, ROOT, startServer, type TestServer } from '../support/server.js';
+import { ACCOUNT, ROOT, startServer, tempDir, type TestServer } from '../support/server.js';
 
 const TRUST_ACCOUNT = doc([{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` }, Action: 'sts:AssumeRole' }]);
 const ECR_DESCRIBE = doc([{ Effect: 'Allow', Action: 'ecr:DescribeRepositories', Resource: '*' }]);
@@ -339,5 +339,38 @@ out({"trust": role["AssumeRolePolicyDocument"], "created": role["CreateDate"].is
     assert.match(r.created, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00$/);
     assert.deepEqual(r.pages, ['AmazonEC2ContainerRegistryReadOnly']);
     assert.deepEqual(r.err, ['DeleteConflict', 'Cannot delete entity, must detach all policies first.', 409]);
+  });
+});
+
+describe('IAM state persists with SIMFRA_DATA_DIR', () => {
+  it('users, keys, attached policies, roles and repository policies survive a restart', async () => {
+    const dir = tempDir();
+    try {
+      // given
+      let server = await startServer({ dataDir: dir.path });
+      const user = await makeUser(server.url, 'kept', { managed: [MANAGED.readOnly] });
+      const ecr = ecrClient(server.url);
+      await ecr.send(new CreateRepositoryCommand({ repositoryName: 'kept-repo' }));
+      await ecr.send(new SetRepositoryPolicyCommand({ repositoryName: 'kept-repo', policyText: doc([{ Effect: 'Deny', Principal: { AWS: user.arn }, Action: 'ecr:DescribeRepositories' }]) }));
+      ecr.destroy();
+      let iam = iamClient(server.url);
+      await iam.send(new CreateRoleCommand({ RoleName: 'kept-role', AssumeRolePolicyDocument: TRUST_ACCOUNT }));
+      iam.destroy();
+      await server.close();
+      // when
+      server = await startServer({ dataDir: dir.path });
+      // then the key still signs, its policy still applies, the repository policy still denies
+      const asUser = ecrClient(server.url, user);
+      await asUser.send(new DescribeRepositoriesCommand({}));
+      await rejects(asUser.send(new DescribeRepositoriesCommand({ repositoryNames: ['kept-repo'] })), 'AccessDeniedException');
+      asUser.destroy();
+      iam = iamClient(server.url);
+      assert.equal((await iam.send(new GetRoleCommand({ RoleName: 'kept-role' }))).Role?.RoleName, 'kept-role');
+      assert.equal((await iam.send(new GetUserCommand({ UserName: 'kept' }))).User?.Arn, user.arn);
+      iam.destroy();
+      await server.close();
+    } finally {
+      dir.remove();
+    }
   });
 });
