@@ -210,6 +210,12 @@ export class IamDirectory {
     return false;
   }
 
+  /** When the account (its root user) was created; GetUser shows it for the root. */
+  async accountCreatedAt(accountId: string): Promise<Date> {
+    const created = (await this.meta.accounts.get(accountId))?.createdAt ?? new Date(0);
+    return new Date(created.getTime() - (created.getTime() % 1000));
+  }
+
   // -------------------------------------------------------------------------------------------
   // Users
 

@@ -72,7 +72,7 @@ export function userHandlers({ directory }: IamDeps) {
       if (name === undefined && ctx.principal.kind === 'root') {
         // The root user: IAM answers with the account id as UserId and the root ARN, no name.
         const account = ctx.principal.accountId;
-        return { User: { Path: '/', UserId: account, Arn: `arn:aws:iam::${account}:root`, CreateDate: new Date(0) } as GetUserResponse['User'] };
+        return { User: { Path: '/', UserId: account, Arn: `arn:aws:iam::${account}:root`, CreateDate: await directory.accountCreatedAt(account) } as GetUserResponse['User'] };
       }
       const user = await directory.getUser(ctx.accountId, selfUserName(ctx, name, false)!);
       return { User: userView(user, true) };
