@@ -19,6 +19,7 @@ import { Sealer } from '../store/sealing.js';
 import { ImageError } from './errors.js';
 import { imageStatus, Images, RESTORE_DURATION_MS } from './images.js';
 import { Repositories } from './repositories.js';
+import { parseScanningConfig, REGISTRY_SCANNING_SETTING, repositoryScanning } from './scanning-rules.js';
 
 const ACCOUNT = '123456789012';
 const key = (name: string): RepoKey => ({ accountId: ACCOUNT, region: 'us-east-1', name });
@@ -121,6 +122,21 @@ describe('Images: storage class, scans, references', () => {
     );
     const put = await images.putManifest(key('scanned'), { manifest: index, tag: 'multi' });
     assert.deepEqual(put.image.scan, { status: 'UNSUPPORTED_IMAGE', startedAt: clock.now() });
+  });
+
+  it('scans on push where a registry scanning rule selects the repository', async () => {
+    await meta.settings.put(
+      ACCOUNT,
+      'us-east-1',
+      REGISTRY_SCANNING_SETTING,
+      JSON.stringify({ scanType: 'BASIC', rules: [{ scanFrequency: 'SCAN_ON_PUSH', repositoryFilters: [{ filter: 'a*', filterType: 'WILDCARD' }] }] }),
+    );
+    assert.equal((await push('app', 'r')).image.scan?.status, 'COMPLETE');
+    assert.deepEqual(repositoryScanning(parseScanningConfig(undefined), { name: 'x', scanOnPush: false }), {
+      scanFrequency: 'MANUAL',
+      appliedScanFilters: [],
+      scansOnPush: false,
+    });
   });
 
   it('counts which images use a blob, and how many of them are active', async () => {

@@ -39,6 +39,7 @@ import type {
 } from '../store/meta/meta-store.js';
 import { ImageError } from './errors.js';
 import { isTagImmutable } from './mutability.js';
+import { parseScanningConfig, REGISTRY_SCANNING_SETTING, repositoryScanning } from './scanning-rules.js';
 import type { Repositories } from './repositories.js';
 
 export type { ImageIdRecord, ImageRecord, ImageStatusFilter, LayerRecord, ScanRecord, TagStatusFilter } from '../store/meta/meta-store.js';
@@ -188,12 +189,14 @@ export class Images {
       throw e;
     }
     const now = this.#clock.now();
+    const scansOnPush = await this.#scansOnPush(repo);
     const image: NewImage = {
       digest,
       mediaType: parsed.mediaType,
       ...(parsed.artifactType !== undefined ? { artifactType: parsed.artifactType } : {}),
-      // Scan on push: the repository's setting, for the images stored (or restored) by this push.
-      ...(repo.scanOnPush ? { scan: basicScan({ mediaType: parsed.mediaType, artifactType: parsed.artifactType }, now) } : {}),
+      // Scan on push (the repository's setting or a registry scanning rule), for the images
+      // stored (or restored) by this push.
+      ...(scansOnPush ? { scan: basicScan({ mediaType: parsed.mediaType, artifactType: parsed.artifactType }, now) } : {}),
       ...(parsed.subject !== undefined ? { subject: parsed.subject.digest } : {}),
       ...(parsed.annotations !== undefined ? { annotations: { ...parsed.annotations } } : {}),
       manifest: bytes,
@@ -335,7 +338,8 @@ export class Images {
       updated = await this.#meta.images.archive(repo.id, image.digest, now);
     } else if (target === 'STANDARD' && image.storageClass === 'ARCHIVE') {
       const completesAt = new Date(now.getTime() + RESTORE_DURATION_MS);
-      updated = await this.#meta.images.restore(repo.id, image.digest, completesAt, repo.scanOnPush ? basicScan(image, completesAt) : undefined);
+      const scan = (await this.#scansOnPush(repo)) ? basicScan(image, completesAt) : undefined;
+      updated = await this.#meta.images.restore(repo.id, image.digest, completesAt, scan);
     }
     if (updated === undefined) throw this.#notFound(repo, ref);
     return updated;
@@ -546,6 +550,13 @@ export class Images {
   }
 
   // ——— internals ———
+
+  /** Whether pushes to the repository are scanned: its own setting or a registry scanning rule. */
+  async #scansOnPush(repo: RepositoryRecord): Promise<boolean> {
+    if (repo.scanOnPush) return true;
+    const stored = await this.#meta.settings.get(repo.accountId, repo.region, REGISTRY_SCANNING_SETTING);
+    return repositoryScanning(parseScanningConfig(stored), repo).scansOnPush;
+  }
 
   async #find(repo: RepositoryRecord, ref: Reference): Promise<ImageRecord | undefined> {
     return ref.kind === 'digest' ? this.#meta.images.get(repo.id, ref.digest) : this.#meta.images.getByTag(repo.id, ref.tag);

@@ -8,12 +8,15 @@ import { after, before, describe, it } from 'node:test';
 import {
   BatchDeleteImageCommand,
   BatchGetImageCommand,
+  BatchGetRepositoryScanningConfigurationCommand,
   CreateRepositoryCommand,
   DescribeImageScanFindingsCommand,
   DescribeImagesCommand,
+  GetRegistryScanningConfigurationCommand,
   ListImageReferrersCommand,
   ListImagesCommand,
   PutImageCommand,
+  PutRegistryScanningConfigurationCommand,
   StartImageScanCommand,
   UpdateImageStorageClassCommand,
   paginateDescribeImages,
@@ -630,6 +633,50 @@ describe('ECR image API on the registry’s images (SDK v3 + HTTP registry)', ()
         'UnsupportedImageTypeException',
         'The image is of a type that cannot be scanned.',
       );
+    });
+
+    it('scans on push where a registry scanning rule says so', async () => {
+      // given the default configuration
+      const initial = await ecr.send(new GetRegistryScanningConfigurationCommand({}));
+      assert.deepEqual(initial.scanningConfiguration, { scanType: 'BASIC', rules: [] });
+      assert.equal(initial.registryId, ACCOUNT);
+      // when a rule selects scan/rule-*
+      const filters = [{ filter: 'scan/rule-*', filterType: 'WILDCARD' as const }];
+      const put = await ecr.send(new PutRegistryScanningConfigurationCommand({ scanType: 'BASIC', rules: [{ scanFrequency: 'SCAN_ON_PUSH', repositoryFilters: filters }] }));
+      assert.deepEqual(put.registryScanningConfiguration, { scanType: 'BASIC', rules: [{ scanFrequency: 'SCAN_ON_PUSH', repositoryFilters: filters }] });
+      await create('scan/rule-app');
+      await create('scan/other');
+      const img = await image();
+      await reg.pushImage('scan/rule-app', 'v1', img);
+      await reg.pushImage('scan/other', 'v1', img);
+      // then only the selected repository scans on push
+      assert.equal((await describeOne('scan/rule-app', img.digest)).imageScanStatus?.status, 'COMPLETE');
+      assert.equal((await describeOne('scan/other', img.digest)).imageScanStatus, undefined);
+      const configs = await ecr.send(new BatchGetRepositoryScanningConfigurationCommand({ repositoryNames: ['scan/rule-app', 'scan/other', 'scan/none'] }));
+      assert.deepEqual(configs.scanningConfigurations, [
+        {
+          repositoryArn: `arn:aws:ecr:us-east-1:${ACCOUNT}:repository/scan/rule-app`,
+          repositoryName: 'scan/rule-app',
+          scanOnPush: true,
+          scanFrequency: 'SCAN_ON_PUSH',
+          appliedScanFilters: filters,
+        },
+        {
+          repositoryArn: `arn:aws:ecr:us-east-1:${ACCOUNT}:repository/scan/other`,
+          repositoryName: 'scan/other',
+          scanOnPush: false,
+          scanFrequency: 'MANUAL',
+          appliedScanFilters: [],
+        },
+      ]);
+      assert.deepEqual(configs.failures, [{ repositoryName: 'scan/none', failureCode: 'REPOSITORY_NOT_FOUND', failureReason: 'REPOSITORY_NOT_FOUND' }]);
+      // continuous scanning needs ENHANCED
+      await rejects(
+        ecr.send(new PutRegistryScanningConfigurationCommand({ scanType: 'BASIC', rules: [{ scanFrequency: 'CONTINUOUS_SCAN', repositoryFilters: filters }] })),
+        'ValidationException',
+        'CONTINUOUS_SCAN is only supported with the ENHANCED scan type; BASIC scanning supports SCAN_ON_PUSH.',
+      );
+      await ecr.send(new PutRegistryScanningConfigurationCommand({ scanType: 'BASIC', rules: [] }));
     });
 
     it('allows the next scan a day later', async () => {

@@ -39,7 +39,13 @@ import {
   putImageScanningConfiguration,
   putImageTagMutability,
 } from './repositories.js';
-import { describeImageScanFindings, startImageScan } from './scanning.js';
+import {
+  batchGetRepositoryScanningConfiguration,
+  describeImageScanFindings,
+  getRegistryScanningConfiguration,
+  putRegistryScanningConfiguration,
+  startImageScan,
+} from './scanning.js';
 import { listTagsForResource, tagResource, untagResource } from './tags.js';
 
 /**
@@ -118,6 +124,9 @@ export function ecrService(deps: EcrDeps): AwsService {
     GetDownloadUrlForLayer: getDownloadUrlForLayer(deps),
     StartImageScan: startImageScan(deps),
     DescribeImageScanFindings: describeImageScanFindings(deps),
+    GetRegistryScanningConfiguration: getRegistryScanningConfiguration(deps),
+    PutRegistryScanningConfiguration: putRegistryScanningConfiguration(deps),
+    BatchGetRepositoryScanningConfiguration: batchGetRepositoryScanningConfiguration(deps),
   } satisfies Partial<Handlers<EcrOperations>>;
   const wrapped: Record<string, Handler<never, unknown>> = {};
   for (const [name, fn] of Object.entries(handlers)) {

@@ -100,6 +100,8 @@ export const messages = {
   /** — source: moto exceptions.py (ScanNotFoundException) */
   scanNotFound: (imageDigest: string | undefined, imageTag: string | undefined, name: string, registryId: string) =>
     `Image scan does not exist for the image with '{imageDigest:'${imageDigest ?? 'null'}', imageTag:'${imageTag ?? 'null'}'}' in the repository with name '${name}' in the registry with id '${registryId}'`,
+  /** UNVERIFIED wording: the model says BASIC scanning supports SCAN_ON_PUSH (and MANUAL) only. */
+  continuousScanNeedsEnhanced: 'CONTINUOUS_SCAN is only supported with the ENHANCED scan type; BASIC scanning supports SCAN_ON_PUSH.',
   /** The description of a completed basic scan: ECR's sentence, then why there are no findings. */
   scanComplete:
     'The scan was completed successfully. simfra has no vulnerability database, so no findings are reported (an empty result is not a clean bill of health).',

@@ -8,20 +8,37 @@
 import type { RequestContext } from '../../aws/context.js';
 import { imageStatus, isScannable, type ImageRecord, type ScanRecord } from '../../images/images.js';
 import {
+  parseScanningConfig,
+  REGISTRY_SCANNING_SETTING,
+  repositoryScanning,
+  type RegistryScanningConfig,
+} from '../../images/scanning-rules.js';
+import {
   ImageArchivedException,
   LimitExceededException,
   ScanNotFoundException,
   UnsupportedImageTypeException,
+  ValidationException,
 } from '../../model/ecr/errors.js';
 import type {
+  BatchGetRepositoryScanningConfigurationRequest,
+  BatchGetRepositoryScanningConfigurationResponse,
   DescribeImageScanFindingsRequest,
   DescribeImageScanFindingsResponse,
+  GetRegistryScanningConfigurationRequest,
+  GetRegistryScanningConfigurationResponse,
   ImageScanFindingsSummary,
   ImageScanStatus,
+  PutRegistryScanningConfigurationRequest,
+  PutRegistryScanningConfigurationResponse,
+  RegistryScanningConfiguration,
+  RepositoryScanningConfiguration,
+  RepositoryScanningConfigurationFailure,
   StartImageScanRequest,
   StartImageScanResponse,
 } from '../../model/ecr/types.js';
 import { parseDigest } from '../../oci/digest.js';
+import { repositoryArn } from './arns.js';
 import type { EcrDeps } from './deps.js';
 import { answerId, getImageById, repoKeyOf } from './image-ids.js';
 import { messages } from './messages.js';
@@ -90,5 +107,60 @@ export function describeImageScanFindings(deps: EcrDeps) {
         ? { imageScanFindings: { imageScanCompletedAt: scan.completedAt, findingSeverityCounts: {}, findings: [] } }
         : {}),
     };
+  };
+}
+
+const asModel = (c: RegistryScanningConfig): RegistryScanningConfiguration => c as RegistryScanningConfiguration;
+
+export function getRegistryScanningConfiguration(deps: EcrDeps) {
+  return async (ctx: RequestContext, _input: GetRegistryScanningConfigurationRequest): Promise<GetRegistryScanningConfigurationResponse> => {
+    const stored = await deps.meta.settings.get(ctx.accountId, ctx.region, REGISTRY_SCANNING_SETTING);
+    return { registryId: ctx.accountId, scanningConfiguration: asModel(parseScanningConfig(stored)) };
+  };
+}
+
+/**
+ * Replaces the registry's scanning configuration. With BASIC scanning only SCAN_ON_PUSH rules
+ * make sense — source: ECR model, RegistryScanningRule.scanFrequency. ENHANCED (Amazon
+ * Inspector) is stored and reported, but scans stay simfra's local ones.
+ */
+export function putRegistryScanningConfiguration(deps: EcrDeps) {
+  return async (ctx: RequestContext, input: PutRegistryScanningConfigurationRequest): Promise<PutRegistryScanningConfigurationResponse> => {
+    const config: RegistryScanningConfig = {
+      scanType: input.scanType ?? 'BASIC',
+      rules: (input.rules ?? []).map((r) => ({ scanFrequency: r.scanFrequency, repositoryFilters: r.repositoryFilters.map((f) => ({ ...f })) })),
+    };
+    const unsupported = config.scanType === 'BASIC' ? config.rules.find((r) => r.scanFrequency === 'CONTINUOUS_SCAN') : undefined;
+    if (unsupported !== undefined) throw new ValidationException(messages.continuousScanNeedsEnhanced);
+    await deps.meta.settings.put(ctx.accountId, ctx.region, REGISTRY_SCANNING_SETTING, JSON.stringify(config));
+    return { registryScanningConfiguration: asModel(config) };
+  };
+}
+
+export function batchGetRepositoryScanningConfiguration(deps: EcrDeps) {
+  return async (
+    ctx: RequestContext,
+    input: BatchGetRepositoryScanningConfigurationRequest,
+  ): Promise<BatchGetRepositoryScanningConfigurationResponse> => {
+    const config = parseScanningConfig(await deps.meta.settings.get(ctx.accountId, ctx.region, REGISTRY_SCANNING_SETTING));
+    const scanningConfigurations: RepositoryScanningConfiguration[] = [];
+    const failures: RepositoryScanningConfigurationFailure[] = [];
+    for (const name of input.repositoryNames) {
+      const repo = await deps.repositories.find({ accountId: ctx.accountId, region: ctx.region, name });
+      if (repo === undefined) {
+        // — source: moto (failureReason repeats the code); ECR's own text is not documented.
+        failures.push({ repositoryName: name, failureCode: 'REPOSITORY_NOT_FOUND', failureReason: 'REPOSITORY_NOT_FOUND' });
+        continue;
+      }
+      const scanning = repositoryScanning(config, repo);
+      scanningConfigurations.push({
+        repositoryArn: repositoryArn(repo.region, repo.accountId, repo.name),
+        repositoryName: repo.name,
+        scanOnPush: scanning.scansOnPush,
+        scanFrequency: scanning.scanFrequency,
+        appliedScanFilters: scanning.appliedScanFilters as RepositoryScanningConfiguration['appliedScanFilters'],
+      });
+    }
+    return { scanningConfigurations, failures };
   };
 }
