@@ -229,7 +229,8 @@ async function simfraRegistry(dir: string): Promise<Registry> {
 const rows: Record<string, string | number>[] = [];
 const manifestRows: Record<string, string | number>[] = [];
 const memRows: Record<string, string | number>[] = [];
-for (const make of [simfraRegistry, startDistribution]) {
+const peers = process.argv.includes('--simfra-only') ? [simfraRegistry] : [simfraRegistry, startDistribution];
+for (const make of peers) {
   const dir = mkdtempSync(join(tmpdir(), 'simfra-bench-'));
   const reg = await make(dir);
   if (!reg) {
@@ -252,7 +253,7 @@ for (const make of [simfraRegistry, startDistribution]) {
   }
 }
 // Peak RSS of a fresh process pushing one 1 GiB layer to its filesystem store (issue 3: < 150 MiB).
-for (const make of [simfraRegistry, startDistribution]) {
+for (const make of peers) {
   const dir = mkdtempSync(join(tmpdir(), 'simfra-bench-'));
   const reg = await make(dir);
   if (!reg) continue;

@@ -50,11 +50,7 @@ export interface FsBlobStoreOptions {
 const UPLOAD_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/;
 const PREFIX = /^[0-9a-f]{2}$/;
 const HEX = /^[0-9a-f]{64}$/;
-/**
- * Bytes moved per file read or write: 64 KiB (Node's default) costs a thread-pool round trip per
- * 64 KiB and halved blob throughput; 1 MiB keeps syscalls few and memory per stream small.
- */
-const IO_CHUNK = 1 << 20;
+const READ_CHUNK = 1 << 20;
 
 export class FsBlobStore implements BlobStore {
   readonly root: string;
@@ -99,7 +95,7 @@ export class FsBlobStore implements BlobStore {
       const { size } = await handle.stat();
       const span = resolveRange(opts.range, size);
       // The open handle keeps the bytes readable even if the blob is deleted meanwhile.
-      stream = handle.createReadStream({ ...span, highWaterMark: IO_CHUNK });
+      stream = handle.createReadStream({ ...span, highWaterMark: 64 * 1024 });
     } catch (e) {
       await handle.close();
       throw e;
@@ -247,7 +243,7 @@ export class FsBlobStore implements BlobStore {
     const digester = createDigester();
     if (size > 0) {
       await pipeline(
-        createReadStream(dataPath, { start: 0, end: size - 1, highWaterMark: IO_CHUNK }),
+        createReadStream(dataPath, { start: 0, end: size - 1, highWaterMark: READ_CHUNK }),
         new Writable({
           write(chunk: unknown, _encoding, callback) {
             digester.update(chunkToBuffer(chunk));
@@ -304,7 +300,6 @@ class FsUpload implements Upload {
       // Hash into a checkpoint; it becomes the session's state only once the bytes are written.
       const digester = this.#digester.copy();
       const meter = new Transform({
-        highWaterMark: IO_CHUNK,
         transform(chunk: unknown, _encoding, callback) {
           const buf = chunkToBuffer(chunk);
           if (maxBytes !== undefined && digester.size + buf.byteLength > maxBytes) {
@@ -315,7 +310,7 @@ class FsUpload implements Upload {
           callback(null, buf);
         },
       });
-      const sink = createWriteStream(this.#data, { flags: 'a', highWaterMark: IO_CHUNK });
+      const sink = createWriteStream(this.#data, { flags: 'a' });
       const { controller, dispose } = linkedAbort(opts.signal);
       this.#inflight = controller;
       try {
