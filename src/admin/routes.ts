@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import FindMyWay from 'find-my-way';
 import type { HttpFront } from '../gateway/server.js';
+import { BodyTooLargeError, readCapped } from '../http/body.js';
 import { AccountError, type Accounts } from '../iam/accounts.js';
 import type { AccountRecord } from '../store/meta/meta-store.js';
 
@@ -26,10 +27,12 @@ function send(res: ServerResponse, status: number, body?: unknown): void {
 }
 
 async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
-  let text = '';
-  for await (const chunk of req) {
-    text += String(chunk);
-    if (text.length > 64 * 1024) throw new AccountError('Invalid', 'request body too large');
+  let text: string;
+  try {
+    text = (await readCapped(req, 64 * 1024)).toString('utf8');
+  } catch (e) {
+    if (e instanceof BodyTooLargeError) throw new AccountError('Invalid', 'request body too large');
+    throw e;
   }
   if (!text.trim()) return {};
   try {

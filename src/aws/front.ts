@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
+import { BodyTooLargeError, readCapped } from '../http/body.js';
 import { validateInput, validateQueryInput } from '../model/validate.js';
 import type { Clock } from '../clock.js';
 import { AccessDeniedError, type Authorizer } from '../iam/authorize.js';
@@ -27,22 +28,6 @@ export interface AwsRequestOutcome {
 
 /** AWS JSON bodies are read whole, with a cap: UploadLayerPart carries up to 20 MiB base64-encoded. */
 const MAX_API_BODY = 32 * 1024 * 1024;
-
-class BodyTooLargeError extends Error {}
-
-async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
-  const declared = Number(req.headers['content-length']);
-  if (declared > limit) throw new BodyTooLargeError();
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    const buf = chunk as Buffer;
-    size += buf.length;
-    if (size > limit) throw new BodyTooLargeError();
-    chunks.push(buf);
-  }
-  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
-}
 
 /** The service and operation a request names, found before its signature is checked. */
 interface Routed {
@@ -188,7 +173,7 @@ export class AwsFront {
     const codec = this.codecs[this.protocolOf(req)];
     let service: AwsService | undefined;
     try {
-      const body = await readBody(req, MAX_API_BODY);
+      const body = await readCapped(req, MAX_API_BODY);
       const routed = codec.route(req, body);
       service = routed.service;
       outcome.service = service?.signingName;

@@ -26,13 +26,6 @@ export function sendError(req: IncomingMessage, res: ServerResponse, err: Regist
   sendBody(res, err.status, err.body(), { 'content-type': 'application/json; charset=utf-8', ...err.headers });
 }
 
-/** The declared Content-Length, or undefined (chunked or absent). */
-export function contentLength(req: IncomingMessage): number | undefined {
-  const raw = req.headers['content-length'];
-  if (raw === undefined) return undefined;
-  const n = Number(raw);
-  return Number.isSafeInteger(n) && n >= 0 ? n : undefined;
-}
 
 /**
  * The single byte range a `Range: bytes=…` header selects from `size` bytes: `start-end`,
@@ -71,23 +64,6 @@ export function parseContentRange(header: string | undefined): { start: number; 
     throw new RegistryError('BLOB_UPLOAD_INVALID', { detail: `malformed Content-Range: ${header}` });
   }
   return { start, end };
-}
-
-export class BodyTooLargeError extends Error {}
-
-/** Reads a small body (a manifest) whole, refusing more than `limit` bytes. Never used for blobs. */
-export async function readCapped(req: IncomingMessage, limit: number): Promise<Buffer> {
-  const declared = contentLength(req);
-  if (declared !== undefined && declared > limit) throw new BodyTooLargeError();
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    const buf = chunk as Buffer;
-    size += buf.byteLength;
-    if (size > limit) throw new BodyTooLargeError();
-    chunks.push(buf);
-  }
-  return Buffer.concat(chunks, size);
 }
 
 /** The media types an `Accept` header lists (parameters dropped, lowercased); empty for none. */

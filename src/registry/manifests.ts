@@ -6,7 +6,8 @@ import { parseManifest } from '../oci/manifest.js';
 import { InvalidReferenceError, parseReference, type Reference } from '../oci/reference.js';
 import type { RegistryRequest } from './context.js';
 import { RegistryError } from './errors.js';
-import { BodyTooLargeError, acceptedTypes, readCapped, sendBody, sendEmpty } from './http.js';
+import { BodyTooLargeError, readCapped } from '../http/body.js';
+import { acceptedTypes, sendBody, sendEmpty } from './http.js';
 
 function referenceParam(raw: string): Reference {
   try {

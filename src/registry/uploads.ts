@@ -11,7 +11,8 @@ import { isRepositoryName } from '../oci/reference.js';
 import { digestParam } from './blobs.js';
 import type { RegistryRequest } from './context.js';
 import { RegistryError } from './errors.js';
-import { contentLength, parseContentRange, sendEmpty, type Headers } from './http.js';
+import { contentLength } from '../http/body.js';
+import { parseContentRange, sendEmpty, type Headers } from './http.js';
 import { uploadRange } from './map-errors.js';
 import { mountSourceRequests } from './actions.js';
 
