@@ -5,20 +5,10 @@
  *
  *   node --import tsx bench/api.ts [--seconds 5]
  */
-import { execFileSync } from 'node:child_process';
-import { JsonClient, load, startMoto, startSimfra, table, type Target } from './support.js';
+import { JsonClient, hasMoto, load, startMoto, startSimfra, table, type Target } from './support.js';
 
 const seconds = Number(process.argv[process.argv.indexOf('--seconds') + 1]) || 5;
 const TARGET = 'AmazonEC2ContainerRegistry_V20150921';
-
-function hasMoto(): boolean {
-  try {
-    execFileSync('which', ['moto_server'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 async function measure(target: Target): Promise<Record<string, string | number>[]> {
   const client = new JsonClient(target.url, 'ecr');

@@ -13,9 +13,8 @@
  *
  *   node --import tsx bench/images.ts [--seconds 2] [--images 10000] [--budget 170]
  */
-import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { JsonClient, load, percentile, startMoto, startSimfra, table, type Target } from './support.js';
+import { JsonClient, hasMoto, load, percentile, startMoto, startSimfra, table, type Target } from './support.js';
 
 const arg = (name: string, fallback: number): number => {
   const i = process.argv.indexOf(`--${name}`);
@@ -31,15 +30,6 @@ const REPO = 'bench/images';
 const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
 
 const sha256 = (data: string | Buffer): string => `sha256:${createHash('sha256').update(data).digest('hex')}`;
-
-function hasMoto(): boolean {
-  try {
-    execFileSync('which', ['moto_server'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 type Row = Record<string, string | number>;
 

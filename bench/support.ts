@@ -71,6 +71,16 @@ export async function startSimfra(env: Record<string, string> = {}): Promise<Tar
   return { name: 'simfra', url, child, startupMs, stop: stopper(child) };
 }
 
+/** Whether moto's standalone server is installed (it comes with the Python moto package). */
+export function hasMoto(): boolean {
+  try {
+    execFileSync('which', ['moto_server'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** moto's standalone server, the reference peer. */
 export async function startMoto(): Promise<Target> {
   const port = await freePort();
