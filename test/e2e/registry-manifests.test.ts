@@ -254,6 +254,12 @@ describe('registry manifests, tags, referrers and catalog', () => {
     assert.equal(none.status, 200);
     assert.deepEqual(none.json<{ manifests: unknown[] }>().manifests, []);
     assert.equal((await reg.request('GET', '/v2/refs/referrers/not-a-digest')).status, 400);
+
+    // deleting the subject deletes its referrers with it, as ECR does
+    assert.equal((await reg.request('DELETE', `/v2/refs/manifests/${oci.digest}`)).status, 202);
+    for (const a of [sbom, sig]) assert.equal((await reg.request('GET', `/v2/refs/manifests/${a.digest}`)).status, 404);
+    const afterDelete = await reg.request('GET', `/v2/refs/referrers/${oci.digest}`);
+    assert.deepEqual(afterDelete.json<{ manifests: unknown[] }>().manifests, []);
   });
 
   it('deletes by digest (image and tags) and by tag (only that tag while others remain)', async () => {

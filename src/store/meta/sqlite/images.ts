@@ -330,7 +330,21 @@ export class SqliteImages implements ImageRecords {
     if (parents.length > 0) return { kind: 'referenced', image, parents };
     // Tags and the image's own child links go with it (ON DELETE CASCADE).
     this.s.deleteImage.run(image.repositoryId, image.digest);
+    this.deleteReferrers(image.repositoryId, image.digest);
     return { kind: 'deleted', image };
+  }
+
+  /**
+   * OCI 1.1 referrers (signatures, SBOMs, attestations) go with their subject, as ECR deletes
+   * them — source: aws.amazon.com/blogs/opensource/diving-into-oci-image-and-distribution-1-1-support-in-amazon-ecr.
+   * A referrer an index still lists stays, like any listed image. Inside a transaction.
+   */
+  private deleteReferrers(repositoryId: number, subject: string): void {
+    for (const row of this.s.referrers.all(repositoryId, subject)) {
+      if (this.s.parents.all(repositoryId, row.digest).length > 0) continue;
+      this.s.deleteImage.run(repositoryId, row.digest);
+      this.deleteReferrers(repositoryId, row.digest);
+    }
   }
 
   private read(repositoryId: number, digest: string): ImageRecord | undefined {
