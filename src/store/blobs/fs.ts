@@ -15,7 +15,7 @@
  * missing.
  */
 import { randomUUID } from 'node:crypto';
-import { close, createReadStream, createWriteStream, fstat, open as openCallback, type WriteStream } from 'node:fs';
+import { close, createReadStream, createWriteStream, fdatasync, fstat, open as openCallback, type WriteStream } from 'node:fs';
 import { mkdir, open, readdir, readFile, rename, rm, stat, truncate, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { Transform, Writable, addAbortSignal, type Readable } from 'node:stream';
@@ -300,8 +300,11 @@ class FsUpload implements Upload {
       const { maxBytes } = opts;
       if (maxBytes !== undefined && this.size > maxBytes) throw new UploadTooLargeError(maxBytes);
       const start = this.size;
+      const fd = await openFd(this.#data, 'a');
+      const sink = createWriteStream('', { fd, flags: 'a' });
       // Hash into a checkpoint; it becomes the session's state only once the bytes are written.
       const digester = this.#digester.copy();
+      let syncedAt = digester.size;
       const meter = new Transform({
         transform(chunk: unknown, _encoding, callback) {
           const buf = chunkToBuffer(chunk);
@@ -310,10 +313,16 @@ class FsUpload implements Upload {
             return;
           }
           digester.update(buf);
+          // Start writeback while the upload is still arriving, so commit's fsync has little left
+          // to wait for (the kernel would otherwise keep the whole layer dirty until then):
+          // 256 MiB pushes ~175 → ~255 MiB/s here (bench/registry.ts).
+          if (digester.size - syncedAt >= WRITEBACK_EVERY && !sink.closed) {
+            syncedAt = digester.size;
+            fdatasync(fd, () => undefined);
+          }
           callback(null, buf);
         },
       });
-      const sink = createWriteStream(this.#data, { flags: 'a' });
       const { controller, dispose } = linkedAbort(opts.signal);
       this.#inflight = controller;
       try {
@@ -488,6 +497,9 @@ async function readdirOrEmpty(dir: string): Promise<string[]> {
 function isNotFound(e: unknown): boolean {
   return e instanceof Error && 'code' in e && (e.code === 'ENOENT' || e.code === 'ENOTDIR');
 }
+
+/** How many bytes an upload writes between the fdatasyncs that start writeback early. */
+const WRITEBACK_EVERY = 16 * 1024 * 1024;
 
 const openFd = promisify(openCallback) as (path: string, flags: string) => Promise<number>;
 const fstatFd = promisify(fstat);
