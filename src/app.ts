@@ -32,6 +32,9 @@ import type { EcrDeps } from './services/ecr/deps.js';
 import { openSqliteMetaStore } from './store/meta/sqlite.js';
 import { Sealer } from './store/sealing.js';
 
+const UPLOAD_MAX_AGE_MS = 7 * 24 * 3600_000;
+const UPLOAD_PURGE_EVERY_MS = 3600_000;
+
 export interface AppOptions {
   clock?: Clock;
   ids?: Ids;
@@ -86,6 +89,14 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     : new MemoryBlobStore(blobOptions);
   const repositories = new Repositories(meta, clock, { countImages: (repo) => meta.images.count(repo.id) });
   const images = new Images({ meta, blobs, repositories, clock });
+  // Abandoned upload sessions go after a week (the CNCF registry's default age), checked hourly.
+  const purgeStaleUploads = () =>
+    images.purgeStaleUploads(new Date(clock.now().getTime() - UPLOAD_MAX_AGE_MS)).catch((err: unknown) => {
+      log.warn({ err }, 'purging stale upload sessions failed');
+      return 0;
+    });
+  const purgeTimer = setInterval(() => void purgeStaleUploads(), UPLOAD_PURGE_EVERY_MS);
+  purgeTimer.unref();
   const ecrDeps: EcrDeps = {
     meta,
     repositories,
@@ -132,6 +143,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       });
       listening = true;
       port = (server.address() as AddressInfo).port;
+      void purgeStaleUploads();
       return port;
     },
     get url() {
@@ -142,6 +154,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       return port;
     },
     async close() {
+      clearInterval(purgeTimer);
       if (listening) {
         await new Promise<void>((resolve) => {
           server.close(() => resolve());

@@ -62,7 +62,7 @@ describe('Images (the image domain)', () => {
       { accountId: ACCOUNT, name: 't', createdAt: clock.now() },
       { accessKeyId: 'AKIAAAAAAAAAAAAAAAAA', secretAccessKey: 'x'.repeat(40), owner: { kind: 'root' }, status: 'Active', createdAt: clock.now() },
     );
-    blobs = new MemoryBlobStore();
+    blobs = new MemoryBlobStore({ now: () => clock.now() });
     repositories = new Repositories(meta, clock, { countImages: (r) => meta.images.count(r.id) });
     images = new Images({ meta, blobs, repositories, clock });
     await repositories.create(key('app'), settings());
@@ -221,5 +221,19 @@ describe('Images (the image domain)', () => {
     await repositories.delete(key('app'), true);
     await repositories.create(key('app'), settings());
     assert.equal((await images.listImages(key('app'), { limit: 10 })).items.length, 0);
+  });
+
+  it('purges upload sessions abandoned before a cut-off, and only those', async () => {
+    // given one old session with bytes in it, and one fresh session
+    const old = await images.startUpload(key('app'));
+    await images.appendUpload(key('app'), old.id, body('partial layer'));
+    clock.advance(8 * 24 * 3600_000);
+    const fresh = await images.startUpload(key('app'));
+    // when
+    const purged = await images.purgeStaleUploads(new Date(clock.now().getTime() - 7 * 24 * 3600_000));
+    // then
+    assert.equal(purged, 1);
+    await rejectsWith(images.uploadStatus(key('app'), old.id), 'UploadNotFound');
+    assert.equal((await images.uploadStatus(key('app'), fresh.id)).size, 0);
   });
 });

@@ -492,6 +492,22 @@ export class Images {
     return stateOf(record, upload);
   }
 
+  /**
+   * Forgets upload sessions started before `olderThan` — abandoned pushes would otherwise keep
+   * their partial bytes forever — and any partial data the blob store holds without a record.
+   * Returns how many sessions went.
+   */
+  async purgeStaleUploads(olderThan: Date): Promise<number> {
+    const ids = await this.#meta.uploads.startedBefore(olderThan);
+    for (const id of ids) {
+      await this.#serial(id, async () => {
+        await (await this.#blobs.openUpload(id))?.cancel();
+        await this.#meta.uploads.delete(id);
+      });
+    }
+    return ids.length + (await this.#blobs.purgeUploads(olderThan));
+  }
+
   /** Throws UploadNotFound. */
   async uploadStatus(key: RepoKey, id: string): Promise<UploadState> {
     return this.#serial(id, async () => {

@@ -366,6 +366,8 @@ export interface UploadRecords {
   get(id: string): Promise<UploadRecord | undefined>;
   recordPart(id: string, partSize: number): Promise<void>;
   delete(id: string): Promise<void>;
+  /** Ids of the sessions started before `at` (for purging abandoned uploads). */
+  startedBefore(at: Date): Promise<string[]>;
 }
 
 export interface MetaStore {

@@ -471,6 +471,7 @@ export class SqliteUploads implements UploadRecords {
   private readonly select;
   private readonly part;
   private readonly remove;
+  private readonly stale;
 
   constructor(db: Db) {
     this.insert = db.prepare('INSERT INTO uploads (id, repository_id, started_at, parts, last_part_size) VALUES (?, ?, ?, ?, ?)');
@@ -482,6 +483,11 @@ export class SqliteUploads implements UploadRecords {
        WHERE id = ?`,
     );
     this.remove = db.prepare('DELETE FROM uploads WHERE id = ?');
+    this.stale = db.prepare<[number], { id: string }>('SELECT id FROM uploads WHERE started_at < ?');
+  }
+
+  async startedBefore(at: Date): Promise<string[]> {
+    return this.stale.all(at.getTime()).map((r) => r.id);
   }
 
   async create(u: UploadRecord): Promise<void> {
