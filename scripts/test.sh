@@ -6,4 +6,4 @@ cd "$(dirname "$0")/.."
 npx tsc --noEmit
 npx eslint src test scripts bench
 mapfile -t files < <(find src test -name '*.test.ts' | sort)
-exec node --import tsx --test --test-reporter=spec "$@" "${files[@]}"
+exec node --import tsx --test "$@" "${files[@]}"
