@@ -8,7 +8,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { awsCli, boto3 } from '../support/clients.js';
-import { hasTool, run } from '../support/ecr-images.js';
+import { hasTool, run } from '../support/tools.js';
 import { buildImage, OCI_MANIFEST, writeOciLayout, type BuiltImage } from '../support/oci-image.js';
 import { loginPassword, randomBytes, Registry, sha256 } from '../support/registry.js';
 import { ACCOUNT, startServer, tempDir, type TestServer } from '../support/server.js';

@@ -19,7 +19,8 @@ import {
 } from '@aws-sdk/client-ecr';
 import { ManualClock } from '../../src/clock.js';
 import { ecrClient } from '../support/clients.js';
-import { followClock, hasTool, rejects, run } from '../support/ecr-images.js';
+import { followClock, rejects } from '../support/ecr-images.js';
+import { hasTool, run } from '../support/tools.js';
 import { buildImage, OCI_MANIFEST } from '../support/oci-image.js';
 import { loginPassword, randomBytes, Registry, sha256 } from '../support/registry.js';
 import { ACCOUNT, startServer, type TestServer } from '../support/server.js';

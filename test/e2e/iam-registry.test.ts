@@ -1,15 +1,13 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import { CreateRepositoryCommand, SetRepositoryPolicyCommand, type ECRClient } from '@aws-sdk/client-ecr';
 import { ecrClient, type Credentials } from '../support/clients.js';
 import { doc, explicitDeny, makeAccount, makeUser, MANAGED, noIdentityAllow, noResourceAllow } from '../support/iam.js';
 import { buildImage, type BuiltImage } from '../support/oci-image.js';
 import { loginPassword, Registry, sha256 } from '../support/registry.js';
+import { hasTool, run } from '../support/tools.js';
 import { ACCOUNT, startServer, type TestServer } from '../support/server.js';
 
-const run = promisify(execFile);
 const B = '777788889999';
 const repoArn = (name: string) => `arn:aws:ecr:us-east-1:${ACCOUNT}:repository/${name}`;
 
@@ -17,15 +15,6 @@ const repoArn = (name: string) => `arn:aws:ecr:us-east-1:${ACCOUNT}:repository/$
 function assertDenied(res: { status: number; json<T>(): T }, message: string): void {
   assert.equal(res.status, 403);
   assert.deepEqual(res.json<{ errors: { code: string; message: string }[] }>().errors.map((e) => [e.code, e.message]), [['DENIED', message]]);
-}
-
-async function hasSkopeo(): Promise<boolean> {
-  try {
-    await run('skopeo', ['--version']);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /**
@@ -134,7 +123,7 @@ describe('IAM enforcement on registry requests', () => {
   });
 
   it('skopeo: inspect succeeds with a ReadOnly token and fails with a login-only one', async (t) => {
-    if (!(await hasSkopeo())) {
+    if (!(await hasTool('skopeo'))) {
       t.skip('skopeo not installed');
       return;
     }

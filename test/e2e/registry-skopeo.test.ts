@@ -1,25 +1,13 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import { CreateRepositoryCommand } from '@aws-sdk/client-ecr';
 import { ecrClient } from '../support/clients.js';
 import { buildImage, buildIndex, indexBlobs, writeOciLayout, type BuiltImage, type BuiltIndex } from '../support/oci-image.js';
 import { loginPassword, Registry, sha256 } from '../support/registry.js';
+import { hasTool, run } from '../support/tools.js';
 import { startServer, tempDir, type TestServer } from '../support/server.js';
-
-const run = promisify(execFile);
-
-async function hasSkopeo(): Promise<boolean> {
-  try {
-    await run('skopeo', ['--version']);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** The manifest digests an OCI layout's index.json names, by ref name. */
 async function layoutRefs(dir: string): Promise<Record<string, string>> {
@@ -36,7 +24,7 @@ async function layoutBlob(dir: string, digest: string): Promise<Buffer> {
 // skopeo (Go) resolves *.localhost through /etc/hosts only, so these tests use the plain
 // 127.0.0.1:PORT form, which reaches the default account and region.
 describe('skopeo against the registry', async () => {
-  const available = await hasSkopeo();
+  const available = await hasTool('skopeo');
   let server: TestServer;
   let layout: ReturnType<typeof tempDir>;
   let out: ReturnType<typeof tempDir>;

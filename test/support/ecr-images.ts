@@ -3,12 +3,8 @@
  * and a client whose signing clock follows a test's ManualClock.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import type { ECRClient } from '@aws-sdk/client-ecr';
 import type { ManualClock } from '../../src/clock.js';
-
-export const run = promisify(execFile);
 
 /** Asserts an SDK call fails with exactly this exception name and (when given) this whole message. */
 export async function rejects(p: Promise<unknown>, name: string, message?: string): Promise<Error> {
@@ -38,11 +34,3 @@ export function followClock(client: ECRClient, clock: ManualClock): void {
   );
 }
 
-export async function hasTool(tool: string, ...args: string[]): Promise<boolean> {
-  try {
-    await run(tool, args.length > 0 ? args : ['--version']);
-    return true;
-  } catch {
-    return false;
-  }
-}
