@@ -16,6 +16,7 @@ import { IamDirectory } from './iam/directory.js';
 import { StsSessions } from './iam/sessions.js';
 import { randomIds, type Ids } from './ids.js';
 import { Images } from './images/images.js';
+import { Jobs } from './jobs/jobs.js';
 import { Repositories } from './images/repositories.js';
 import { LayerUrls } from './images/layer-urls.js';
 import { registryFront } from './registry/front.js';
@@ -95,8 +96,8 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       log.warn({ err }, 'purging stale upload sessions failed');
       return 0;
     });
-  const purgeTimer = setInterval(() => void purgeStaleUploads(), UPLOAD_PURGE_EVERY_MS);
-  purgeTimer.unref();
+  const jobs = new Jobs(log);
+  jobs.register({ name: 'upload-purge', intervalMs: UPLOAD_PURGE_EVERY_MS, run: async () => ({ purged: await purgeStaleUploads() }) });
   const ecrDeps: EcrDeps = {
     meta,
     repositories,
@@ -126,7 +127,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       log,
     }),
     layerDownloads: layerDownloadFront({ images, urls: layerUrls, clock, log }),
-    admin: adminFront(accounts),
+    admin: adminFront({ accounts, jobs }),
     registryDomain: config.registryDomain,
     log,
   });
@@ -144,6 +145,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       listening = true;
       port = (server.address() as AddressInfo).port;
       void purgeStaleUploads();
+      jobs.start();
       return port;
     },
     get url() {
@@ -154,7 +156,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       return port;
     },
     async close() {
-      clearInterval(purgeTimer);
+      await jobs.stop();
       if (listening) {
         await new Promise<void>((resolve) => {
           server.close(() => resolve());

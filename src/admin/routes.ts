@@ -3,12 +3,14 @@ import FindMyWay from 'find-my-way';
 import type { HttpFront } from '../gateway/server.js';
 import { BodyTooLargeError, readCapped } from '../http/body.js';
 import { AccountError, type Accounts } from '../iam/accounts.js';
+import { JobNotFoundError, JobOptionsError, type Jobs } from '../jobs/jobs.js';
 import type { AccountRecord } from '../store/meta/meta-store.js';
 
 /**
  * The admin API on the same port: accounts with their root credentials.
  *   POST /_simfra/accounts {accountId?, name?, email?} → 201 with the new root key
  *   GET /_simfra/accounts, GET|DELETE /_simfra/accounts/{id}
+ *   GET /_simfra/jobs → the job names; POST /_simfra/jobs/{name} [options] → runs it now, 200 with its result
  */
 const accountJson = (a: AccountRecord) => ({
   accountId: a.accountId,
@@ -52,7 +54,12 @@ const optionalString = (v: unknown, name: string): string | undefined => {
 
 type Route = (req: IncomingMessage, res: ServerResponse, params: Record<string, string | undefined>) => Promise<void>;
 
-export function adminFront(accounts: Accounts): HttpFront {
+export interface AdminDeps {
+  accounts: Accounts;
+  jobs: Jobs;
+}
+
+export function adminFront({ accounts, jobs }: AdminDeps): HttpFront {
   const router = FindMyWay({ ignoreTrailingSlash: true });
   const on = (method: 'GET' | 'POST' | 'DELETE', path: string, route: Route) => {
     router.on(method, path, (req, res, params) => route(req, res as ServerResponse, params));
@@ -81,6 +88,20 @@ export function adminFront(accounts: Accounts): HttpFront {
   on('DELETE', '/_simfra/accounts/:id', async (_req, res, params) => {
     await accounts.delete(params.id ?? '');
     send(res, 204);
+  });
+
+  on('GET', '/_simfra/jobs', async (_req, res) => {
+    send(res, 200, { jobs: jobs.names() });
+  });
+  on('POST', '/_simfra/jobs/:name', async (req, res, params) => {
+    const options = await readJson(req);
+    try {
+      send(res, 200, (await jobs.run(params.name ?? '', options)) ?? {});
+    } catch (e) {
+      if (e instanceof JobNotFoundError) throw new AccountError('NotFound', e.message);
+      if (e instanceof JobOptionsError) throw new AccountError('Invalid', e.message);
+      throw e;
+    }
   });
 
   const statusOf: Record<AccountError['kind'], number> = { AlreadyExists: 409, NotFound: 404, Invalid: 400, Protected: 409 };

@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { CreateRepositoryCommand, DescribeRepositoriesCommand } from '@aws-sdk/client-ecr';
 import { awsCli, ecrClient } from '../support/clients.js';
 import { startServer, type TestServer } from '../support/server.js';
+import { adminFetch } from '../support/admin.js';
 
 interface CreatedAccount {
   accountId: string;
@@ -18,7 +19,7 @@ describe('admin API: accounts', () => {
   });
   after(() => server.close());
 
-  const admin = (path: string, init?: RequestInit) => fetch(`${server.url}/_simfra${path}`, init);
+  const admin = (path: string, init?: { method?: string; body?: string }) => adminFetch(server.url, path, init);
 
   it('lists the default account at start', async () => {
     const res = await admin('/accounts');

@@ -11,6 +11,7 @@ import {
 } from '@aws-sdk/client-ecr';
 import { ecrClient } from '../support/clients.js';
 import { spawnServer, tempDir } from '../support/server.js';
+import { adminFetch } from '../support/admin.js';
 
 describe('persistence with SIMFRA_DATA_DIR and process lifecycle', () => {
   it('logs its endpoint, stops on SIGTERM and SIGINT, and brings everything back after a restart', async () => {
@@ -20,13 +21,13 @@ describe('persistence with SIMFRA_DATA_DIR and process lifecycle', () => {
       const first = await spawnServer({ SIMFRA_DATA_DIR: dir.path });
       assert.match(first.output(), /simfra listening on http:\/\/127\.0\.0\.1:\d+ \(account 000000000000, region us-east-1, state in /);
       const created = (await (
-        await fetch(`${first.url}/_simfra/accounts`, { method: 'POST', body: JSON.stringify({ accountId: '444455556666' }) })
+        await adminFetch(first.url, '/accounts', { method: 'POST', body: JSON.stringify({ accountId: '444455556666' }) })
       ).json()) as { accessKeyId: string; secretAccessKey: string };
       let ecr = ecrClient(first.url);
       await ecr.send(new CreateRepositoryCommand({ repositoryName: 'kept', tags: [{ Key: 'k', Value: 'v' }] }));
       await ecr.send(new PutAccountSettingCommand({ name: 'BLOB_MOUNTING', value: 'ENABLED' }));
       ecr.destroy();
-      const token1 = (await (await fetch(`${first.url}/_simfra/accounts`)).json()) as unknown;
+      const token1 = (await (await adminFetch(first.url, '/accounts')).json()) as unknown;
       // when it stops and starts again on the same data dir
       assert.equal(await first.stop('SIGTERM'), 0);
       const second = await spawnServer({ SIMFRA_DATA_DIR: dir.path });
@@ -42,7 +43,7 @@ describe('persistence with SIMFRA_DATA_DIR and process lifecycle', () => {
       const other = ecrClient(second.url, created);
       assert.deepEqual((await other.send(new DescribeRepositoriesCommand({}))).repositories, []);
       other.destroy();
-      assert.deepEqual((await (await fetch(`${second.url}/_simfra/accounts`)).json()) as unknown, token1);
+      assert.deepEqual((await (await adminFetch(second.url, '/accounts')).json()) as unknown, token1);
       assert.equal(statSync(join(dir.path, '.master_key')).mode & 0o777, 0o600);
       assert.equal(await second.stop('SIGINT'), 0);
     } finally {

@@ -6,6 +6,7 @@ import { ecrClient, type Credentials } from '../support/clients.js';
 import { MANAGED, makeUser } from '../support/iam.js';
 import { basic, httpRequest, loginPassword, Registry } from '../support/registry.js';
 import { startServer, type TestServer } from '../support/server.js';
+import { adminFetch } from '../support/admin.js';
 
 const OTHER = '111122223333';
 const host = (account: string, port: number) => `${account}.dkr.ecr.us-east-1.localhost:${port}`;
@@ -22,7 +23,7 @@ describe('registry authentication and addressing', () => {
     server = await startServer({}, { clock });
     password = await loginPassword(server.url);
     other = (await (
-      await fetch(`${server.url}/_simfra/accounts`, { method: 'POST', body: JSON.stringify({ accountId: OTHER }) })
+      await adminFetch(server.url, '/accounts', { method: 'POST', body: JSON.stringify({ accountId: OTHER }) })
     ).json()) as Credentials;
     otherPassword = await loginPassword(server.url, other);
     const ecr = ecrClient(server.url);

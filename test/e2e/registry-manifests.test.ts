@@ -12,6 +12,7 @@ import {
 } from '../support/oci-image.js';
 import { loginPassword, Registry, sha256, type HttpResult } from '../support/registry.js';
 import { startServer, type TestServer } from '../support/server.js';
+import { adminFetch } from '../support/admin.js';
 
 type Errors = { errors: { code: string; message: string; detail?: unknown }[] };
 const firstError = (res: HttpResult) => res.json<Errors>().errors[0]!;
@@ -287,7 +288,7 @@ describe('registry manifests, tags, referrers and catalog', () => {
     assert.ok(all.includes('multi') && all.includes('refs'));
     assert.equal((await reg.request('GET', '/v2/_catalog', { password: null })).status, 401);
     const other = (await (
-      await fetch(`${server.url}/_simfra/accounts`, { method: 'POST', body: JSON.stringify({ accountId: '222233334444' }) })
+      await adminFetch(server.url, '/accounts', { method: 'POST', body: JSON.stringify({ accountId: '222233334444' }) })
     ).json()) as { accessKeyId: string; secretAccessKey: string };
     const foreign = await reg.request('GET', '/v2/_catalog', { password: await loginPassword(server.url, other) });
     assert.equal(foreign.status, 403);

@@ -10,6 +10,7 @@ import {
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import type { Credentials } from './clients.js';
 import { REGION, ROOT } from './server.js';
+import { adminFetch } from './admin.js';
 
 export function iamClient(url: string, credentials: Credentials = ROOT): IAMClient {
   return new IAMClient({ endpoint: url, region: REGION, credentials, maxAttempts: 1 });
@@ -90,7 +91,7 @@ export async function assumeRole(
 
 /** A second account through the admin API; returns its root credentials. */
 export async function makeAccount(url: string, accountId: string): Promise<Credentials> {
-  const res = await fetch(`${url}/_simfra/accounts`, { method: 'POST', body: JSON.stringify({ accountId }) });
+  const res = await adminFetch(url, '/accounts', { method: 'POST', body: JSON.stringify({ accountId }) });
   if (res.status !== 201) throw new Error(`account ${accountId}: ${res.status} ${await res.text()}`);
   const body = (await res.json()) as { accessKeyId: string; secretAccessKey: string };
   return { accessKeyId: body.accessKeyId, secretAccessKey: body.secretAccessKey };
