@@ -130,6 +130,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     admin: adminFront({ accounts, jobs }),
     registryDomain: config.registryDomain,
     log,
+    limits: config,
   });
 
   let listening = false;

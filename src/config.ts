@@ -27,6 +27,24 @@ export interface Config {
   logLevel: string;
   /** Enables the Docker-backed parts (SIMFRA_DOCKER=true). */
   docker: boolean;
+  /**
+   * Connection limits, so that slow or idle clients cannot hold the server's sockets and file
+   * descriptors. Every limit is on inactivity or on headers, never on a request's total
+   * duration by default: a slow 1 GiB layer push that keeps sending bytes must succeed.
+   */
+  /** Most time to receive a request's headers (SIMFRA_HEADERS_TIMEOUT_SECONDS, default 60); then 408 and close. */
+  headersTimeoutMs: number;
+  /** A socket with no bytes in or out for this long is closed, mid-request too (SIMFRA_IDLE_TIMEOUT_SECONDS, default 120). */
+  idleTimeoutMs: number;
+  /** Most time for a whole request, 0 = no limit (SIMFRA_REQUEST_TIMEOUT_SECONDS, default 0). */
+  requestTimeoutMs: number;
+  /** Open connections at most; more are closed at once (SIMFRA_MAX_CONNECTIONS, default 1000). */
+  maxConnections: number;
+  /**
+   * Bytes of AWS API request bodies held in memory at once, across all requests
+   * (SIMFRA_MAX_BUFFERED_BODY_MB, default 256 MiB); over it requests are throttled.
+   */
+  maxBufferedBodyBytes: number;
 }
 
 export class ConfigError extends Error {}
@@ -50,6 +68,11 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     maxClockSkewSeconds: 15 * 60,
     logLevel: env.SIMFRA_LOG_LEVEL || 'info',
     docker: env.SIMFRA_DOCKER === 'true' || env.SIMFRA_DOCKER === '1',
+    headersTimeoutMs: intSetting(env, 'SIMFRA_HEADERS_TIMEOUT_SECONDS', 60, 1, 3600) * 1000,
+    idleTimeoutMs: intSetting(env, 'SIMFRA_IDLE_TIMEOUT_SECONDS', 120, 1, 24 * 3600) * 1000,
+    requestTimeoutMs: intSetting(env, 'SIMFRA_REQUEST_TIMEOUT_SECONDS', 0, 0, 7 * 24 * 3600) * 1000,
+    maxConnections: intSetting(env, 'SIMFRA_MAX_CONNECTIONS', 1000, 1, 1_000_000),
+    maxBufferedBodyBytes: intSetting(env, 'SIMFRA_MAX_BUFFERED_BODY_MB', 256, 32, 64 * 1024) * 1024 * 1024,
     ...overrides,
   };
   validateConfig(config);
@@ -67,6 +90,9 @@ function validateConfig(c: Config): void {
     throw new ConfigError('SIMFRA_ROOT_ACCESS_KEY_ID must be 16-128 upper-case letters or digits');
   }
   if (c.rootSecretAccessKey.length < 16) throw new ConfigError('SIMFRA_ROOT_SECRET_ACCESS_KEY is too short');
+  if (c.requestTimeoutMs > 0 && c.requestTimeoutMs < c.headersTimeoutMs) {
+    throw new ConfigError('SIMFRA_REQUEST_TIMEOUT_SECONDS must be 0 (no limit) or at least SIMFRA_HEADERS_TIMEOUT_SECONDS');
+  }
   if (!LOG_LEVELS.includes(c.logLevel)) {
     throw new ConfigError(`SIMFRA_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
   }
