@@ -8,6 +8,7 @@ import { SigV4Verifier } from './aws/sigv4.js';
 import { systemClock, type Clock } from './clock.js';
 import type { Config } from './config.js';
 import { createGateway } from './gateway/server.js';
+import { ByteBudget } from './http/body.js';
 import { Accounts } from './iam/accounts.js';
 import { AuthTokens } from './iam/auth-tokens.js';
 import { PolicyAuthorizer } from './iam/authorize.js';
@@ -112,7 +113,14 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   authorizer.registerResources('arn:aws:ecr:', ecrResources(ecrDeps));
 
   const verifier = new SigV4Verifier(new StoredCredentials(meta), config.maxClockSkewSeconds);
-  const aws = new AwsFront({ services: [ecrService(ecrDeps), iamService({ directory }), stsService({ sessions, meta })], verifier, authorizer, clock, log });
+  const aws = new AwsFront({
+    services: [ecrService(ecrDeps), iamService({ directory }), stsService({ sessions, meta })],
+    verifier,
+    authorizer,
+    clock,
+    log,
+    bodyBudget: new ByteBudget(config.maxBufferedBodyBytes),
+  });
   const server = createGateway({
     aws,
     registry: registryFront({
