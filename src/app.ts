@@ -113,13 +113,15 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   authorizer.registerResources('arn:aws:ecr:', ecrResources(ecrDeps));
 
   const verifier = new SigV4Verifier(new StoredCredentials(meta), config.maxClockSkewSeconds);
+  // One bound on request bytes held in memory at once, for every front that buffers a body.
+  const bodyBudget = new ByteBudget(config.maxBufferedBodyBytes);
   const aws = new AwsFront({
     services: [ecrService(ecrDeps), iamService({ directory }), stsService({ sessions, meta })],
     verifier,
     authorizer,
     clock,
     log,
-    bodyBudget: new ByteBudget(config.maxBufferedBodyBytes),
+    bodyBudget,
   });
   const server = createGateway({
     aws,
@@ -133,6 +135,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       defaultAccountId: config.defaultAccountId,
       defaultRegion: config.defaultRegion,
       log,
+      bodyBudget,
     }),
     layerDownloads: layerDownloadFront({ images, urls: layerUrls, clock, log }),
     admin: adminFront({ accounts, jobs }),
