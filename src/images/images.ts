@@ -188,6 +188,7 @@ export class Images {
       if (e instanceof ManifestInvalidError) throw new ImageError('ManifestInvalid', { ...at, reason: e.reason, invalid: e.kind });
       throw e;
     }
+    await this.#checkDescriptorSizes(repo, parsed);
     const now = this.#clock.now();
     const scansOnPush = await this.#scansOnPush(repo);
     const image: NewImage = {
@@ -611,6 +612,35 @@ export class Images {
       return links.reduce((sum, l) => sum + l.size, 0);
     }
     return parsed.config.size + parsed.layers.reduce((sum, l) => sum + l.size, 0);
+  }
+
+  /**
+   * A descriptor's size must be the size of what it names: "If the length of the retrieved
+   * content does not match the specified length, the content SHOULD NOT be trusted" — source:
+   * OCI image-spec, descriptor.md "size". Checked for the blobs the repository has (missing ones
+   * are ManifestBlobUnknown later; foreign layers live elsewhere) and for an index's children
+   * that are images of it. Schema 1 manifests declare no sizes.
+   */
+  async #checkDescriptorSizes(repo: RepositoryRecord, parsed: ParsedManifest): Promise<void> {
+    const at = { name: repo.name, registryId: repo.accountId };
+    if (parsed.kind === 'index') {
+      for (const child of parsed.manifests) {
+        const bytes = await this.#meta.images.manifest(repo.id, child.digest);
+        if (bytes !== undefined && bytes.byteLength !== child.size) {
+          throw new ImageError('ManifestSizeMismatch', { ...at, digest: child.digest, declared: child.size, actual: bytes.byteLength });
+        }
+      }
+      return;
+    }
+    if (parsed.schemaVersion === 1) return;
+    const descriptors = [parsed.config, ...parsed.layers];
+    const links = new Map((await this.#meta.layers.getMany(repo.id, descriptors.map((d) => d.digest))).map((l) => [l.digest, l.size]));
+    for (const d of descriptors) {
+      const actual = links.get(d.digest);
+      if (actual !== undefined && actual !== d.size) {
+        throw new ImageError('ManifestSizeMismatch', { ...at, digest: d.digest, declared: d.size, actual });
+      }
+    }
   }
 
   async #openSession(key: RepoKey, id: string): Promise<{ repo: RepositoryRecord; record: UploadRecord; upload: Upload }> {
