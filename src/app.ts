@@ -91,6 +91,13 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     : new MemoryBlobStore(blobOptions);
   const repositories = new Repositories(meta, clock, { countImages: (repo) => meta.images.count(repo.id) });
   const images = new Images({ meta, blobs, repositories, clock });
+  // Before anything is served: a single-request upload (POST ?digest=) that a crash cut off has
+  // a session no client knows of, so nobody could ever resume it.
+  const cutOff = await images.purgeUnannouncedUploads().catch((err: unknown) => {
+    log.warn({ err }, 'removing upload sessions cut off by a crash failed');
+    return 0;
+  });
+  if (cutOff > 0) log.info({ sessions: cutOff }, 'removed single-request upload sessions cut off by a crash');
   // Abandoned upload sessions go after a week (the CNCF registry's default age), checked hourly.
   const purgeStaleUploads = () =>
     images.purgeStaleUploads(new Date(clock.now().getTime() - UPLOAD_MAX_AGE_MS)).catch((err: unknown) => {

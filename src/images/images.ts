@@ -480,10 +480,15 @@ export class Images {
 
   // ——— Upload sessions ———
 
-  async startUpload(key: RepoKey): Promise<UploadState> {
+  /** A session whose id the caller hands to its client (registry POST, InitiateLayerUpload). */
+  startUpload(key: RepoKey): Promise<UploadState> {
+    return this.#startSession(key, true);
+  }
+
+  async #startSession(key: RepoKey, announced: boolean): Promise<UploadState> {
     const repo = await this.#repositories.get(key);
     const upload = await this.#blobs.startUpload();
-    const record: UploadRecord = { id: upload.id, repositoryId: repo.id, startedAt: upload.startedAt, parts: 0, lastPartSize: 0 };
+    const record: UploadRecord = { id: upload.id, repositoryId: repo.id, startedAt: upload.startedAt, parts: 0, lastPartSize: 0, announced };
     try {
       await this.#meta.uploads.create(record);
     } catch (e) {
@@ -507,6 +512,17 @@ export class Images {
       });
     }
     return ids.length + (await this.#blobs.purgeUploads(olderThan));
+  }
+
+  /**
+   * Removes the sessions of single-request uploads, which no client knows of: any there is
+   * was cut off by a crash and can never be resumed. Only for start-up, before requests are
+   * served — a running server has such sessions in flight. Returns how many went.
+   */
+  async purgeUnannouncedUploads(): Promise<number> {
+    const ids = await this.#meta.uploads.unannounced();
+    for (const id of ids) await this.#serial(id, () => this.#discard(id));
+    return ids.length;
   }
 
   /** Throws UploadNotFound. */
@@ -555,9 +571,9 @@ export class Images {
     });
   }
 
-  /** A whole blob in one go (the registry's `POST ?digest=`). */
+  /** A whole blob in one go (the registry's `POST ?digest=`), in a session no client is told of. */
   async pushBlob(key: RepoKey, digest: Digest, body: Readable, opts: AppendOptions = {}): Promise<LayerRecord> {
-    const state = await this.startUpload(key);
+    const state = await this.#startSession(key, false);
     try {
       return await this.completeUpload(key, state.id, digest, { ...opts, body });
     } catch (e) {
