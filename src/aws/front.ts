@@ -10,6 +10,7 @@ import { decodeJsonBody, encodeJsonError, encodeJsonOutput, JSON_CONTENT_TYPE, o
 import { decodeQueryParams, encodeQueryError, encodeQueryOutput, QUERY_CONTENT_TYPE, queryErrors } from './protocol/query.js';
 import type { AwsService, Protocol } from './service.js';
 import { SigV4Error, type SigV4Verifier } from './sigv4.js';
+import { storageFullCode } from '../store/storage-full.js';
 
 export interface AwsFrontDeps {
   services: readonly AwsService[];
@@ -51,6 +52,10 @@ const QUERY_BODY_LIMIT = 1 * MiB;
  */
 const REFUSAL_PEEK_LIMIT = 16 * KiB;
 
+/** What a client reads when simfra's disk is full: the cause, that nothing was stored, and what to do. */
+const storageFullMessage = (cause: string): string =>
+  `Storage is full (${cause}): simfra has no space left to store this request's data; nothing was stored. Free space where simfra keeps its data and retry.`;
+
 /** The service and operation a request names, found before its signature is checked. */
 interface Routed {
   service: AwsService | undefined;
@@ -72,6 +77,8 @@ interface ProtocolCodec {
   encodeError(err: AwsError, requestId: string, service: AwsService | undefined): string;
   sigV4Error(e: SigV4Error): AwsError;
   accessDenied(message: string): AwsError;
+  /** The disk (or database) is full: the service's own server-fault error, saying so. */
+  storageFull(cause: string): AwsError;
   /** Too many request bytes in flight: AWS's throttling error, which SDKs retry with backoff. */
   throttled(): AwsError;
   /** The most body bytes the request may carry, known from its headers. */
@@ -117,6 +124,8 @@ function jsonCodec(byTargetPrefix: ReadonlyMap<string, AwsService>): ProtocolCod
     // ECR's own throttling answer — e.g. "(ThrottlingException) when calling the
     // GetAuthorizationToken operation: Rate exceeded".
     throttled: () => new AwsError('ThrottlingException', 'Rate exceeded', 400),
+    // ECR's server-fault error (the model's ServerException, 500).
+    storageFull: (cause) => new AwsError('ServerException', storageFullMessage(cause), 500, 'server'),
     bodyLimit(req) {
       const operation = operationFromTarget(String(req.headers['x-amz-target']))?.operation;
       return (operation !== undefined && Object.hasOwn(JSON_BODY_LIMITS, operation) ? JSON_BODY_LIMITS[operation] : undefined) ?? DEFAULT_JSON_BODY_LIMIT;
@@ -175,6 +184,8 @@ function queryCodec(bySigningName: ReadonlyMap<string, AwsService>): ProtocolCod
     accessDenied: (message) => queryErrors.accessDenied(message),
     // IAM's and STS's throttling answer — source: IAM API reference, Common Errors (Throttling).
     throttled: () => new AwsError('Throttling', 'Rate exceeded', 400),
+    // IAM's server-fault error (the model's ServiceFailureException: code ServiceFailure, 500).
+    storageFull: (cause) => new AwsError('ServiceFailure', storageFullMessage(cause), 500, 'server'),
     bodyLimit: () => QUERY_BODY_LIMIT,
     errorHeaders: () => ({}),
   };
@@ -300,6 +311,11 @@ export class AwsFront {
     if (e instanceof BodyBudgetExceededError) {
       this.deps.log.warn({ requestId, limit: this.deps.bodyBudget.limit }, 'request throttled: too many request body bytes in flight');
       return codec.throttled();
+    }
+    const full = storageFullCode(e);
+    if (full !== undefined) {
+      this.deps.log.error({ err: e, requestId }, 'storage is full');
+      return codec.storageFull(full);
     }
     this.deps.log.error({ err: e, requestId }, 'unhandled error in AWS request');
     return commonErrors.internalFailure();

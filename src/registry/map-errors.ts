@@ -1,6 +1,7 @@
 import { AccessDeniedError } from '../iam/authorize.js';
 import { ImageError } from '../images/errors.js';
 import { messages } from '../services/ecr/messages.js';
+import { storageFullCode } from '../store/storage-full.js';
 import { RegistryError } from './errors.js';
 
 const uploadLocation = (name: string, id: string): string => `/v2/${name}/blobs/uploads/${id}`;
@@ -87,6 +88,8 @@ export function toRegistryError(e: unknown): RegistryError | undefined {
   // docker shows it as "denied: User: … is not authorized to perform: ecr:… on resource: …"
   // — source: ecr-behaviour.md §3.8.
   if (e instanceof AccessDeniedError) return new RegistryError('DENIED', { message: e.message });
+  const full = storageFullCode(e);
+  if (full !== undefined) return new RegistryError('STORAGE_FULL', { detail: { cause: full } });
   return undefined;
 }
 
