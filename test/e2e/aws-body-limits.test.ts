@@ -73,7 +73,7 @@ describe('AWS request bodies', () => {
   });
   after(() => server.close());
 
-  it('refuses an unsigned request before reading its body, and closes the connection', async () => {
+  it('refuses an unsigned request before reading its body, and closes the connection', { timeout: 15_000 }, async () => {
     // given a request that announces 31 MiB and sends none of it
     const r = await raw(server.port, requestHead({ contentLength: 31 * MiB }));
     // when / then the answer comes at once and the connection closes
@@ -84,7 +84,7 @@ describe('AWS request bodies', () => {
     assert.deepEqual(jsonBody(r.received()), { __type: 'MissingAuthenticationTokenException', message: 'Missing Authentication Token' });
   });
 
-  it('refuses an unknown access key before reading the body', async () => {
+  it('refuses an unknown access key before reading the body', { timeout: 15_000 }, async () => {
     // given
     const auth = KNOWN_KEY_AUTH.replace(ROOT.accessKeyId, 'AKIANOTAKNOWNKEY0000');
     const r = await raw(server.port, requestHead({ authorization: auth, contentLength: 31 * MiB }));
@@ -98,7 +98,7 @@ describe('AWS request bodies', () => {
     });
   });
 
-  it('caps a body at what its operation can carry', async () => {
+  it('caps a body at what its operation can carry', { timeout: 15_000 }, async () => {
     // given a DescribeRepositories that declares 2 MiB (its inputs fit in far less)
     const r = await raw(server.port, requestHead({ authorization: KNOWN_KEY_AUTH, contentLength: 2 * MiB }));
     // when / then 413 at once, without the body, and the connection closes
@@ -107,7 +107,7 @@ describe('AWS request bodies', () => {
     assert.match(r.received(), /^HTTP\/1\.1 413 /);
   });
 
-  it('answers a chunked body over the cap promptly with 413 and closes the connection', async () => {
+  it('answers a chunked body over the cap promptly with 413 and closes the connection', { timeout: 15_000 }, async () => {
     // given a chunked DescribeRepositories body that goes past 1 MiB and never ends
     const r = await raw(server.port, requestHead({ authorization: KNOWN_KEY_AUTH, chunked: true }));
     const piece = Buffer.alloc(256 * 1024, 0x20);
@@ -141,7 +141,7 @@ describe('AWS request bodies', () => {
     }
   });
 
-  it('throttles bodies past the server-wide budget instead of buffering them, and recovers', async () => {
+  it('throttles bodies past the server-wide budget instead of buffering them, and recovers', { timeout: 15_000 }, async () => {
     // given an UploadLayerPart holding 26 MiB of the 40 MiB budget, its body still coming
     const holding = await raw(server.port, requestHead({ target: 'UploadLayerPart', authorization: KNOWN_KEY_AUTH, contentLength: 26 * MiB }));
     holding.socket.write(Buffer.alloc(1024, 0x20));

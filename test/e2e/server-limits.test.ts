@@ -27,7 +27,7 @@ function rawSocket(port: number): Promise<{ socket: Socket; received(): string; 
 }
 
 describe('connection limits', () => {
-  it('closes sockets whose headers do not arrive in time, with 408', async () => {
+  it('closes sockets whose headers do not arrive in time, with 408', { timeout: 15_000 }, async () => {
     // given a server with a 500 ms header timeout
     const server = await startServer({ headersTimeoutMs: 500 });
     try {
@@ -47,7 +47,7 @@ describe('connection limits', () => {
     }
   });
 
-  it('closes a connection that sends nothing for the idle timeout', async () => {
+  it('closes a connection that sends nothing for the idle timeout', { timeout: 15_000 }, async () => {
     // given
     const server = await startServer({ idleTimeoutMs: 1_000, headersTimeoutMs: 60_000 });
     try {
@@ -61,7 +61,7 @@ describe('connection limits', () => {
     }
   });
 
-  it('refuses connections over the cap and keeps serving the open ones', async () => {
+  it('refuses connections over the cap and keeps serving the open ones', { timeout: 15_000 }, async () => {
     // given a server capped at 10 connections, all taken
     const server = await startServer({ maxConnections: 10 });
     const open = await Promise.all(Array.from({ length: 10 }, () => rawSocket(server.port)));
