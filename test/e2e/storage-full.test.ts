@@ -125,3 +125,42 @@ describe('a full disk', () => {
     assert.equal(done.layerDigest, sha256(part));
   });
 });
+
+describe('a full disk under the metadata database', () => {
+  it('answers ServerException (SQLITE_FULL) and works again once space is freed', async (t) => {
+    // given the whole data dir on a tmpfs, filled up after start
+    const dir = tempDir();
+    const unavailable = mountTinyFs(dir.path);
+    if (unavailable !== undefined) {
+      dir.remove();
+      return t.skip(unavailable);
+    }
+    const server = await startServer({ dataDir: dir.path });
+    const ecr = ecrClient(server.url);
+    const filler = join(dir.path, 'filler');
+    try {
+      try {
+        writeFileSync(filler, Buffer.alloc(8 * MiB, 1));
+      } catch {
+        // ENOSPC: the disk is now as full as it gets
+      }
+      // when repositories are created until the database cannot grow
+      let refused: Error | undefined;
+      for (let i = 0; i < 200 && refused === undefined; i++) {
+        await ecr.send(new CreateRepositoryCommand({ repositoryName: `r${i}-${'x'.repeat(200)}` })).catch((e: Error) => (refused = e));
+      }
+      // then the client is told why
+      assert.equal(refused?.name, 'ServerException');
+      assert.match(refused?.message ?? '', /^Storage is full \(SQLITE_FULL\): /);
+      // and once space is freed the same call succeeds
+      rmSync(filler);
+      const created = await ecr.send(new CreateRepositoryCommand({ repositoryName: 'after-full' }));
+      assert.equal(created.repository?.repositoryName, 'after-full');
+    } finally {
+      ecr.destroy();
+      await server.close();
+      execFileSync('umount', [dir.path]);
+      dir.remove();
+    }
+  });
+});
