@@ -8,6 +8,7 @@ import { SigV4Verifier } from './aws/sigv4.js';
 import { systemClock, type Clock } from './clock.js';
 import type { Config } from './config.js';
 import { createGateway } from './gateway/server.js';
+import { ByteBudget } from './http/body.js';
 import { Accounts } from './iam/accounts.js';
 import { AuthTokens } from './iam/auth-tokens.js';
 import { PolicyAuthorizer } from './iam/authorize.js';
@@ -90,6 +91,13 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     : new MemoryBlobStore(blobOptions);
   const repositories = new Repositories(meta, clock, { countImages: (repo) => meta.images.count(repo.id) });
   const images = new Images({ meta, blobs, repositories, clock });
+  // Before anything is served: a single-request upload (POST ?digest=) that a crash cut off has
+  // a session no client knows of, so nobody could ever resume it.
+  const cutOff = await images.purgeUnannouncedUploads().catch((err: unknown) => {
+    log.warn({ err }, 'removing upload sessions cut off by a crash failed');
+    return 0;
+  });
+  if (cutOff > 0) log.info({ sessions: cutOff }, 'removed single-request upload sessions cut off by a crash');
   // Abandoned upload sessions go after a week (the CNCF registry's default age), checked hourly.
   const purgeStaleUploads = () =>
     images.purgeStaleUploads(new Date(clock.now().getTime() - UPLOAD_MAX_AGE_MS)).catch((err: unknown) => {
@@ -112,7 +120,16 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   authorizer.registerResources('arn:aws:ecr:', ecrResources(ecrDeps));
 
   const verifier = new SigV4Verifier(new StoredCredentials(meta), config.maxClockSkewSeconds);
-  const aws = new AwsFront({ services: [ecrService(ecrDeps), iamService({ directory }), stsService({ sessions, meta })], verifier, authorizer, clock, log });
+  // One bound on request bytes held in memory at once, for every front that buffers a body.
+  const bodyBudget = new ByteBudget(config.maxBufferedBodyBytes);
+  const aws = new AwsFront({
+    services: [ecrService(ecrDeps), iamService({ directory }), stsService({ sessions, meta })],
+    verifier,
+    authorizer,
+    clock,
+    log,
+    bodyBudget,
+  });
   const server = createGateway({
     aws,
     registry: registryFront({
@@ -125,11 +142,13 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       defaultAccountId: config.defaultAccountId,
       defaultRegion: config.defaultRegion,
       log,
+      bodyBudget,
     }),
     layerDownloads: layerDownloadFront({ images, urls: layerUrls, clock, log }),
     admin: adminFront({ accounts, jobs }),
     registryDomain: config.registryDomain,
     log,
+    limits: config,
   });
 
   let listening = false;

@@ -35,6 +35,24 @@ export interface Config {
   noColor: boolean;
   /** Reserved for the container runtime of Lambda and ECS (SIMFRA_DOCKER); nothing reads it yet. */
   docker: boolean;
+  /**
+   * Connection limits, so that slow or idle clients cannot hold the server's sockets and file
+   * descriptors. Every limit is on inactivity or on headers, never on a request's total
+   * duration by default: a slow 1 GiB layer push that keeps sending bytes must succeed.
+   */
+  /** Most time to receive a request's headers (SIMFRA_HEADERS_TIMEOUT_SECONDS, default 60); then 408 and close. */
+  headersTimeoutMs: number;
+  /** A socket with no bytes in or out for this long is closed, mid-request too (SIMFRA_IDLE_TIMEOUT_SECONDS, default 120). */
+  idleTimeoutMs: number;
+  /** Most time for a whole request, 0 = no limit (SIMFRA_REQUEST_TIMEOUT_SECONDS, default 0). */
+  requestTimeoutMs: number;
+  /** Open connections at most; more are closed at once (SIMFRA_MAX_CONNECTIONS, default 1000). */
+  maxConnections: number;
+  /**
+   * Bytes of AWS API request bodies held in memory at once, across all requests
+   * (SIMFRA_MAX_BUFFERED_BODY_MB, default 256 MiB); over it requests are throttled.
+   */
+  maxBufferedBodyBytes: number;
 }
 
 export type LogFormat = 'auto' | 'json' | 'pretty';
@@ -70,6 +88,11 @@ export const SETTINGS = [
   { name: 'SIMFRA_REGISTRY_DOMAIN', default: 'localhost', meaning: 'registry host suffix: `{account}.dkr.ecr.{region}.{domain}`' },
   { name: 'SIMFRA_LOG_LEVEL', default: 'info', meaning: '`fatal`, `error`, `warn`, `info` (one line per request), `debug`, `trace` or `silent`' },
   { name: 'SIMFRA_LOG_FORMAT', default: 'auto', meaning: '`json` (one pino JSON line per request), `pretty` (readable lines and a start-up banner; no colours if `NO_COLOR` is set), or `auto`: pretty when stdout is a terminal, else json' },
+  { name: 'SIMFRA_HEADERS_TIMEOUT_SECONDS', default: '60', meaning: "a request's headers must arrive within this; else `408` and the connection closes" },
+  { name: 'SIMFRA_IDLE_TIMEOUT_SECONDS', default: '120', meaning: 'a connection with no bytes in or out for this long is closed, mid-request too (a slow push that keeps sending is never cut)' },
+  { name: 'SIMFRA_REQUEST_TIMEOUT_SECONDS', default: '0', meaning: 'most time for a whole request, `0` = none, so that a slow 1 GiB push succeeds' },
+  { name: 'SIMFRA_MAX_CONNECTIONS', default: '1000', meaning: 'open connections at most; more are closed on arrival while the open ones are served' },
+  { name: 'SIMFRA_MAX_BUFFERED_BODY_MB', default: '256', meaning: 'request bodies held in memory at once across all API requests and manifest pushes; over it the API answers `ThrottlingException` (IAM/STS: `Throttling`) and the registry `429 TOOMANYREQUESTS`' },
   { name: 'SIMFRA_DOCKER', default: 'false', meaning: 'reserved for the container runtime of Lambda and ECS; does nothing yet' },
 ] as const satisfies readonly Setting[];
 
@@ -105,6 +128,11 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     logFormat: setting(env, 'SIMFRA_LOG_FORMAT') as LogFormat,
     noColor: (env.NO_COLOR ?? '') !== '',
     docker: ['true', '1'].includes(setting(env, 'SIMFRA_DOCKER')),
+    headersTimeoutMs: intSetting(env, 'SIMFRA_HEADERS_TIMEOUT_SECONDS', 1, 3600) * 1000,
+    idleTimeoutMs: intSetting(env, 'SIMFRA_IDLE_TIMEOUT_SECONDS', 1, 24 * 3600) * 1000,
+    requestTimeoutMs: intSetting(env, 'SIMFRA_REQUEST_TIMEOUT_SECONDS', 0, 7 * 24 * 3600) * 1000,
+    maxConnections: intSetting(env, 'SIMFRA_MAX_CONNECTIONS', 1, 1_000_000),
+    maxBufferedBodyBytes: intSetting(env, 'SIMFRA_MAX_BUFFERED_BODY_MB', 32, 64 * 1024) * 1024 * 1024,
     ...overrides,
   };
   validateConfig(config);
@@ -122,6 +150,9 @@ function validateConfig(c: Config): void {
     throw new ConfigError('SIMFRA_ROOT_ACCESS_KEY_ID must be 16-128 upper-case letters or digits');
   }
   if (c.rootSecretAccessKey.length < 16) throw new ConfigError('SIMFRA_ROOT_SECRET_ACCESS_KEY is too short');
+  if (c.requestTimeoutMs > 0 && c.requestTimeoutMs < c.headersTimeoutMs) {
+    throw new ConfigError('SIMFRA_REQUEST_TIMEOUT_SECONDS must be 0 (no limit) or at least SIMFRA_HEADERS_TIMEOUT_SECONDS');
+  }
   if (!LOG_LEVELS.includes(c.logLevel)) {
     throw new ConfigError(`SIMFRA_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
   }

@@ -132,6 +132,21 @@ export class SigV4Verifier {
     private readonly maxSkewSeconds: number,
   ) {}
 
+  /**
+   * What can be refused from the headers alone, before a body is read: no credentials, a
+   * malformed Authorization header, an access key (or session token) nobody issued. `verify`
+   * repeats these checks; this only lets a front refuse without buffering the body first.
+   */
+  precheck(headers: SignedRequest['headers']): void {
+    const authorization = headerValue(headers, 'authorization');
+    if (!authorization) throw new SigV4Error('missing', 'Missing Authentication Token');
+    const auth = parseAuthorization(authorization);
+    const credential = this.credentials.resolve(auth.accessKeyId);
+    if (!credential || (credential.sessionToken !== undefined && headerValue(headers, 'x-amz-security-token') !== credential.sessionToken)) {
+      throw new SigV4Error('unknownKey', 'The security token included in the request is invalid.');
+    }
+  }
+
   async verify(req: SignedRequest, body: Uint8Array, now: Date): Promise<VerifiedRequest> {
     const authorization = headerValue(req.headers, 'authorization');
     if (!authorization) throw new SigV4Error('missing', 'Missing Authentication Token');

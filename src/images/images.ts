@@ -188,6 +188,7 @@ export class Images {
       if (e instanceof ManifestInvalidError) throw new ImageError('ManifestInvalid', { ...at, reason: e.reason, invalid: e.kind });
       throw e;
     }
+    await this.#checkDescriptorSizes(repo, parsed);
     const now = this.#clock.now();
     const scansOnPush = await this.#scansOnPush(repo);
     const image: NewImage = {
@@ -479,10 +480,15 @@ export class Images {
 
   // ——— Upload sessions ———
 
-  async startUpload(key: RepoKey): Promise<UploadState> {
+  /** A session whose id the caller hands to its client (registry POST, InitiateLayerUpload). */
+  startUpload(key: RepoKey): Promise<UploadState> {
+    return this.#startSession(key, true);
+  }
+
+  async #startSession(key: RepoKey, announced: boolean): Promise<UploadState> {
     const repo = await this.#repositories.get(key);
     const upload = await this.#blobs.startUpload();
-    const record: UploadRecord = { id: upload.id, repositoryId: repo.id, startedAt: upload.startedAt, parts: 0, lastPartSize: 0 };
+    const record: UploadRecord = { id: upload.id, repositoryId: repo.id, startedAt: upload.startedAt, parts: 0, lastPartSize: 0, announced };
     try {
       await this.#meta.uploads.create(record);
     } catch (e) {
@@ -506,6 +512,17 @@ export class Images {
       });
     }
     return ids.length + (await this.#blobs.purgeUploads(olderThan));
+  }
+
+  /**
+   * Removes the sessions of single-request uploads, which no client knows of: any there is
+   * was cut off by a crash and can never be resumed. Only for start-up, before requests are
+   * served — a running server has such sessions in flight. Returns how many went.
+   */
+  async purgeUnannouncedUploads(): Promise<number> {
+    const ids = await this.#meta.uploads.unannounced();
+    for (const id of ids) await this.#serial(id, () => this.#discard(id));
+    return ids.length;
   }
 
   /** Throws UploadNotFound. */
@@ -554,9 +571,9 @@ export class Images {
     });
   }
 
-  /** A whole blob in one go (the registry's `POST ?digest=`). */
+  /** A whole blob in one go (the registry's `POST ?digest=`), in a session no client is told of. */
   async pushBlob(key: RepoKey, digest: Digest, body: Readable, opts: AppendOptions = {}): Promise<LayerRecord> {
-    const state = await this.startUpload(key);
+    const state = await this.#startSession(key, false);
     try {
       return await this.completeUpload(key, state.id, digest, { ...opts, body });
     } catch (e) {
@@ -611,6 +628,35 @@ export class Images {
       return links.reduce((sum, l) => sum + l.size, 0);
     }
     return parsed.config.size + parsed.layers.reduce((sum, l) => sum + l.size, 0);
+  }
+
+  /**
+   * A descriptor's size must be the size of what it names: "If the length of the retrieved
+   * content does not match the specified length, the content SHOULD NOT be trusted" — source:
+   * OCI image-spec, descriptor.md "size". Checked for the blobs the repository has (missing ones
+   * are ManifestBlobUnknown later; foreign layers live elsewhere) and for an index's children
+   * that are images of it. Schema 1 manifests declare no sizes.
+   */
+  async #checkDescriptorSizes(repo: RepositoryRecord, parsed: ParsedManifest): Promise<void> {
+    const at = { name: repo.name, registryId: repo.accountId };
+    if (parsed.kind === 'index') {
+      for (const child of parsed.manifests) {
+        const bytes = await this.#meta.images.manifest(repo.id, child.digest);
+        if (bytes !== undefined && bytes.byteLength !== child.size) {
+          throw new ImageError('ManifestSizeMismatch', { ...at, digest: child.digest, declared: child.size, actual: bytes.byteLength });
+        }
+      }
+      return;
+    }
+    if (parsed.schemaVersion === 1) return;
+    const descriptors = [parsed.config, ...parsed.layers];
+    const links = new Map((await this.#meta.layers.getMany(repo.id, descriptors.map((d) => d.digest))).map((l) => [l.digest, l.size]));
+    for (const d of descriptors) {
+      const actual = links.get(d.digest);
+      if (actual !== undefined && actual !== d.size) {
+        throw new ImageError('ManifestSizeMismatch', { ...at, digest: d.digest, declared: d.size, actual });
+      }
+    }
   }
 
   async #openSession(key: RepoKey, id: string): Promise<{ repo: RepositoryRecord; record: UploadRecord; upload: Upload }> {

@@ -1,3 +1,4 @@
+import type { ByteBudget } from '../http/body.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
@@ -21,6 +22,8 @@ export interface RegistryDeps {
   defaultAccountId: string;
   defaultRegion: string;
   log: Logger;
+  /** Bytes of request bodies (manifests) held at once across all requests; shared with the AWS front. */
+  bodyBudget: ByteBudget;
 }
 
 /** One authenticated, authorized registry request, as a handler sees it. */

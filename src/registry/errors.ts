@@ -24,6 +24,10 @@ export const OCI_ERRORS = {
   RANGE_INVALID: { status: 416, message: 'invalid content range' },
   TOOMANYREQUESTS: { status: 429, message: 'too many requests' },
   UNKNOWN: { status: 500, message: 'unknown error' },
+  // Not in the spec's table: 507 Insufficient Storage (RFC 4918 §11.5) is the status for "cannot
+  // store what the request carries". docker and containerd print a 5xx's status line even
+  // where they do not parse the body, so the cause shows either way.
+  STORAGE_FULL: { status: 507, message: 'storage is full: the registry has no space left to store this upload; nothing was stored, free space and retry' },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type OciErrorCode = keyof typeof OCI_ERRORS;

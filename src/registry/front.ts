@@ -71,6 +71,7 @@ export function registryFront(deps: RegistryDeps): HttpFront {
           return { route: `registry:${routeId}` };
         }
         if (err === undefined) deps.log.error({ err: e, requestId: ctx.requestId, route: routeId }, 'registry request failed');
+        else if (err.code === 'STORAGE_FULL') deps.log.error({ err: e, requestId: ctx.requestId, route: routeId }, 'storage is full');
         if (res.headersSent) {
           // Mid-body (a blob stream broke): all we can do is cut the connection.
           res.destroy();

@@ -359,6 +359,11 @@ export interface UploadRecord {
   lastPartSize: number;
   /** The smallest part but the last (undefined while there is at most one part). */
   smallestPart?: number;
+  /**
+   * Whether a client knows the session's id. False for a single-request upload (POST ?digest=),
+   * which no client can resume: one left by a crash is removed at start.
+   */
+  announced: boolean;
 }
 
 export interface UploadRecords {
@@ -368,6 +373,8 @@ export interface UploadRecords {
   delete(id: string): Promise<void>;
   /** Ids of the sessions started before `at` (for purging abandoned uploads). */
   startedBefore(at: Date): Promise<string[]>;
+  /** Ids of the sessions no client was told of. */
+  unannounced(): Promise<string[]>;
 }
 
 export interface MetaStore {
