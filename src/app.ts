@@ -15,7 +15,9 @@ import { StoredCredentials } from './iam/credentials.js';
 import { IamDirectory } from './iam/directory.js';
 import { StsSessions } from './iam/sessions.js';
 import { randomIds, type Ids } from './ids.js';
+import { BlobGc, SweepGate } from './images/blob-gc.js';
 import { Images } from './images/images.js';
+import { blobGcJob } from './jobs/blob-gc.js';
 import { Jobs } from './jobs/jobs.js';
 import { Repositories } from './images/repositories.js';
 import { LayerUrls } from './images/layer-urls.js';
@@ -89,7 +91,9 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     ? new FsBlobStore(join(config.dataDir, 'ecr'), blobOptions)
     : new MemoryBlobStore(blobOptions);
   const repositories = new Repositories(meta, clock, { countImages: (repo) => meta.images.count(repo.id) });
-  const images = new Images({ meta, blobs, repositories, clock });
+  // Blob garbage collection and pushes share the gate: a commit waits while a sweep deletes its digest.
+  const sweeps = new SweepGate();
+  const images = new Images({ meta, blobs, repositories, clock, sweeps });
   // Abandoned upload sessions go after a week (the CNCF registry's default age), checked hourly.
   const purgeStaleUploads = () =>
     images.purgeStaleUploads(new Date(clock.now().getTime() - UPLOAD_MAX_AGE_MS)).catch((err: unknown) => {
@@ -98,6 +102,12 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     });
   const jobs = new Jobs(log);
   jobs.register({ name: 'upload-purge', intervalMs: UPLOAD_PURGE_EVERY_MS, run: async () => ({ purged: await purgeStaleUploads() }) });
+  jobs.register(
+    blobGcJob(new BlobGc({ meta, blobs, clock, gate: sweeps }), {
+      intervalMs: config.blobGcIntervalSeconds * 1000,
+      graceMs: config.blobGcGraceSeconds * 1000,
+    }),
+  );
   const ecrDeps: EcrDeps = {
     meta,
     repositories,

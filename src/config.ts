@@ -27,6 +27,10 @@ export interface Config {
   logLevel: string;
   /** Enables the Docker-backed parts (SIMFRA_DOCKER=true). */
   docker: boolean;
+  /** Seconds between scheduled blob garbage collections; 0 = on demand only (SIMFRA_BLOB_GC_INTERVAL_SECONDS, default 1 h). */
+  blobGcIntervalSeconds: number;
+  /** How long an unreferenced blob is kept after a push last touched it (SIMFRA_BLOB_GC_GRACE_SECONDS, default 1 h). */
+  blobGcGraceSeconds: number;
 }
 
 export class ConfigError extends Error {}
@@ -50,6 +54,8 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     maxClockSkewSeconds: 15 * 60,
     logLevel: env.SIMFRA_LOG_LEVEL || 'info',
     docker: env.SIMFRA_DOCKER === 'true' || env.SIMFRA_DOCKER === '1',
+    blobGcIntervalSeconds: intSetting(env, 'SIMFRA_BLOB_GC_INTERVAL_SECONDS', 3600, 0, 7 * 24 * 3600),
+    blobGcGraceSeconds: intSetting(env, 'SIMFRA_BLOB_GC_GRACE_SECONDS', 3600, 60, 30 * 24 * 3600),
     ...overrides,
   };
   validateConfig(config);
