@@ -154,15 +154,20 @@ export class FsBlobStore implements BlobStore {
     for (const prefix of await readdirOrEmpty(this.#blobsDir)) {
       if (!PREFIX.test(prefix)) continue;
       const dir = join(this.#blobsDir, prefix);
-      for (const name of await readdirOrEmpty(dir)) {
-        if (!HEX.test(name) || !name.startsWith(prefix)) continue;
-        try {
-          const s = await stat(join(dir, name));
-          if (s.isFile()) yield { digest: `sha256:${name}` as Digest, size: s.size };
-        } catch (e) {
-          if (!isNotFound(e)) throw e; // deleted while listing
-        }
-      }
+      const names = (await readdirOrEmpty(dir)).filter((name) => HEX.test(name) && name.startsWith(prefix));
+      // One directory's stats side by side: one at a time, listing 10,000 blobs took seconds.
+      const infos = await Promise.all(
+        names.map(async (name): Promise<BlobInfo | undefined> => {
+          try {
+            const s = await stat(join(dir, name));
+            return s.isFile() ? { digest: `sha256:${name}` as Digest, size: s.size } : undefined;
+          } catch (e) {
+            if (isNotFound(e)) return undefined; // deleted while listing
+            throw e;
+          }
+        }),
+      );
+      for (const info of infos) if (info !== undefined) yield info;
     }
   }
 
