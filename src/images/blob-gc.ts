@@ -17,12 +17,14 @@
  * waits (SweepGate) for the deletion to finish, then writes the bytes anew.
  */
 import { parseDigest } from '../oci/digest.js';
-import type { BlobStore } from '../store/blobs/blob-store.js';
+import { mapLimit, type BlobStore } from '../store/blobs/blob-store.js';
 import type { MetaStore } from '../store/meta/meta-store.js';
 import type { Clock } from '../clock.js';
 
 /** Sweeps claim and delete this many blobs per transaction, yielding to requests in between. */
 const BATCH = 128;
+/** Blob deletions in flight at once. */
+const DELETE_CONCURRENCY = 2;
 /** Blobs found in the store without a record are recorded this many per transaction. */
 const ADOPT_BATCH = 512;
 
@@ -111,8 +113,9 @@ export class BlobGc {
       const release = gate.hold(digests);
       try {
         const claimed = await meta.blobs.claim(digests, cutoff);
-        // Deleted side by side: each is a file system call on libuv's thread pool.
-        await Promise.all(claimed.map((b) => blobs.delete(parseDigest(b.digest))));
+        // Two at a time: faster than one by one, and libuv's other file-system threads stay
+        // free for the requests going on meanwhile.
+        await mapLimit(claimed, DELETE_CONCURRENCY, (b) => blobs.delete(parseDigest(b.digest)));
         blobsDeleted += claimed.length;
         bytesFreed += claimed.reduce((sum, b) => sum + b.size, 0);
       } finally {
