@@ -103,7 +103,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   const jobs = new Jobs(log);
   jobs.register({ name: 'upload-purge', intervalMs: UPLOAD_PURGE_EVERY_MS, run: async () => ({ purged: await purgeStaleUploads() }) });
   jobs.register(
-    blobGcJob(new BlobGc({ meta, blobs, clock, gate: sweeps }), {
+    blobGcJob(new BlobGc({ meta, stores: async () => [blobs], clock, gate: sweeps }), {
       intervalMs: config.blobGcIntervalSeconds * 1000,
       graceMs: config.blobGcGraceSeconds * 1000,
     }),

@@ -69,7 +69,7 @@ describe('BlobGc (blob garbage collection)', () => {
     const repositories = new Repositories(meta, clock, { countImages: (r) => meta.images.count(r.id) });
     const gate = new SweepGate();
     images = new Images({ meta, blobs, repositories, clock, sweeps: gate });
-    gc = new BlobGc({ meta, blobs, clock, gate });
+    gc = new BlobGc({ meta, stores: async () => [blobs], clock, gate });
     for (const name of ['app', 'other']) {
       await repositories.create(key(name), {
         imageTagMutability: 'MUTABLE',

@@ -69,7 +69,11 @@ export interface SweepResult {
 
 export interface BlobGcDeps {
   meta: MetaStore;
-  blobs: BlobStore;
+  /**
+   * Every blob store that holds blobs of some repository. Records and links are per digest, so
+   * a claimed digest is deleted from each store (no repository can reach it in any of them).
+   */
+  stores: () => Promise<readonly BlobStore[]>;
   clock: Clock;
   gate: SweepGate;
 }
@@ -82,7 +86,8 @@ export class BlobGc {
    * pulls go on while it runs.
    */
   async sweep(opts: SweepOptions): Promise<SweepResult> {
-    const { meta, blobs, clock, gate } = this.deps;
+    const { meta, clock, gate } = this.deps;
+    const stores = await this.deps.stores();
     const now = clock.now();
     const cutoff = new Date(now.getTime() - opts.graceMs);
 
@@ -90,13 +95,15 @@ export class BlobGc {
     // recorded as touched now, so they get a full grace period before they can go.
     let listed = 0;
     let found: { digest: string; size: number }[] = [];
-    for await (const b of blobs.list()) {
-      listed++;
-      found.push({ digest: b.digest, size: b.size });
-      if (found.length >= ADOPT_BATCH) {
-        await meta.blobs.adopt(found, now);
-        found = [];
-        await nextTurn();
+    for (const blobs of stores) {
+      for await (const b of blobs.list()) {
+        listed++;
+        found.push({ digest: b.digest, size: b.size });
+        if (found.length >= ADOPT_BATCH) {
+          await meta.blobs.adopt(found, now);
+          found = [];
+          await nextTurn();
+        }
       }
     }
     if (found.length > 0) await meta.blobs.adopt(found, now);
@@ -115,7 +122,7 @@ export class BlobGc {
         const claimed = await meta.blobs.claim(digests, cutoff);
         // Two at a time: faster than one by one, and libuv's other file-system threads stay
         // free for the requests going on meanwhile.
-        await mapLimit(claimed, DELETE_CONCURRENCY, (b) => blobs.delete(parseDigest(b.digest)));
+        for (const blobs of stores) await mapLimit(claimed, DELETE_CONCURRENCY, (b) => blobs.delete(parseDigest(b.digest)));
         blobsDeleted += claimed.length;
         bytesFreed += claimed.reduce((sum, b) => sum + b.size, 0);
       } finally {
