@@ -156,6 +156,18 @@ describe('BlobGc (blob garbage collection)', () => {
     assert.equal(await stored(layer), true);
   });
 
+  it('restarts the grace period when BatchCheckLayerAvailability reports the blob', async () => {
+    // given an unreferenced blob last linked long ago
+    const layer = Buffer.from('checked layer');
+    await images.pushBlob(key('app'), sha256Digest(layer), body(layer));
+    clock.advance(2 * HOUR);
+    // when a push checks its availability, then the sweep runs
+    await images.layerStates(key('app'), [sha256Digest(layer)], { forPush: true });
+    const result = await gc.sweep({ graceMs: HOUR });
+    // then it is kept
+    assert.equal(result.blobsDeleted, 0);
+  });
+
   it('keeps an upload in flight intact across a sweep', async () => {
     // given an upload session with a part received, and an unreferenced blob with the same content
     const data = Buffer.from('uploading');

@@ -403,10 +403,15 @@ export class Images {
 
   // ——— Layers (blobs linked to a repository) ———
 
-  /** The link of a blob to the repository, or undefined. Throws RepositoryNotFound. */
-  async findLayer(key: RepoKey, digest: Digest): Promise<LayerRecord | undefined> {
+  /**
+   * The link of a blob to the repository, or undefined. Throws RepositoryNotFound. `forPush`: a
+   * push is told it need not upload the blob, so garbage collection's grace period starts again.
+   */
+  async findLayer(key: RepoKey, digest: Digest, opts: { forPush?: boolean } = {}): Promise<LayerRecord | undefined> {
     const repo = await this.#repositories.get(key);
-    return this.#meta.layers.get(repo.id, digest);
+    const layer = await this.#meta.layers.get(repo.id, digest);
+    if (layer !== undefined && opts.forPush === true) await this.#meta.blobs.refresh([digest], this.#clock.now(), TOUCH_RESOLUTION_MS);
+    return layer;
   }
 
   /** The links of those blobs that the repository has (BatchCheckLayerAvailability). */
@@ -485,7 +490,10 @@ export class Images {
     const from = await this.#repositories.find(source);
     if (from === undefined || from.encryptionType !== to.encryptionType || from.kmsKey !== to.kmsKey) return undefined;
     const existing = await this.#meta.layers.get(to.id, digest);
-    if (existing !== undefined) return existing;
+    if (existing !== undefined) {
+      await this.#meta.blobs.refresh([digest], this.#clock.now(), TOUCH_RESOLUTION_MS);
+      return existing;
+    }
     const link = await this.#meta.layers.get(from.id, digest);
     if (link === undefined || (await this.#blobs.stat(digest)) === undefined) return undefined;
     return this.#meta.layers.link({

@@ -133,7 +133,7 @@ export function completeLayerUpload(deps: EcrDeps) {
       await deps.images.cancelUpload(key, uploadId);
       throw new InvalidLayerException(messages.layerDigestsDoNotMatch);
     }
-    if ((await deps.images.findLayer(key, state.digest)) !== undefined) {
+    if ((await deps.images.findLayer(key, state.digest, { forPush: true })) !== undefined) {
       await deps.images.cancelUpload(key, uploadId);
       throw new LayerAlreadyExistsException(messages.layerAlreadyExists(state.digest, key.name, key.accountId));
     }
