@@ -160,7 +160,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     },
     get url() {
       const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
-      return `http://${host}:${port}`;
+      return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
     },
     get port() {
       return port;

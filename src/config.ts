@@ -1,10 +1,14 @@
 /**
  * Every SIMFRA_* setting, typed and validated. The only reader of process.env.
+ *
+ * SETTINGS is the one table of variables: loadConfig takes its defaults from it, `simfra --help`
+ * prints it, and the README's configuration table is checked against it (config.test.ts), so
+ * the three cannot drift apart.
  */
 export interface Config {
   /** TCP port of the one server (SIMFRA_PORT, default 4599; 0 picks a free port). */
   port: number;
-  /** Bind address (SIMFRA_HOST, default 0.0.0.0). */
+  /** Bind address (SIMFRA_HOST). */
   host: string;
   /** The account that exists at start and that plain `localhost:{port}/v2/` reaches (SIMFRA_DEFAULT_ACCOUNT_ID). */
   defaultAccountId: string;
@@ -23,9 +27,13 @@ export interface Config {
   registryDomain: string;
   /** Allowed clock skew for SigV4 in seconds (AWS: 15 minutes). */
   maxClockSkewSeconds: number;
-  /** Log level for pino (SIMFRA_LOG_LEVEL: fatal|error|warn|info|debug|silent; default info). */
+  /** Log level for pino (SIMFRA_LOG_LEVEL: fatal|error|warn|info|debug|trace|silent; default info). */
   logLevel: string;
-  /** Enables the Docker-backed parts (SIMFRA_DOCKER=true). */
+  /** JSON lines, readable lines, or readable on a terminal only (SIMFRA_LOG_FORMAT, default auto). */
+  logFormat: LogFormat;
+  /** Readable lines without colours (the NO_COLOR convention, https://no-color.org). */
+  noColor: boolean;
+  /** Reserved for the container runtime of Lambda and ECS (SIMFRA_DOCKER); nothing reads it yet. */
   docker: boolean;
   /** Seconds between scheduled blob garbage collections; 0 = on demand only (SIMFRA_BLOB_GC_INTERVAL_SECONDS, default 1 h). */
   blobGcIntervalSeconds: number;
@@ -33,29 +41,78 @@ export interface Config {
   blobGcGraceSeconds: number;
 }
 
+export type LogFormat = 'auto' | 'json' | 'pretty';
+
 export class ConfigError extends Error {}
 
 type Env = Readonly<Record<string, string | undefined>>;
 
+/** One environment variable as `simfra --help` and the README show it. */
+export interface Setting {
+  readonly name: string;
+  /** The value used when the variable is unset or empty. */
+  readonly default?: string;
+  /** What leaving it unset means, for a variable without a default value. */
+  readonly unset?: string;
+  /** One line; `code` in backticks (the README keeps them, --help drops them). */
+  readonly meaning: string;
+}
+
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+const LOG_FORMATS: readonly LogFormat[] = ['auto', 'json', 'pretty'];
+
+export const SETTINGS = [
+  { name: 'SIMFRA_PORT', default: '4599', meaning: 'the one port of the ECR API, IAM, STS, the registry and the admin API (`0` = any free port)' },
+  { name: 'SIMFRA_HOST', default: '0.0.0.0', meaning: 'bind address' },
+  { name: 'SIMFRA_DEFAULT_ACCOUNT_ID', default: '000000000000', meaning: 'the account that exists at start (12 digits)' },
+  { name: 'SIMFRA_DEFAULT_REGION', default: 'us-east-1', meaning: 'region of plain `localhost:{port}/v2/`' },
+  { name: 'SIMFRA_ROOT_ACCESS_KEY_ID', default: 'AKIAIOSFODNN7EXAMPLE', meaning: "access key id of the default account's root (AWS's documentation example)" },
+  { name: 'SIMFRA_ROOT_SECRET_ACCESS_KEY', default: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY', meaning: 'its secret access key (AWS\'s documentation example)' },
+  { name: 'SIMFRA_DATA_DIR', unset: 'in memory', meaning: 'persist everything here: `simfra.db` (SQLite metadata), `ecr/` (blobs), `.master_key`' },
+  { name: 'SIMFRA_PERSISTENCE_KEY', unset: 'a random key in `$SIMFRA_DATA_DIR/.master_key`', meaning: 'master key sealing secrets at rest (the key file is mode 0600, made on first start)' },
+  { name: 'SIMFRA_AUTH_TOKEN_TTL_SECONDS', default: '43200', meaning: 'lifetime of `GetAuthorizationToken` passwords (12 h as in ECR; 60 to 604800)' },
+  { name: 'SIMFRA_REGISTRY_DOMAIN', default: 'localhost', meaning: 'registry host suffix: `{account}.dkr.ecr.{region}.{domain}`' },
+  { name: 'SIMFRA_LOG_LEVEL', default: 'info', meaning: '`fatal`, `error`, `warn`, `info` (one line per request), `debug`, `trace` or `silent`' },
+  { name: 'SIMFRA_LOG_FORMAT', default: 'auto', meaning: '`json` (one pino JSON line per request), `pretty` (readable lines and a start-up banner; no colours if `NO_COLOR` is set), or `auto`: pretty when stdout is a terminal, else json' },
+  { name: 'SIMFRA_DOCKER', default: 'false', meaning: 'reserved for the container runtime of Lambda and ECS; does nothing yet' },
+  { name: 'SIMFRA_BLOB_GC_INTERVAL_SECONDS', default: '3600', meaning: 'seconds between blob garbage collections (`0` = only on demand, `POST /_simfra/jobs/blob-gc`)' },
+  { name: 'SIMFRA_BLOB_GC_GRACE_SECONDS', default: '3600', meaning: 'how long an unreferenced blob is kept after a push last touched it (60 to 2592000)' },
+] as const satisfies readonly Setting[];
+
+type SettingName = (typeof SETTINGS)[number]['name'];
+type WithDefault = Extract<(typeof SETTINGS)[number], { default: string }>['name'];
+type WithoutDefault = Exclude<SettingName, WithDefault>;
+
+/** The variable's value, or its default from SETTINGS when unset or empty. */
+function setting(env: Env, name: WithDefault): string {
+  const value = env[name];
+  if (value !== undefined && value !== '') return value;
+  return (SETTINGS.find((s) => s.name === name) as { default: string }).default;
+}
+
+function optional(env: Env, name: WithoutDefault): string | undefined {
+  return env[name] || undefined;
+}
 
 export function loadConfig(env: Env = process.env, overrides: Partial<Config> = {}): Config {
   const config: Config = {
-    port: intSetting(env, 'SIMFRA_PORT', 4599, 0, 65535),
-    host: env.SIMFRA_HOST || '0.0.0.0',
-    defaultAccountId: env.SIMFRA_DEFAULT_ACCOUNT_ID || '000000000000',
-    defaultRegion: env.SIMFRA_DEFAULT_REGION || 'us-east-1',
-    rootAccessKeyId: env.SIMFRA_ROOT_ACCESS_KEY_ID || 'AKIAIOSFODNN7EXAMPLE',
-    rootSecretAccessKey: env.SIMFRA_ROOT_SECRET_ACCESS_KEY || 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
-    dataDir: env.SIMFRA_DATA_DIR || undefined,
-    persistenceKey: env.SIMFRA_PERSISTENCE_KEY || undefined,
-    authTokenTtlSeconds: intSetting(env, 'SIMFRA_AUTH_TOKEN_TTL_SECONDS', 12 * 3600, 60, 7 * 24 * 3600),
-    registryDomain: env.SIMFRA_REGISTRY_DOMAIN || 'localhost',
+    port: intSetting(env, 'SIMFRA_PORT', 0, 65535),
+    host: setting(env, 'SIMFRA_HOST'),
+    defaultAccountId: setting(env, 'SIMFRA_DEFAULT_ACCOUNT_ID'),
+    defaultRegion: setting(env, 'SIMFRA_DEFAULT_REGION'),
+    rootAccessKeyId: setting(env, 'SIMFRA_ROOT_ACCESS_KEY_ID'),
+    rootSecretAccessKey: setting(env, 'SIMFRA_ROOT_SECRET_ACCESS_KEY'),
+    dataDir: optional(env, 'SIMFRA_DATA_DIR'),
+    persistenceKey: optional(env, 'SIMFRA_PERSISTENCE_KEY'),
+    authTokenTtlSeconds: intSetting(env, 'SIMFRA_AUTH_TOKEN_TTL_SECONDS', 60, 7 * 24 * 3600),
+    registryDomain: setting(env, 'SIMFRA_REGISTRY_DOMAIN'),
     maxClockSkewSeconds: 15 * 60,
-    logLevel: env.SIMFRA_LOG_LEVEL || 'info',
-    docker: env.SIMFRA_DOCKER === 'true' || env.SIMFRA_DOCKER === '1',
-    blobGcIntervalSeconds: intSetting(env, 'SIMFRA_BLOB_GC_INTERVAL_SECONDS', 3600, 0, 7 * 24 * 3600),
-    blobGcGraceSeconds: intSetting(env, 'SIMFRA_BLOB_GC_GRACE_SECONDS', 3600, 60, 30 * 24 * 3600),
+    logLevel: setting(env, 'SIMFRA_LOG_LEVEL'),
+    logFormat: setting(env, 'SIMFRA_LOG_FORMAT') as LogFormat,
+    noColor: (env.NO_COLOR ?? '') !== '',
+    docker: ['true', '1'].includes(setting(env, 'SIMFRA_DOCKER')),
+    blobGcIntervalSeconds: intSetting(env, 'SIMFRA_BLOB_GC_INTERVAL_SECONDS', 0, 7 * 24 * 3600),
+    blobGcGraceSeconds: intSetting(env, 'SIMFRA_BLOB_GC_GRACE_SECONDS', 60, 30 * 24 * 3600),
     ...overrides,
   };
   validateConfig(config);
@@ -76,11 +133,13 @@ function validateConfig(c: Config): void {
   if (!LOG_LEVELS.includes(c.logLevel)) {
     throw new ConfigError(`SIMFRA_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
   }
+  if (!LOG_FORMATS.includes(c.logFormat)) {
+    throw new ConfigError(`SIMFRA_LOG_FORMAT must be one of ${LOG_FORMATS.join(', ')}, got '${c.logFormat}'`);
+  }
 }
 
-function intSetting(env: Env, name: string, fallback: number, min: number, max: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
+function intSetting(env: Env, name: WithDefault, min: number, max: number): number {
+  const raw = setting(env, name);
   const n = Number(raw);
   if (!Number.isInteger(n) || n < min || n > max) {
     throw new ConfigError(`${name} must be an integer between ${min} and ${max}, got '${raw}'`);

@@ -36,11 +36,13 @@ export function createGateway(deps: GatewayDeps): Server {
     });
     const url = req.url ?? '/';
     const q = url.indexOf('?');
-    const route = classify(req.headers.host, q < 0 ? url : url.slice(0, q));
+    const path = q < 0 ? url : url.slice(0, q);
+    const route = classify(req.headers.host, path);
     const done = (fields: Record<string, unknown>) => {
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      // The path without its query: presigned layer URLs carry their signature there.
       deps.log.info(
-        { requestId, method: req.method, ...fields, status: res.statusCode, ms: Math.round(ms * 100) / 100, bytes: res.getHeader('content-length') },
+        { requestId, method: req.method, path, ...fields, status: res.statusCode, ms: Math.round(ms * 100) / 100, bytes: res.getHeader('content-length') },
         'request',
       );
     };

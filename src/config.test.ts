@@ -1,0 +1,32 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ConfigError, loadConfig, SETTINGS } from './config.js';
+
+describe('loadConfig', () => {
+  it('takes every default from the SETTINGS table', () => {
+    // when
+    const config = loadConfig({});
+    // then
+    const def = (name: string) => (SETTINGS as readonly { name: string; default?: string }[]).find((s) => s.name === name)?.default;
+    assert.equal(String(config.port), def('SIMFRA_PORT'));
+    assert.equal(config.host, def('SIMFRA_HOST'));
+    assert.equal(config.defaultAccountId, def('SIMFRA_DEFAULT_ACCOUNT_ID'));
+    assert.equal(config.rootSecretAccessKey, def('SIMFRA_ROOT_SECRET_ACCESS_KEY'));
+    assert.equal(String(config.authTokenTtlSeconds), def('SIMFRA_AUTH_TOKEN_TTL_SECONDS'));
+    assert.equal(config.logFormat, def('SIMFRA_LOG_FORMAT'));
+    assert.equal(String(config.docker), def('SIMFRA_DOCKER'));
+    assert.equal(config.dataDir, undefined);
+  });
+
+  it('reads SIMFRA_LOG_FORMAT and NO_COLOR, and refuses an unknown format', () => {
+    assert.equal(loadConfig({ SIMFRA_LOG_FORMAT: 'pretty' }).logFormat, 'pretty');
+    assert.equal(loadConfig({ NO_COLOR: '1' }).noColor, true);
+    assert.equal(loadConfig({ NO_COLOR: '' }).noColor, false);
+    assert.throws(() => loadConfig({ SIMFRA_LOG_FORMAT: 'yaml' }), ConfigError);
+  });
+
+  it('treats an empty variable as unset, and refuses an out-of-range number', () => {
+    assert.equal(loadConfig({ SIMFRA_PORT: '' }).port, 4599);
+    assert.throws(() => loadConfig({ SIMFRA_PORT: '70000' }), /SIMFRA_PORT must be an integer between 0 and 65535, got '70000'/);
+  });
+});
