@@ -204,6 +204,22 @@ describe('BlobGc (blob garbage collection)', () => {
     assert.deepEqual(await readAll(stream), layer);
   });
 
+  it('keeps a blob just mounted into another repository', async () => {
+    // given an unreferenced blob linked to app long ago
+    const layer = Buffer.from('mounted layer');
+    await images.pushBlob(key('app'), sha256Digest(layer), body(layer));
+    clock.advance(2 * HOUR);
+    // when it is mounted into other, and the sweep runs before other's manifest arrives
+    assert.notEqual(await images.mountLayer(key('other'), key('app'), sha256Digest(layer)), undefined);
+    clock.advance(1000);
+    const result = await gc.sweep({ graceMs: HOUR });
+    // then it is kept and a manifest in other can use it
+    assert.equal(result.blobsDeleted, 0);
+    const cfg = Buffer.from('cfg-mounted');
+    await images.pushBlob(key('other'), sha256Digest(cfg), body(cfg));
+    await images.putManifest(key('other'), { manifest: manifestOf(cfg, [layer]), tag: 'm' });
+  });
+
   it('refuses to mount a blob the sweep took', async () => {
     // given a blob linked to app, unreferenced for longer than the grace period, then swept
     const layer = Buffer.from('mountable');
