@@ -151,3 +151,41 @@ describe('blob garbage collection (POST /_simfra/jobs/blob-gc)', () => {
     }
   });
 });
+
+describe('blob garbage collection across a restart (SIMFRA_DATA_DIR)', () => {
+  it('still knows which blobs are referenced after a restart, and frees the rest', async () => {
+    const dir = tempDir();
+    try {
+      // given a server that pushed two images, deleted one and stopped
+      const [keep, drop] = await Promise.all([buildImage({ layers: 2, layerSize: 1500, seed: 61 }), buildImage({ layers: 2, layerSize: 1500, seed: 62 })]);
+      const first = await startServer({ dataDir: dir.path });
+      const ecr = ecrClient(first.url);
+      try {
+        await ecr.send(new CreateRepositoryCommand({ repositoryName: 'rr' }));
+        const reg = new Registry(first.port, await loginPassword(first.url));
+        await reg.pushImage('rr', 'keep', { manifest: keep.manifest, mediaType: OCI_MANIFEST, blobs: keep.blobs });
+        await reg.pushImage('rr', 'drop', { manifest: drop.manifest, mediaType: OCI_MANIFEST, blobs: drop.blobs });
+        await ecr.send(new BatchDeleteImageCommand({ repositoryName: 'rr', imageIds: [{ imageTag: 'drop' }] }));
+      } finally {
+        ecr.destroy();
+        await first.close();
+      }
+      // when a new server on the same data dir sweeps
+      const second = await startServer({ dataDir: dir.path });
+      try {
+        const result = await runJob(second.url, 'blob-gc', { graceSeconds: 0 });
+        // then the deleted image's three blobs are gone and the kept image pulls byte for byte
+        assert.equal(result.blobsDeleted, 3);
+        assert.equal(result.blobsKept, 3);
+        const files = await blobFiles(dir.path);
+        for (const blob of drop.blobs) assert.equal(files.has(hex(blob)), false);
+        const reg = new Registry(second.port, await loginPassword(second.url));
+        for (const blob of keep.blobs) assert.ok((await reg.request('GET', `/v2/rr/blobs/${sha256(blob)}`)).body.equals(blob));
+      } finally {
+        await second.close();
+      }
+    } finally {
+      dir.remove();
+    }
+  });
+});
