@@ -16,7 +16,9 @@ import { StoredCredentials } from './iam/credentials.js';
 import { IamDirectory } from './iam/directory.js';
 import { StsSessions } from './iam/sessions.js';
 import { randomIds, type Ids } from './ids.js';
+import { BlobGc, SweepGate } from './images/blob-gc.js';
 import { Images } from './images/images.js';
+import { blobGcJob } from './jobs/blob-gc.js';
 import { Jobs } from './jobs/jobs.js';
 import { Repositories } from './images/repositories.js';
 import { LayerUrls } from './images/layer-urls.js';
@@ -90,7 +92,9 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     ? new FsBlobStore(join(config.dataDir, 'ecr'), blobOptions)
     : new MemoryBlobStore(blobOptions);
   const repositories = new Repositories(meta, clock, { countImages: (repo) => meta.images.count(repo.id) });
-  const images = new Images({ meta, blobs, repositories, clock });
+  // Blob garbage collection and pushes share the gate: a commit waits while a sweep deletes its digest.
+  const sweeps = new SweepGate();
+  const images = new Images({ meta, blobs, repositories, clock, sweeps });
   // Before anything is served: a single-request upload (POST ?digest=) that a crash cut off has
   // a session no client knows of, so nobody could ever resume it.
   const cutOff = await images.purgeUnannouncedUploads().catch((err: unknown) => {
@@ -106,6 +110,12 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     });
   const jobs = new Jobs(log);
   jobs.register({ name: 'upload-purge', intervalMs: UPLOAD_PURGE_EVERY_MS, run: async () => ({ purged: await purgeStaleUploads() }) });
+  jobs.register(
+    blobGcJob(new BlobGc({ meta, stores: async () => [blobs], clock, gate: sweeps }), {
+      intervalMs: config.blobGcIntervalSeconds * 1000,
+      graceMs: config.blobGcGraceSeconds * 1000,
+    }),
+  );
   const ecrDeps: EcrDeps = {
     meta,
     repositories,

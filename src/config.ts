@@ -53,6 +53,10 @@ export interface Config {
    * (SIMFRA_MAX_BUFFERED_BODY_MB, default 256 MiB); over it requests are throttled.
    */
   maxBufferedBodyBytes: number;
+  /** Seconds between scheduled blob garbage collections; 0 = on demand only (SIMFRA_BLOB_GC_INTERVAL_SECONDS, default 1 h). */
+  blobGcIntervalSeconds: number;
+  /** How long an unreferenced blob is kept after a push last touched it (SIMFRA_BLOB_GC_GRACE_SECONDS, default 1 h). */
+  blobGcGraceSeconds: number;
 }
 
 export type LogFormat = 'auto' | 'json' | 'pretty';
@@ -94,6 +98,8 @@ export const SETTINGS = [
   { name: 'SIMFRA_MAX_CONNECTIONS', default: '1000', meaning: 'open connections at most; more are closed on arrival while the open ones are served' },
   { name: 'SIMFRA_MAX_BUFFERED_BODY_MB', default: '256', meaning: 'request bodies held in memory at once across all API requests and manifest pushes; over it the API answers `ThrottlingException` (IAM/STS: `Throttling`) and the registry `429 TOOMANYREQUESTS`' },
   { name: 'SIMFRA_DOCKER', default: 'false', meaning: 'reserved for the container runtime of Lambda and ECS; does nothing yet' },
+  { name: 'SIMFRA_BLOB_GC_INTERVAL_SECONDS', default: '3600', meaning: 'seconds between blob garbage collections (`0` = only on demand, `POST /_simfra/jobs/blob-gc`)' },
+  { name: 'SIMFRA_BLOB_GC_GRACE_SECONDS', default: '3600', meaning: 'how long an unreferenced blob is kept after a push last touched it (60 to 2592000)' },
 ] as const satisfies readonly Setting[];
 
 type SettingName = (typeof SETTINGS)[number]['name'];
@@ -133,6 +139,8 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     requestTimeoutMs: intSetting(env, 'SIMFRA_REQUEST_TIMEOUT_SECONDS', 0, 7 * 24 * 3600) * 1000,
     maxConnections: intSetting(env, 'SIMFRA_MAX_CONNECTIONS', 1, 1_000_000),
     maxBufferedBodyBytes: intSetting(env, 'SIMFRA_MAX_BUFFERED_BODY_MB', 32, 64 * 1024) * 1024 * 1024,
+    blobGcIntervalSeconds: intSetting(env, 'SIMFRA_BLOB_GC_INTERVAL_SECONDS', 0, 7 * 24 * 3600),
+    blobGcGraceSeconds: intSetting(env, 'SIMFRA_BLOB_GC_GRACE_SECONDS', 60, 30 * 24 * 3600),
     ...overrides,
   };
   validateConfig(config);

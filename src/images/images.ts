@@ -37,6 +37,7 @@ import type {
   TagStatusFilter,
   UploadRecord,
 } from '../store/meta/meta-store.js';
+import { SweepGate } from './blob-gc.js';
 import { ImageError } from './errors.js';
 import { isTagImmutable } from './mutability.js';
 import { parseScanningConfig, REGISTRY_SCANNING_SETTING, repositoryScanning } from './scanning-rules.js';
@@ -53,6 +54,13 @@ export const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
  * ImageDetail.lastRecordedPullTime.
  */
 const PULL_TIME_RESOLUTION_MS = 60_000;
+
+/**
+ * A "present" answer to a push (registry HEAD, BatchCheckLayerAvailability) restarts the blob's
+ * garbage-collection grace period, at most once a second per blob so that repeated checks cost
+ * no disk write. Grace periods are much longer than this.
+ */
+const TOUCH_RESOLUTION_MS = 1_000;
 
 /**
  * How long a restore from the archive storage class takes here. ECR restores "typically up to
@@ -96,6 +104,8 @@ export interface ImagesDeps {
   blobs: BlobStore;
   repositories: Repositories;
   clock: Clock;
+  /** Shared with BlobGc: the blobs a sweep is deleting (a commit of one waits). */
+  sweeps?: SweepGate;
 }
 
 /** What the client pushes: the manifest bytes as sent, how it was declared and where it goes. */
@@ -153,6 +163,7 @@ export class Images {
   readonly #blobs: BlobStore;
   readonly #repositories: Repositories;
   readonly #clock: Clock;
+  readonly #sweeps: SweepGate;
   /** Per-session queues: an offset check and the append it guards must not interleave with another. */
   readonly #sessionTails = new Map<string, Promise<unknown>>();
 
@@ -161,6 +172,7 @@ export class Images {
     this.#blobs = deps.blobs;
     this.#repositories = deps.repositories;
     this.#clock = deps.clock;
+    this.#sweeps = deps.sweeps ?? new SweepGate();
   }
 
   // ——— Manifests and images ———
@@ -392,10 +404,15 @@ export class Images {
 
   // ——— Layers (blobs linked to a repository) ———
 
-  /** The link of a blob to the repository, or undefined. Throws RepositoryNotFound. */
-  async findLayer(key: RepoKey, digest: Digest): Promise<LayerRecord | undefined> {
+  /**
+   * The link of a blob to the repository, or undefined. Throws RepositoryNotFound. `forPush`: a
+   * push is told it need not upload the blob, so garbage collection's grace period starts again.
+   */
+  async findLayer(key: RepoKey, digest: Digest, opts: { forPush?: boolean } = {}): Promise<LayerRecord | undefined> {
     const repo = await this.#repositories.get(key);
-    return this.#meta.layers.get(repo.id, digest);
+    const layer = await this.#meta.layers.get(repo.id, digest);
+    if (layer !== undefined && opts.forPush === true) await this.#meta.blobs.refresh([digest], this.#clock.now(), TOUCH_RESOLUTION_MS);
+    return layer;
   }
 
   /** The links of those blobs that the repository has (BatchCheckLayerAvailability). */
@@ -411,9 +428,12 @@ export class Images {
   async layerStates(
     key: RepoKey,
     digests: readonly Digest[],
+    opts: { forPush?: boolean } = {},
   ): Promise<Map<Digest, { layer?: LayerRecord; images: number; active: number }>> {
     const repo = await this.#repositories.get(key);
     const links = new Map((await this.#meta.layers.getMany(repo.id, digests)).map((l) => [l.digest, l]));
+    // BatchCheckLayerAvailability: a push skips what is AVAILABLE, so keep it from the sweep.
+    if (opts.forPush === true && links.size > 0) await this.#meta.blobs.refresh([...links.keys()], this.#clock.now(), TOUCH_RESOLUTION_MS);
     const refs = await this.#meta.images.blobReferences(repo.id, digests, this.#clock.now());
     const states = new Map<Digest, { layer?: LayerRecord; images: number; active: number }>();
     for (const digest of digests) {
@@ -424,11 +444,15 @@ export class Images {
     return states;
   }
 
-  /** Throws BlobUnknown when the repository has no such blob. */
-  async getLayer(key: RepoKey, digest: Digest): Promise<LayerRecord> {
+  /**
+   * Throws BlobUnknown when the repository has no such blob. `forPush`: the answer tells a push
+   * it need not upload the blob, so garbage collection's grace period starts again.
+   */
+  async getLayer(key: RepoKey, digest: Digest, opts: { forPush?: boolean } = {}): Promise<LayerRecord> {
     const repo = await this.#repositories.get(key);
     const layer = await this.#meta.layers.get(repo.id, digest);
     if (layer === undefined) throw new ImageError('BlobUnknown', { name: repo.name, registryId: repo.accountId, digest });
+    if (opts.forPush === true) await this.#meta.blobs.refresh([digest], this.#clock.now(), TOUCH_RESOLUTION_MS);
     return layer;
   }
 
@@ -457,7 +481,8 @@ export class Images {
   /**
    * Links a blob of `source` to `target` without copying it, when ECR would: same account and
    * region, identical encryption configuration, and the source has the blob. Returns undefined
-   * otherwise (the caller then starts an ordinary upload). Whether mounting is enabled and the
+   * otherwise (the caller then starts an ordinary upload), also when garbage collection takes
+   * the blob meanwhile (the link needs the blob's record, which the sweep removes first). Whether mounting is enabled and the
    * caller may read the source are the caller's checks — source: ECR user guide, "Blob mounting".
    */
   async mountLayer(target: RepoKey, source: RepoKey, digest: Digest): Promise<LayerRecord | undefined> {
@@ -466,7 +491,10 @@ export class Images {
     const from = await this.#repositories.find(source);
     if (from === undefined || from.encryptionType !== to.encryptionType || from.kmsKey !== to.kmsKey) return undefined;
     const existing = await this.#meta.layers.get(to.id, digest);
-    if (existing !== undefined) return existing;
+    if (existing !== undefined) {
+      await this.#meta.blobs.refresh([digest], this.#clock.now(), TOUCH_RESOLUTION_MS);
+      return existing;
+    }
     const link = await this.#meta.layers.get(from.id, digest);
     if (link === undefined || (await this.#blobs.stat(digest)) === undefined) return undefined;
     return this.#meta.layers.link({
@@ -698,6 +726,8 @@ export class Images {
   }
 
   async #commit(repo: RepositoryRecord, upload: Upload, digest: Digest): Promise<LayerRecord> {
+    // Record the blob before its bytes become visible, so no sweep takes them before the link.
+    if (upload.digest() === digest) await this.#recordBlob(digest, upload.size);
     let size: number;
     try {
       ({ size } = await upload.commit(digest));
@@ -718,7 +748,19 @@ export class Images {
     // The blob is durable now; only from here on may metadata point at it.
     const layer = await this.#meta.layers.link({ repositoryId: repo.id, digest, size, linkedAt: this.#clock.now() });
     await this.#meta.uploads.delete(upload.id);
+    // Only when a sweep took the blob between its record and the link (a grace period shorter
+    // than the commit): the client pushes it again.
+    if (layer === undefined) throw new ImageError('BlobUnknown', { name: repo.name, registryId: repo.accountId, digest });
     return layer;
+  }
+
+  /**
+   * Records (touches) a blob about to be committed; when a sweep is deleting its bytes right
+   * now, waits for that and records it again, so the commit writes the bytes after the deletion.
+   */
+  async #recordBlob(digest: Digest, size: number): Promise<void> {
+    do await this.#meta.blobs.touch(digest, size, this.#clock.now());
+    while (await this.#sweeps.waitFor(digest));
   }
 
   async #discard(id: string): Promise<void> {

@@ -2,6 +2,7 @@ import type { Sealer } from '../sealing.js';
 import type { MetaStore } from './meta-store.js';
 import { SqliteAccessKeys } from './sqlite/access-keys.js';
 import { SqliteAccounts } from './sqlite/accounts.js';
+import { SqliteBlobs } from './sqlite/blobs.js';
 import { openDb } from './sqlite/db.js';
 import { SqliteImages, SqliteLayers, SqliteUploads } from './sqlite/images.js';
 import { sqliteIam } from './sqlite/iam.js';
@@ -21,6 +22,7 @@ export function openSqliteMetaStore(file: string, sealer: Sealer): MetaStore {
     repositories: new SqliteRepositories(db),
     images: new SqliteImages(db),
     layers: new SqliteLayers(db),
+    blobs: new SqliteBlobs(db),
     uploads: new SqliteUploads(db),
     iam: sqliteIam(db),
     resourcePolicies: new SqliteResourcePolicies(db),

@@ -423,6 +423,7 @@ const toLayer = (r: LayerRow): LayerRecord => ({
 export class SqliteLayers implements LayerRecords {
   private readonly insert;
   private readonly select;
+  private readonly touch;
 
   constructor(private readonly db: Db) {
     this.insert = db.prepare(
@@ -430,10 +431,13 @@ export class SqliteLayers implements LayerRecords {
        ON CONFLICT(repository_id, digest) DO NOTHING`,
     );
     this.select = db.prepare<[number, string], LayerRow>('SELECT * FROM layers WHERE repository_id = ? AND digest = ?');
+    this.touch = db.prepare('UPDATE blobs SET touched_at = max(touched_at, ?) WHERE digest = ?');
   }
 
-  async link(layer: LayerRecord): Promise<LayerRecord> {
+  async link(layer: LayerRecord): Promise<LayerRecord | undefined> {
     return this.db.transaction(() => {
+      // No blob record: garbage collection has taken (or is taking) the bytes.
+      if (this.touch.run(layer.linkedAt.getTime(), layer.digest).changes === 0) return undefined;
       this.insert.run(layer.repositoryId, layer.digest, layer.size, layer.mediaType ?? null, layer.linkedAt.getTime());
       const row = this.select.get(layer.repositoryId, layer.digest);
       if (row === undefined) throw new Error(`layer link ${layer.digest} vanished inside its own transaction`);
