@@ -8,7 +8,7 @@ import type { RequestContext } from './context.js';
 import { AwsError, commonErrors } from './errors.js';
 import { decodeJsonBody, encodeJsonError, encodeJsonOutput, JSON_CONTENT_TYPE, operationFromTarget } from './protocol/json11.js';
 import { decodeQueryParams, encodeQueryError, encodeQueryOutput, QUERY_CONTENT_TYPE, queryErrors } from './protocol/query.js';
-import type { AwsService, Protocol } from './service.js';
+import { ownEntry, type AwsService, type Protocol } from './service.js';
 import { SigV4Error, type SigV4Verifier } from './sigv4.js';
 
 export interface AwsFrontDeps {
@@ -114,7 +114,7 @@ function queryCodec(bySigningName: ReadonlyMap<string, AwsService>): ProtocolCod
       const name = scopeService(req);
       let service = name === undefined ? undefined : bySigningName.get(name);
       if (name === undefined && operation !== undefined) {
-        service = [...bySigningName.values()].find((s) => operation in s.model.operations);
+        service = [...bySigningName.values()].find((s) => ownEntry(s.model.operations, operation) !== undefined);
       }
       return { service, operation, input: (s, op) => validateQueryInput(s.model, op, params) };
     },
@@ -201,8 +201,8 @@ export class AwsFront {
       throw e instanceof SigV4Error ? codec.sigV4Error(e) : e;
     }
     const { service, operation } = routed;
-    const handler = service && operation !== undefined ? service.handlers[operation] : undefined;
-    if (!service || operation === undefined || !handler || !(operation in service.model.operations)) {
+    const handler = service && operation !== undefined ? ownEntry(service.handlers, operation) : undefined;
+    if (!service || operation === undefined || !handler || ownEntry(service.model.operations, operation) === undefined) {
       throw codec.unknownOperation(routed);
     }
     const ctx: RequestContext = {
