@@ -127,8 +127,10 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       log,
     }),
     layerDownloads: layerDownloadFront({ images, urls: layerUrls, clock, log }),
-    admin: adminFront({ accounts, jobs }),
+    admin: adminFront({ accounts, jobs, verifier, clock, defaultAccountId: config.defaultAccountId }),
     registryDomain: config.registryDomain,
+    bindHost: config.host,
+    allowedHosts: config.allowedHosts,
     log,
   });
 

@@ -4,8 +4,13 @@
 export interface Config {
   /** TCP port of the one server (SIMFRA_PORT, default 4599; 0 picks a free port). */
   port: number;
-  /** Bind address (SIMFRA_HOST, default 0.0.0.0). */
+  /** Bind address (SIMFRA_HOST, default 127.0.0.1: loopback only, safe by default). */
   host: string;
+  /**
+   * Host names answered beside localhost, loopback addresses, registry hosts and the bind address
+   * (SIMFRA_ALLOWED_HOSTS, comma-separated: `name`, `.suffix` or `*.suffix`, `*` for any).
+   */
+  allowedHosts: string[];
   /** The account that exists at start and that plain `localhost:{port}/v2/` reaches (SIMFRA_DEFAULT_ACCOUNT_ID). */
   defaultAccountId: string;
   /** The region of plain `localhost:{port}/v2/` and of unscoped requests (SIMFRA_DEFAULT_REGION). */
@@ -38,7 +43,11 @@ const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'
 export function loadConfig(env: Env = process.env, overrides: Partial<Config> = {}): Config {
   const config: Config = {
     port: intSetting(env, 'SIMFRA_PORT', 4599, 0, 65535),
-    host: env.SIMFRA_HOST || '0.0.0.0',
+    host: env.SIMFRA_HOST || '127.0.0.1',
+    allowedHosts: (env.SIMFRA_ALLOWED_HOSTS ?? '')
+      .split(',')
+      .map((h) => h.trim())
+      .filter((h) => h !== ''),
     defaultAccountId: env.SIMFRA_DEFAULT_ACCOUNT_ID || '000000000000',
     defaultRegion: env.SIMFRA_DEFAULT_REGION || 'us-east-1',
     rootAccessKeyId: env.SIMFRA_ROOT_ACCESS_KEY_ID || 'AKIAIOSFODNN7EXAMPLE',
@@ -67,6 +76,11 @@ function validateConfig(c: Config): void {
     throw new ConfigError('SIMFRA_ROOT_ACCESS_KEY_ID must be 16-128 upper-case letters or digits');
   }
   if (c.rootSecretAccessKey.length < 16) throw new ConfigError('SIMFRA_ROOT_SECRET_ACCESS_KEY is too short');
+  for (const h of c.allowedHosts) {
+    if (!/^(\*|(\*?\.)?[A-Za-z0-9._:[\]-]+)$/.test(h)) {
+      throw new ConfigError(`SIMFRA_ALLOWED_HOSTS entries must be host names, '.suffix', '*.suffix' or '*', got '${h}'`);
+    }
+  }
   if (!LOG_LEVELS.includes(c.logLevel)) {
     throw new ConfigError(`SIMFRA_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
   }

@@ -188,6 +188,14 @@ export class AwsFront {
     return outcome;
   }
 
+  /** A request refused before it is read (a Host simfra does not serve): AccessDenied in its protocol. */
+  refuse(req: IncomingMessage, res: ServerResponse, requestId: string, message: string): void {
+    const codec = this.codecs[this.protocolOf(req)];
+    const err = new AwsError(codec === this.codecs.json ? 'AccessDeniedException' : 'AccessDenied', message, 403);
+    req.resume();
+    this.send(res, requestId, err.status, codec.contentType, codec.encodeError(err, requestId, undefined), codec.errorHeaders(err));
+  }
+
   private async invoke(codec: ProtocolCodec, routed: Routed, req: IncomingMessage, body: Buffer, requestId: string): Promise<unknown> {
     const now = this.deps.clock.now();
     let verified;

@@ -20,6 +20,10 @@ const validName = (name: string): boolean => name.length >= 2 && name.length <= 
 
 export function registryFront(deps: RegistryDeps): HttpFront {
   return {
+    refuse(req, res, _ctx, message) {
+      res.setHeader('docker-distribution-api-version', 'registry/2.0');
+      sendError(req, res, new RegistryError('DENIED', { message }));
+    },
     async handle(req: IncomingMessage, res: ServerResponse, ctx): Promise<{ route: string }> {
       // Every answer of the registry says which protocol it speaks — source: distribution-spec v1.1.
       res.setHeader('docker-distribution-api-version', 'registry/2.0');
