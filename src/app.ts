@@ -13,6 +13,7 @@ import { AuthTokens } from './iam/auth-tokens.js';
 import { PolicyAuthorizer } from './iam/authorize.js';
 import { StoredCredentials } from './iam/credentials.js';
 import { IamDirectory } from './iam/directory.js';
+import { principalIdentity } from './iam/principal-identity.js';
 import { StsSessions } from './iam/sessions.js';
 import { randomIds, type Ids } from './ids.js';
 import { Images } from './images/images.js';
@@ -119,6 +120,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       images,
       repositories,
       tokens,
+      principalIdentity: (p) => principalIdentity(meta, p),
       authorizer,
       clock,
       accountSetting: (accountId, region, name) => accountSetting(ecrDeps, accountId, region, name),

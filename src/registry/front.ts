@@ -40,7 +40,10 @@ export function registryFront(deps: RegistryDeps): HttpFront {
       }
       const routeId = match.kind === 'route' ? match.route.id : 'method-not-allowed';
       try {
-        const principal = authenticate(req.headers.authorization, req.headers.host, deps.tokens, deps.clock.now());
+        const principal = await authenticate(req.headers.authorization, req.headers.host, deps.tokens, deps.clock.now(), {
+          region,
+          identityOf: deps.principalIdentity,
+        });
         if (match.kind === 'method-not-allowed') throw new RegistryError('UNSUPPORTED');
         if (match.name !== '' && !validName(match.name)) throw new RegistryError('NAME_INVALID', { detail: { name: match.name } });
         const repo = { accountId, region, name: match.name };
