@@ -58,7 +58,8 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   const ids = opts.ids ?? randomIds;
   const log = opts.log ?? pino({ level: config.logLevel });
 
-  if (config.dataDir) mkdirSync(config.dataDir, { recursive: true });
+  // The data dir holds keys and images: the owner's only (0700 when simfra creates it).
+  if (config.dataDir) mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const sealer = Sealer.fromConfig({ dataDir: config.dataDir, persistenceKey: config.persistenceKey });
   const meta = openSqliteMetaStore(config.dataDir ? join(config.dataDir, 'simfra.db') : ':memory:', sealer);
 

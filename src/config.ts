@@ -1,3 +1,5 @@
+import { MIN_PERSISTENCE_KEY_LENGTH } from './store/sealing.js';
+
 /**
  * Every SIMFRA_* setting, typed and validated. The only reader of process.env.
  */
@@ -76,6 +78,12 @@ function validateConfig(c: Config): void {
     throw new ConfigError('SIMFRA_ROOT_ACCESS_KEY_ID must be 16-128 upper-case letters or digits');
   }
   if (c.rootSecretAccessKey.length < 16) throw new ConfigError('SIMFRA_ROOT_SECRET_ACCESS_KEY is too short');
+  if (c.persistenceKey !== undefined && c.persistenceKey.length < MIN_PERSISTENCE_KEY_LENGTH) {
+    throw new ConfigError(
+      `SIMFRA_PERSISTENCE_KEY must be at least ${MIN_PERSISTENCE_KEY_LENGTH} characters (it was ${c.persistenceKey.length}); ` +
+        'use a long random value, e.g. from `openssl rand -base64 32`',
+    );
+  }
   for (const h of c.allowedHosts) {
     if (!/^(\*|(\*?\.)?[A-Za-z0-9._:[\]-]+)$/.test(h)) {
       throw new ConfigError(`SIMFRA_ALLOWED_HOSTS entries must be host names, '.suffix', '*.suffix' or '*', got '${h}'`);
