@@ -6,10 +6,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { CreateRepositoryCommand, GetAuthorizationTokenCommand } from '@aws-sdk/client-ecr';
-import { DeleteAccessKeyCommand, DeleteUserCommand, DetachUserPolicyCommand } from '@aws-sdk/client-iam';
+import { DeleteAccessKeyCommand, DeleteRoleCommand, DeleteUserCommand, DetachRolePolicyCommand, DetachUserPolicyCommand } from '@aws-sdk/client-iam';
 import { adminFetch } from '../support/admin.js';
 import { ecrClient, type Credentials } from '../support/clients.js';
-import { iamClient, makeAccount, makeUser, MANAGED } from '../support/iam.js';
+import { assumeRole, doc, iamClient, makeAccount, makeRole, makeUser, MANAGED } from '../support/iam.js';
 import { basic, httpRequest, loginPassword } from '../support/registry.js';
 import { ACCOUNT, startServer, type TestServer } from '../support/server.js';
 import { hasTool, run } from '../support/tools.js';
@@ -60,6 +60,24 @@ describe('registry tokens are bound to the principal’s identity and the region
     assert.equal(res.status, 401);
     assert.deepEqual(res.json(), { errors: [{ code: 'UNAUTHORIZED', message: 'Not Authorized' }] });
     assert.equal((await tagsList(ACCOUNT, 'us-east-1', 'app', await loginPassword(server.url, again))).status, 200);
+  });
+
+  it('refuses a role session’s token once the role is deleted and created again', async () => {
+    // given: a session of role r and its token, then r is deleted and re-created as it was
+    const assumer = await makeUser(server.url, 'assumer', { inline: { assume: doc([{ Effect: 'Allow', Action: 'sts:AssumeRole', Resource: '*' }]) } });
+    const roleArn = await makeRole(server.url, 'r', ACCOUNT, { managed: [MANAGED.readOnly] });
+    const session = await assumeRole(server.url, assumer, roleArn, 'pull');
+    const password = await loginPassword(server.url, session);
+    assert.equal((await tagsList(ACCOUNT, 'us-east-1', 'app', password)).status, 200);
+    const iam = iamClient(server.url);
+    await iam.send(new DetachRolePolicyCommand({ RoleName: 'r', PolicyArn: MANAGED.readOnly }));
+    await iam.send(new DeleteRoleCommand({ RoleName: 'r' }));
+    iam.destroy();
+    await makeRole(server.url, 'r', ACCOUNT, { managed: [MANAGED.readOnly] });
+    // when
+    const res = await tagsList(ACCOUNT, 'us-east-1', 'app', password);
+    // then
+    assert.equal(res.status, 401);
   });
 
   it('refuses a deleted account’s root token on an account re-created with the same id', async () => {
