@@ -55,6 +55,8 @@ describe('admin API: root credentials as a SigV4 signature, no browsers (curl)',
     assert.equal(body.error, 'Unauthorized');
     assert.match(body.message, /curl --aws-sigv4 "aws:amz:us-east-1:simfra"/);
     assert.equal((await adminFetch(server.url, '/accounts/777788889999')).status, 404);
+    const job = await curl(['-X', 'POST', `${server.url}/_simfra/jobs/upload-purge`]);
+    assert.equal(job.status, 401, job.body);
   });
 
   it('refuses a wrong secret, another account’s root, and a signature for another service', async (t) => {
