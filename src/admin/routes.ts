@@ -89,7 +89,8 @@ function refuseBrowsers(req: IncomingMessage): void {
   const origin = req.headers.origin;
   const site = req.headers['sec-fetch-site'];
   if (origin !== undefined || (site !== undefined && site !== 'none')) {
-    throw new AdminRefusal(403, 'Forbidden', `The admin API does not answer requests from web pages (Origin: ${String(origin ?? site)}).`);
+    const sign = origin !== undefined ? `Origin: ${origin}` : `Sec-Fetch-Site: ${String(site)}`;
+    throw new AdminRefusal(403, 'Forbidden', `The admin API does not answer requests from web pages (${sign}).`);
   }
 }
 
