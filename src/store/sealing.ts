@@ -9,9 +9,9 @@ export const MIN_PERSISTENCE_KEY_LENGTH = 16;
 export const SALT_FILE = '.persistence_salt';
 
 /**
- * scrypt's cost: N = 2^15, r = 8 (32 MiB, ~0.1 s once at start) — the parameters RFC 7914 and
- * OWASP's password storage cheat sheet give for interactive use. A guessed key costs an
- * attacker as much per try.
+ * scrypt's cost: N = 2^15, r = 8, p = 1 (32 MiB; 0.1–0.6 s once at start, only with a passphrase),
+ * the interactive-use parameters of RFC 7914 and OWASP's password storage cheat sheet. A guessed
+ * key costs an attacker as much per try.
  */
 const SCRYPT = { N: 1 << 15, r: 8, p: 1, maxmem: 64 * 1024 * 1024 } as const;
 
