@@ -14,6 +14,7 @@ import { AuthTokens } from './iam/auth-tokens.js';
 import { PolicyAuthorizer } from './iam/authorize.js';
 import { StoredCredentials } from './iam/credentials.js';
 import { IamDirectory } from './iam/directory.js';
+import { principalIdentity } from './iam/principal-identity.js';
 import { StsSessions } from './iam/sessions.js';
 import { randomIds, type Ids } from './ids.js';
 import { BlobGc, SweepGate } from './images/blob-gc.js';
@@ -60,7 +61,8 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   const ids = opts.ids ?? randomIds;
   const log = opts.log ?? pino({ level: config.logLevel });
 
-  if (config.dataDir) mkdirSync(config.dataDir, { recursive: true });
+  // The data dir holds keys and images: the owner's only (0700 when simfra creates it).
+  if (config.dataDir) mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const sealer = Sealer.fromConfig({ dataDir: config.dataDir, persistenceKey: config.persistenceKey });
   const meta = openSqliteMetaStore(config.dataDir ? join(config.dataDir, 'simfra.db') : ':memory:', sealer);
 
@@ -146,6 +148,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       images,
       repositories,
       tokens,
+      principalIdentity: (p) => principalIdentity(meta, p),
       authorizer,
       clock,
       accountSetting: (accountId, region, name) => accountSetting(ecrDeps, accountId, region, name),
@@ -155,8 +158,10 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       bodyBudget,
     }),
     layerDownloads: layerDownloadFront({ images, urls: layerUrls, clock, log }),
-    admin: adminFront({ accounts, jobs }),
+    admin: adminFront({ accounts, jobs, verifier, clock, defaultAccountId: config.defaultAccountId }),
     registryDomain: config.registryDomain,
+    bindHost: config.host,
+    allowedHosts: config.allowedHosts,
     log,
     limits: config,
   });

@@ -1,3 +1,5 @@
+import { MIN_PERSISTENCE_KEY_LENGTH } from './store/sealing.js';
+
 /**
  * Every SIMFRA_* setting, typed and validated. The only reader of process.env.
  *
@@ -8,8 +10,13 @@
 export interface Config {
   /** TCP port of the one server (SIMFRA_PORT, default 4599; 0 picks a free port). */
   port: number;
-  /** Bind address (SIMFRA_HOST). */
+  /** Bind address (SIMFRA_HOST, default 127.0.0.1: loopback only, safe by default). */
   host: string;
+  /**
+   * Host names answered beside localhost, loopback addresses, registry hosts and the bind address
+   * (SIMFRA_ALLOWED_HOSTS, comma-separated: `name`, `.suffix` or `*.suffix`, `*` for any).
+   */
+  allowedHosts: string[];
   /** The account that exists at start and that plain `localhost:{port}/v2/` reaches (SIMFRA_DEFAULT_ACCOUNT_ID). */
   defaultAccountId: string;
   /** The region of plain `localhost:{port}/v2/` and of unscoped requests (SIMFRA_DEFAULT_REGION). */
@@ -81,13 +88,14 @@ const LOG_FORMATS: readonly LogFormat[] = ['auto', 'json', 'pretty'];
 
 export const SETTINGS = [
   { name: 'SIMFRA_PORT', default: '4599', meaning: 'the one port of the ECR API, IAM, STS, the registry and the admin API (`0` = any free port)' },
-  { name: 'SIMFRA_HOST', default: '0.0.0.0', meaning: 'bind address' },
+  { name: 'SIMFRA_HOST', default: '127.0.0.1', meaning: 'bind address (`0.0.0.0` to be reachable from other machines: read "Security model" first)' },
+  { name: 'SIMFRA_ALLOWED_HOSTS', unset: 'none', meaning: 'more `Host` names to answer, comma-separated: `name`, `.suffix` / `*.suffix`, or `*` for any (turns the DNS-rebinding guard off)' },
   { name: 'SIMFRA_DEFAULT_ACCOUNT_ID', default: '000000000000', meaning: 'the account that exists at start (12 digits)' },
   { name: 'SIMFRA_DEFAULT_REGION', default: 'us-east-1', meaning: 'region of plain `localhost:{port}/v2/`' },
   { name: 'SIMFRA_ROOT_ACCESS_KEY_ID', default: 'AKIAIOSFODNN7EXAMPLE', meaning: "access key id of the default account's root (AWS's documentation example)" },
   { name: 'SIMFRA_ROOT_SECRET_ACCESS_KEY', default: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY', meaning: 'its secret access key (AWS\'s documentation example)' },
   { name: 'SIMFRA_DATA_DIR', unset: 'in memory', meaning: 'persist everything here: `simfra.db` (SQLite metadata), `ecr/` (blobs), `.master_key`' },
-  { name: 'SIMFRA_PERSISTENCE_KEY', unset: 'a random key in `$SIMFRA_DATA_DIR/.master_key`', meaning: 'master key sealing secrets at rest (the key file is mode 0600, made on first start)' },
+  { name: 'SIMFRA_PERSISTENCE_KEY', unset: 'a random key in `$SIMFRA_DATA_DIR/.master_key`, mode 0600, made on first start', meaning: 'passphrase (16 characters or more) sealing secrets at rest, through scrypt with a salt in `$SIMFRA_DATA_DIR/.persistence_salt`' },
   { name: 'SIMFRA_AUTH_TOKEN_TTL_SECONDS', default: '43200', meaning: 'lifetime of `GetAuthorizationToken` passwords (12 h as in ECR; 60 to 604800)' },
   { name: 'SIMFRA_REGISTRY_DOMAIN', default: 'localhost', meaning: 'registry host suffix: `{account}.dkr.ecr.{region}.{domain}`' },
   { name: 'SIMFRA_LOG_LEVEL', default: 'info', meaning: '`fatal`, `error`, `warn`, `info` (one line per request), `debug`, `trace` or `silent`' },
@@ -121,6 +129,10 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
   const config: Config = {
     port: intSetting(env, 'SIMFRA_PORT', 0, 65535),
     host: setting(env, 'SIMFRA_HOST'),
+    allowedHosts: (optional(env, 'SIMFRA_ALLOWED_HOSTS') ?? '')
+      .split(',')
+      .map((h) => h.trim())
+      .filter((h) => h !== ''),
     defaultAccountId: setting(env, 'SIMFRA_DEFAULT_ACCOUNT_ID'),
     defaultRegion: setting(env, 'SIMFRA_DEFAULT_REGION'),
     rootAccessKeyId: setting(env, 'SIMFRA_ROOT_ACCESS_KEY_ID'),
@@ -160,6 +172,17 @@ function validateConfig(c: Config): void {
   if (c.rootSecretAccessKey.length < 16) throw new ConfigError('SIMFRA_ROOT_SECRET_ACCESS_KEY is too short');
   if (c.requestTimeoutMs > 0 && c.requestTimeoutMs < c.headersTimeoutMs) {
     throw new ConfigError('SIMFRA_REQUEST_TIMEOUT_SECONDS must be 0 (no limit) or at least SIMFRA_HEADERS_TIMEOUT_SECONDS');
+  }
+  if (c.persistenceKey !== undefined && c.persistenceKey.length < MIN_PERSISTENCE_KEY_LENGTH) {
+    throw new ConfigError(
+      `SIMFRA_PERSISTENCE_KEY must be at least ${MIN_PERSISTENCE_KEY_LENGTH} characters (it was ${c.persistenceKey.length}); ` +
+        'use a long random value, e.g. from `openssl rand -base64 32`',
+    );
+  }
+  for (const h of c.allowedHosts) {
+    if (!/^(\*|(\*?\.)?[A-Za-z0-9._:[\]-]+)$/.test(h)) {
+      throw new ConfigError(`SIMFRA_ALLOWED_HOSTS entries must be host names, '.suffix', '*.suffix' or '*', got '${h}'`);
+    }
   }
   if (!LOG_LEVELS.includes(c.logLevel)) {
     throw new ConfigError(`SIMFRA_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);

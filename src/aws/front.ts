@@ -8,7 +8,7 @@ import type { RequestContext } from './context.js';
 import { AwsError, commonErrors } from './errors.js';
 import { decodeJsonBody, encodeJsonError, encodeJsonOutput, JSON_CONTENT_TYPE, operationFromTarget } from './protocol/json11.js';
 import { decodeQueryParams, encodeQueryError, encodeQueryOutput, QUERY_CONTENT_TYPE, queryErrors } from './protocol/query.js';
-import type { AwsService, Protocol } from './service.js';
+import { ownEntry, type AwsService, type Protocol } from './service.js';
 import { SigV4Error, type SigV4Verifier } from './sigv4.js';
 import { storageFullCode } from '../store/storage-full.js';
 
@@ -156,7 +156,7 @@ function queryCodec(bySigningName: ReadonlyMap<string, AwsService>): ProtocolCod
       const name = scopeService(req);
       let service = name === undefined ? undefined : bySigningName.get(name);
       if (name === undefined && operation !== undefined) {
-        service = [...bySigningName.values()].find((s) => operation in s.model.operations);
+        service = [...bySigningName.values()].find((s) => ownEntry(s.model.operations, operation) !== undefined);
       }
       return { service, operation, input: (s, op) => validateQueryInput(s.model, op, params) };
     },
@@ -270,6 +270,14 @@ export class AwsFront {
     }
   }
 
+  /** A request refused before it is read (a Host simfra does not serve): AccessDenied in its protocol. */
+  refuse(req: IncomingMessage, res: ServerResponse, requestId: string, message: string): void {
+    const codec = this.codecs[this.protocolOf(req)];
+    const err = new AwsError(codec === this.codecs.json ? 'AccessDeniedException' : 'AccessDenied', message, 403);
+    req.resume();
+    this.send(res, requestId, err.status, codec.contentType, codec.encodeError(err, requestId, undefined), codec.errorHeaders(err));
+  }
+
   private async invoke(codec: ProtocolCodec, routed: Routed, req: IncomingMessage, body: Buffer, requestId: string): Promise<unknown> {
     const now = this.deps.clock.now();
     let verified;
@@ -283,8 +291,8 @@ export class AwsFront {
       throw e instanceof SigV4Error ? codec.sigV4Error(e) : e;
     }
     const { service, operation } = routed;
-    const handler = service && operation !== undefined ? service.handlers[operation] : undefined;
-    if (!service || operation === undefined || !handler || !(operation in service.model.operations)) {
+    const handler = service && operation !== undefined ? ownEntry(service.handlers, operation) : undefined;
+    if (!service || operation === undefined || !handler || ownEntry(service.model.operations, operation) === undefined) {
       throw codec.unknownOperation(routed);
     }
     const ctx: RequestContext = {

@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Logger } from 'pino';
 import type { AwsFront } from '../aws/front.js';
 import { makeClassifier } from './classify.js';
+import { hostRefusal, makeHostPolicy } from './hosts.js';
 
 /** A front that answers HTTP requests itself (the registry, the admin API). */
 export interface HttpFront {
@@ -11,6 +12,8 @@ export interface HttpFront {
     res: ServerResponse,
     ctx: { requestId: string; accountId?: string; region?: string; signal: AbortSignal },
   ): Promise<{ route: string }>;
+  /** Answers 403 with `message` in this front's error format (a Host simfra does not serve). */
+  refuse(req: IncomingMessage, res: ServerResponse, ctx: { requestId: string }, message: string): void;
 }
 
 export interface GatewayDeps {
@@ -20,6 +23,9 @@ export interface GatewayDeps {
   layerDownloads: HttpFront;
   admin: HttpFront;
   registryDomain: string;
+  /** The bind address and SIMFRA_ALLOWED_HOSTS, which decide the Host names answered. */
+  bindHost: string;
+  allowedHosts: readonly string[];
   log: Logger;
   limits: ConnectionLimits;
 }
@@ -37,6 +43,7 @@ export interface ConnectionLimits {
 export function createGateway(deps: GatewayDeps): Server {
   const classify = makeClassifier(deps.registryDomain);
   const { limits } = deps;
+  const hostAllowed = makeHostPolicy({ registryDomain: deps.registryDomain, bindHost: deps.bindHost, allowedHosts: deps.allowedHosts });
   const handle = (req: IncomingMessage, res: ServerResponse): void => {
     const started = process.hrtime.bigint();
     const requestId = randomUUID();
@@ -66,6 +73,16 @@ export function createGateway(deps: GatewayDeps): Server {
         res.destroy();
       }
     };
+    const host = req.headers.host;
+    if (!hostAllowed(host)) {
+      // Refused before anything is read or authenticated; the connection closes with the answer.
+      res.setHeader('connection', 'close');
+      const message = hostRefusal(host ?? '', deps.registryDomain);
+      if (route.front === 'aws') deps.aws.refuse(req, res, requestId, message);
+      else (route.front === 'registry' ? deps.registry : route.front === 'layer-download' ? deps.layerDownloads : deps.admin).refuse(req, res, { requestId }, message);
+      done({ service: route.front, refused: 'host', host });
+      return;
+    }
     if (route.front === 'aws') {
       deps.aws.handle(req, res, requestId).then((o) => done({ service: o.service, operation: o.operation }), fail);
     } else {

@@ -14,6 +14,8 @@ export interface RegistryDeps {
   images: Images;
   repositories: Repositories;
   tokens: AuthTokens;
+  /** The current identity of a token's principal (principalIdentity), to refuse stale tokens. */
+  principalIdentity(principal: Principal): Promise<string | undefined>;
   authorizer: Authorizer;
   clock: Clock;
   /** An ECR account setting with its default (BLOB_MOUNTING). */

@@ -20,6 +20,10 @@ const validName = (name: string): boolean => name.length >= 2 && name.length <= 
 
 export function registryFront(deps: RegistryDeps): HttpFront {
   return {
+    refuse(req, res, _ctx, message) {
+      res.setHeader('docker-distribution-api-version', 'registry/2.0');
+      sendError(req, res, new RegistryError('DENIED', { message }));
+    },
     async handle(req: IncomingMessage, res: ServerResponse, ctx): Promise<{ route: string }> {
       // Every answer of the registry says which protocol it speaks — source: distribution-spec v1.1.
       res.setHeader('docker-distribution-api-version', 'registry/2.0');
@@ -36,7 +40,10 @@ export function registryFront(deps: RegistryDeps): HttpFront {
       }
       const routeId = match.kind === 'route' ? match.route.id : 'method-not-allowed';
       try {
-        const principal = authenticate(req.headers.authorization, req.headers.host, deps.tokens, deps.clock.now());
+        const principal = await authenticate(req.headers.authorization, req.headers.host, deps.tokens, deps.clock.now(), {
+          region,
+          identityOf: deps.principalIdentity,
+        });
         if (match.kind === 'method-not-allowed') throw new RegistryError('UNSUPPORTED');
         if (match.name !== '' && !validName(match.name)) throw new RegistryError('NAME_INVALID', { detail: { name: match.name } });
         const repo = { accountId, region, name: match.name };

@@ -15,7 +15,7 @@
  * missing.
  */
 import { randomUUID } from 'node:crypto';
-import { close, createReadStream, createWriteStream, fdatasync, fstat, open as openCallback, type WriteStream } from 'node:fs';
+import { chmodSync, close, createReadStream, mkdirSync, createWriteStream, fdatasync, fstat, open as openCallback, type WriteStream } from 'node:fs';
 import { mkdir, open, readdir, readFile, rename, rm, stat, truncate, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { Transform, Writable, addAbortSignal, type Readable } from 'node:stream';
@@ -55,6 +55,9 @@ const HEX = /^[0-9a-f]{64}$/;
 const READ_CHUNK = 1 << 20;
 /** Stats in flight while listing: libuv has four file-system threads, two stay free for requests. */
 const LIST_CONCURRENCY = 2;
+/** Blob files, upload sessions and their directories: the owner's only. */
+const FILE_MODE = 0o600;
+const DIR_MODE = 0o700;
 
 export class FsBlobStore implements BlobStore {
   readonly root: string;
@@ -68,6 +71,10 @@ export class FsBlobStore implements BlobStore {
 
   constructor(rootDir: string, opts: FsBlobStoreOptions = {}) {
     this.root = resolve(rootDir);
+    // Blobs are private to simfra's user. Tightening the root also closes off what an older
+    // simfra left world-readable beneath it (0644 files, 0755 directories).
+    mkdirSync(this.root, { recursive: true, mode: DIR_MODE });
+    chmodSync(this.root, DIR_MODE);
     this.#blobsDir = join(this.root, 'blobs', 'sha256');
     this.#uploadsDir = join(this.root, 'uploads');
     this.#ids = opts.ids ?? randomUUID;
@@ -115,11 +122,11 @@ export class FsBlobStore implements BlobStore {
     const id = this.#ids();
     if (!UPLOAD_ID.test(id)) throw new Error(`invalid upload id ${JSON.stringify(id)}`);
     const dir = join(this.#uploadsDir, id);
-    await mkdir(this.#uploadsDir, { recursive: true });
-    await mkdir(dir); // EEXIST: the id factory repeated itself
+    await mkdir(this.#uploadsDir, { recursive: true, mode: DIR_MODE });
+    await mkdir(dir, { mode: DIR_MODE }); // EEXIST: the id factory repeated itself
     const startedAt = this.#now();
-    await writeFile(join(dir, 'data'), '', { flag: 'wx' });
-    await writeFile(join(dir, 'startedat'), startedAt.toISOString());
+    await writeFile(join(dir, 'data'), '', { flag: 'wx', mode: FILE_MODE });
+    await writeFile(join(dir, 'startedat'), startedAt.toISOString(), { mode: FILE_MODE });
     const upload = new FsUpload(this.#host(id), id, dir, startedAt, createDigester());
     this.#sessions.set(id, Promise.resolve(upload));
     return upload;
@@ -411,7 +418,7 @@ class FsUpload implements Upload {
 
   async #recordSize(size: number): Promise<void> {
     const tmp = join(this.dir, 'size.tmp');
-    await writeFile(tmp, String(size));
+    await writeFile(tmp, String(size), { mode: FILE_MODE });
     await rename(tmp, join(this.dir, 'size'));
   }
 
@@ -475,7 +482,7 @@ async function fsyncDir(dir: string): Promise<void> {
 
 /** mkdir -p, then fsync the parent of every directory it created so they survive a crash. */
 async function ensureDir(dir: string): Promise<void> {
-  const first = await mkdir(dir, { recursive: true });
+  const first = await mkdir(dir, { recursive: true, mode: DIR_MODE });
   if (first === undefined) return;
   for (let d = dir; ; d = dirname(d)) {
     await fsyncDir(dirname(d));
