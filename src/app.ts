@@ -16,7 +16,9 @@ import { IamDirectory } from './iam/directory.js';
 import { StsSessions } from './iam/sessions.js';
 import { randomIds, type Ids } from './ids.js';
 import { Images } from './images/images.js';
+import { ecrLifecycleJob } from './jobs/ecr-lifecycle.js';
 import { Jobs } from './jobs/jobs.js';
+import { Lifecycle } from './images/lifecycle/lifecycle.js';
 import { Repositories } from './images/repositories.js';
 import { LayerUrls } from './images/layer-urls.js';
 import { registryFront } from './registry/front.js';
@@ -98,10 +100,14 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     });
   const jobs = new Jobs(log);
   jobs.register({ name: 'upload-purge', intervalMs: UPLOAD_PURGE_EVERY_MS, run: async () => ({ purged: await purgeStaleUploads() }) });
+  // Lifecycle policies: evaluated on a schedule and on demand (POST /_simfra/jobs/ecr-lifecycle).
+  const lifecycle = new Lifecycle({ meta, images, repositories, clock });
+  jobs.register(ecrLifecycleJob(lifecycle, config.ecrLifecycleIntervalSeconds * 1000, log));
   const ecrDeps: EcrDeps = {
     meta,
     repositories,
     images,
+    lifecycle,
     tokens,
     endpoints,
     ids,

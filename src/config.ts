@@ -27,6 +27,11 @@ export interface Config {
   logLevel: string;
   /** Enables the Docker-backed parts (SIMFRA_DOCKER=true). */
   docker: boolean;
+  /**
+   * Seconds between evaluations of every ECR lifecycle policy (SIMFRA_ECR_LIFECYCLE_INTERVAL_SECONDS,
+   * default 60; 0 = only on demand, from POST /_simfra/jobs/ecr-lifecycle). ECR acts "within 24 hours".
+   */
+  ecrLifecycleIntervalSeconds: number;
 }
 
 export class ConfigError extends Error {}
@@ -50,6 +55,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     maxClockSkewSeconds: 15 * 60,
     logLevel: env.SIMFRA_LOG_LEVEL || 'info',
     docker: env.SIMFRA_DOCKER === 'true' || env.SIMFRA_DOCKER === '1',
+    ecrLifecycleIntervalSeconds: intSetting(env, 'SIMFRA_ECR_LIFECYCLE_INTERVAL_SECONDS', 60, 0, 7 * 24 * 3600),
     ...overrides,
   };
   validateConfig(config);
