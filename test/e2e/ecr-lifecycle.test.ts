@@ -303,9 +303,10 @@ describe('ECR lifecycle policies (SDK v3, registry over HTTP, admin job)', () =>
       // when
       await ecr.send(new StartLifecyclePolicyPreviewCommand({ repositoryName: repo }));
       const preview = await ecr.send(new GetLifecyclePolicyPreviewCommand({ repositoryName: repo }));
-      await runJob(server.url, 'ecr-lifecycle');
+      const result = await runJob(server.url, 'ecr-lifecycle');
       // then: the signed image and its signature went (in the preview too); the index and its children stayed
       assert.deepEqual(preview.previewResults?.map((r) => [r.imageDigest, r.appliedRulePriority]).sort(), [[signed.digest, 1], [signature.digest, 1]].sort());
+      assert.deepEqual([result.imagesExpired, result.imagesSkipped], [2, 0]);
       const left = (await describeAll(repo)).map((d) => d.imageDigest).sort();
       assert.deepEqual(left, [index.digest, ...children.map((c) => c.digest)].sort());
       const fresh = await registry();

@@ -55,38 +55,46 @@ export interface LifecycleAction {
  * subject before its referrers.
  */
 export function evaluateLifecycle(policy: LifecyclePolicy, images: readonly LifecycleImage[], now: Date): LifecycleAction[] {
-  const byDigest = new Map(images.map((i) => [i.digest, i]));
-  const parents = new Map<string, string[]>();
-  for (const image of images) {
+  // Images are numbered by their place in `images`; the bookkeeping is typed arrays of those numbers.
+  const n = images.length;
+  const indexOf = new Map<string, number>();
+  images.forEach((image, i) => indexOf.set(image.digest, i));
+  const parents: number[][] = Array.from({ length: n }, () => []);
+  const referrers: number[][] = Array.from({ length: n }, () => []);
+  const isReferrer = new Uint8Array(n);
+  images.forEach((image, i) => {
     for (const child of image.children) {
-      if (!byDigest.has(child)) continue;
-      const list = parents.get(child);
-      if (list === undefined) parents.set(child, [image.digest]);
-      else list.push(image.digest);
+      const c = indexOf.get(child);
+      if (c !== undefined) parents[c]!.push(i);
     }
-  }
-  const referrers = new Map<string, string[]>();
-  for (const image of images) {
-    if (image.subject === undefined || !byDigest.has(image.subject)) continue;
-    const list = referrers.get(image.subject);
-    if (list === undefined) referrers.set(image.subject, [image.digest]);
-    else list.push(image.digest);
-  }
-  // Referrers of an image in the repository are not the rules' to select.
-  const selectable = images.filter((i) => i.subject === undefined || !byDigest.has(i.subject));
+    const subject = image.subject === undefined ? undefined : indexOf.get(image.subject);
+    if (subject !== undefined) {
+      referrers[subject]!.push(i);
+      isReferrer[i] = 1;
+    }
+  });
+  // Referrers of an image in the repository are not the rules' to select. The rest, newest
+  // first (ties: the larger digest first, so the answer never depends on input order), sorted
+  // once: every rule's candidates keep this order.
+  const pushed = images.map((i) => i.pushedAt.getTime());
+  const newestFirst: number[] = [];
+  for (let i = 0; i < n; i++) if (isReferrer[i] === 0) newestFirst.push(i);
+  newestFirst.sort((a, b) => pushed[b]! - pushed[a]! || (images[a]!.digest < images[b]!.digest ? 1 : images[a]!.digest > images[b]!.digest ? -1 : 0));
 
-  const decided = new Map<string, { type: 'EXPIRE' | 'TRANSITION'; rulePriority: number }>();
-  const seen = new Set<string>();
-  for (const rule of policy.rules) {
+  /** 0: no action; else the index + 1 of the rule that acts. */
+  const decided = new Int32Array(n);
+  const seen = new Uint8Array(n);
+  const rules = policy.rules;
+  rules.forEach((rule, r) => {
     const matches = tagMatcher(rule);
     const storageClass = rule.selection.storageClass === 'archive' ? 'ARCHIVE' : 'STANDARD';
-    const candidates = selectable.filter((i) => i.storageClass === storageClass && matches(i.tags));
-    for (const image of selected(rule, candidates, now)) {
-      if (seen.has(image.digest) || decided.has(image.digest)) continue;
-      decided.set(image.digest, { type: rule.action.type === 'expire' ? 'EXPIRE' : 'TRANSITION', rulePriority: rule.rulePriority });
+    const candidates = newestFirst.filter((i) => images[i]!.storageClass === storageClass && matches(images[i]!.tags));
+    for (const i of selected(rule, candidates, images, now)) {
+      if (seen[i] === 0 && decided[i] === 0) decided[i] = r + 1;
     }
-    for (const image of candidates) seen.add(image.digest);
-  }
+    for (const i of candidates) seen[i] = 1;
+  });
+  const typeOf = (i: number): 'EXPIRE' | 'TRANSITION' => (rules[decided[i]! - 1]!.action.type === 'expire' ? 'EXPIRE' : 'TRANSITION');
 
   // An image an index lists stays while that index stays (is not expired in this run; for a
   // transition, is not left in the standard class either). Dropping an index's action can in turn
@@ -94,45 +102,47 @@ export function evaluateLifecycle(policy: LifecyclePolicy, images: readonly Life
   let changed = true;
   while (changed) {
     changed = false;
-    for (const [digest, action] of decided) {
-      const protectedBy = (parents.get(digest) ?? []).some((p) => {
-        const parentAction = decided.get(p);
-        if (action.type === 'EXPIRE') return parentAction?.type !== 'EXPIRE';
-        return parentAction === undefined && byDigest.get(p)?.storageClass !== 'ARCHIVE';
-      });
+    for (let i = 0; i < n; i++) {
+      if (decided[i] === 0 || parents[i]!.length === 0) continue;
+      const type = typeOf(i);
+      const protectedBy = parents[i]!.some((p) =>
+        type === 'EXPIRE' ? decided[p] === 0 || typeOf(p) !== 'EXPIRE' : decided[p] === 0 && images[p]!.storageClass !== 'ARCHIVE',
+      );
       if (protectedBy) {
-        decided.delete(digest);
+        decided[i] = 0;
         changed = true;
       }
     }
   }
 
   const actions: LifecycleAction[] = [];
-  const emitted = new Set<string>();
-  const emit = (digest: string, action: LifecycleAction): void => {
-    if (emitted.has(digest)) return;
-    emitted.add(digest);
+  const emitted = new Uint8Array(n);
+  const ruleAction = (i: number): LifecycleAction => {
+    const priority = rules[decided[i]! - 1]!.rulePriority;
+    const digest = images[i]!.digest;
+    return typeOf(i) === 'TRANSITION'
+      ? { digest, type: 'TRANSITION', targetStorageClass: 'ARCHIVE', rulePriority: priority }
+      : { digest, type: 'EXPIRE', rulePriority: priority };
+  };
+  const emit = (i: number, action: LifecycleAction): void => {
+    if (emitted[i] === 1) return;
+    emitted[i] = 1;
     // Indexes that list it and are also going: first.
-    for (const p of parents.get(digest) ?? []) {
-      const pa = decided.get(p);
-      if (pa !== undefined) emit(p, toAction(p, pa));
-    }
+    for (const p of parents[i]!) if (decided[p] !== 0) emit(p, ruleAction(p));
     actions.push(action);
     if (action.type !== 'EXPIRE') return;
-    for (const r of referrers.get(digest) ?? []) {
-      emit(r, { digest: r, type: 'EXPIRE', rulePriority: action.rulePriority, withSubject: digest });
+    for (const r of referrers[i]!) {
+      // A referrer an index still lists stays, like any listed image.
+      if (parents[r]!.some((p) => decided[p] === 0 || typeOf(p) !== 'EXPIRE')) continue;
+      emit(r, { digest: images[r]!.digest, type: 'EXPIRE', rulePriority: action.rulePriority, withSubject: images[i]!.digest });
     }
   };
   // Oldest first, as ECR expires ("ordered by pushed_at_time").
-  const order = [...decided.keys()].sort((a, b) => byDigest.get(a)!.pushedAt.getTime() - byDigest.get(b)!.pushedAt.getTime());
-  for (const digest of order) emit(digest, toAction(digest, decided.get(digest)!));
+  for (let k = newestFirst.length - 1; k >= 0; k--) {
+    const i = newestFirst[k]!;
+    if (decided[i] !== 0) emit(i, ruleAction(i));
+  }
   return actions;
-}
-
-function toAction(digest: string, d: { type: 'EXPIRE' | 'TRANSITION'; rulePriority: number }): LifecycleAction {
-  return d.type === 'TRANSITION'
-    ? { digest, type: 'TRANSITION', targetStorageClass: 'ARCHIVE', rulePriority: d.rulePriority }
-    : { digest, type: 'EXPIRE', rulePriority: d.rulePriority };
 }
 
 /** The time a rule's count looks at. */
@@ -148,16 +158,12 @@ function timeOf(rule: LifecycleRule, image: LifecycleImage): number {
   }
 }
 
-/** The images of `candidates` the rule's count selects. */
-function selected(rule: LifecycleRule, candidates: readonly LifecycleImage[], now: Date): LifecycleImage[] {
+/** The images of `candidates` (numbers into `images`, newest first) the rule's count selects. */
+function selected(rule: LifecycleRule, candidates: readonly number[], images: readonly LifecycleImage[], now: Date): readonly number[] {
   const { countType, countNumber } = rule.selection;
-  if (countType === 'imageCountMoreThan') {
-    // Newest first (ties: the larger digest first, so the answer never depends on input order).
-    const newestFirst = [...candidates].sort((a, b) => b.pushedAt.getTime() - a.pushedAt.getTime() || (a.digest < b.digest ? 1 : -1));
-    return newestFirst.slice(countNumber);
-  }
+  if (countType === 'imageCountMoreThan') return candidates.slice(countNumber);
   const limit = now.getTime() - countNumber * DAY_MS;
-  return candidates.filter((i) => timeOf(rule, i) < limit);
+  return candidates.filter((i) => timeOf(rule, images[i]!) < limit);
 }
 
 /**

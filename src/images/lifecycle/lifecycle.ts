@@ -137,6 +137,11 @@ export class Lifecycle {
       } catch (e) {
         // Changed since the snapshot (deleted, or listed by an index pushed meanwhile): left as
         // it is; the next evaluation sees the new state.
+        // A referrer is deleted with its subject (the same path as BatchDeleteImage's): gone already.
+        if (e instanceof ImageError && e.kind === 'ImageNotFound' && action.withSubject !== undefined) {
+          result.expired.push(action.digest);
+          continue;
+        }
         if (e instanceof ImageError && (e.kind === 'ImageNotFound' || e.kind === 'ImageReferencedByManifestList')) {
           result.skipped.push(action.digest);
           continue;
