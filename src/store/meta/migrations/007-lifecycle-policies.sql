@@ -14,3 +14,8 @@ CREATE TABLE lifecycle_previews (
   started_at     INTEGER NOT NULL,
   results        TEXT NOT NULL            -- JSON, written by the lifecycle domain
 );
+
+-- The referrers of a subject in push order, as deleting an image looks them up (they go with
+-- it). The partial images_by_subject index of 002 lost to images_by_pushed_at (which serves the
+-- ORDER BY), so every deletion scanned its whole repository: O(n²) for an expiry of thousands.
+CREATE INDEX images_by_subject_pushed ON images(repository_id, subject, pushed_at, digest);
