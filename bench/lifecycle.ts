@@ -126,11 +126,16 @@ try {
     previews.push(performance.now() - t0);
   }
   previews.sort((a, b) => a - b);
-  const g0 = performance.now();
-  const page = await call(client, 'GetLifecyclePolicyPreview', { repositoryName: REPO, maxResults: 100 });
-  const getMs = performance.now() - g0;
+  const gets: number[] = [];
+  let page: Record<string, unknown> = {};
+  for (let r = 0; r < REPEAT; r++) {
+    const g0 = performance.now();
+    page = await call(client, 'GetLifecyclePolicyPreview', { repositoryName: REPO, maxResults: 100 });
+    gets.push(performance.now() - g0);
+  }
+  gets.sort((a, b) => a - b);
   rows.push({ what: `StartLifecyclePolicyPreview, ${IMAGES} images`, 'p50 ms': ms(percentile(previews, 50)), 'max ms': ms(previews[previews.length - 1]!), note: JSON.stringify(page.summary) });
-  rows.push({ what: 'GetLifecyclePolicyPreview, a page of 100', 'p50 ms': ms(getMs), 'max ms': ms(getMs), note: '' });
+  rows.push({ what: 'GetLifecyclePolicyPreview, a page of 100', 'p50 ms': ms(percentile(gets, 50)), 'max ms': ms(gets[gets.length - 1]!), note: '' });
 
   const e0 = performance.now();
   const first = await runJob(simfra.url, 'ecr-lifecycle');
