@@ -122,10 +122,22 @@ export class Lifecycle {
     const policy = parseLifecyclePolicy(record.policyText);
     const repo = await this.#repositories.get(record);
     const now = this.#clock.now();
-    const { actions } = await this.#plan(repo, policy, now);
+    const { actions, images } = await this.#plan(repo, policy, now);
     const result: LifecycleRunResult = { expired: [], transitioned: [], skipped: [] };
     for (const action of actions) {
       const ref = { kind: 'digest', digest: parseDigest(action.digest) } as const;
+      // A push may have tagged the image (or a pull refreshed it) since the snapshot: then the
+      // decision no longer holds, and the image waits for the next evaluation.
+      const current = await this.#images.findImage(record, ref);
+      if (current === undefined) {
+        // A referrer is deleted with its subject (the same path as BatchDeleteImage's): gone already.
+        (action.withSubject !== undefined ? result.expired : result.skipped).push(action.digest);
+        continue;
+      }
+      if (changedSince(images.get(action.digest)!, current)) {
+        result.skipped.push(action.digest);
+        continue;
+      }
       try {
         if (action.type === 'EXPIRE') {
           await this.#images.removeImage(record, ref);
@@ -137,11 +149,6 @@ export class Lifecycle {
       } catch (e) {
         // Changed since the snapshot (deleted, or listed by an index pushed meanwhile): left as
         // it is; the next evaluation sees the new state.
-        // A referrer is deleted with its subject (the same path as BatchDeleteImage's): gone already.
-        if (e instanceof ImageError && e.kind === 'ImageNotFound' && action.withSubject !== undefined) {
-          result.expired.push(action.digest);
-          continue;
-        }
         if (e instanceof ImageError && (e.kind === 'ImageNotFound' || e.kind === 'ImageReferencedByManifestList')) {
           result.skipped.push(action.digest);
           continue;
@@ -216,6 +223,15 @@ export class Lifecycle {
     for (const image of images.values()) snapshot.push(lifecycleImage(image, children.get(image.digest) ?? []));
     return { actions: evaluateLifecycle(policy, snapshot, now), images };
   }
+}
+
+/** Whether what a rule looks at changed between the snapshot and now. */
+function changedSince(before: ImageRecord, now: ImageRecord): boolean {
+  return (
+    before.tags.join('\n') !== now.tags.join('\n') ||
+    before.storageClass !== now.storageClass ||
+    before.lastPulledAt?.getTime() !== now.lastPulledAt?.getTime()
+  );
 }
 
 function lifecycleImage(image: ImageRecord, children: readonly string[]): LifecycleImage {
