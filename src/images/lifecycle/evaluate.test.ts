@@ -108,6 +108,18 @@ describe('evaluateLifecycle', () => {
     );
   });
 
+  it('a restore counts as use for sinceImagePulled, and a restoring image is left alone', () => {
+    // given
+    const p = policy(sel(1, { tagStatus: 'any', countType: 'sinceImagePulled', countUnit: 'days', countNumber: 30 }, { type: 'transition', targetStorageClass: 'archive' }));
+    const images = [
+      img('restored-lately', 100, ['a'], { lastPulledAt: daysAgo(90), lastActivatedAt: daysAgo(1) }),
+      img('restoring', 100, ['b'], { activating: true }),
+      img('idle', 100, ['c'], { lastPulledAt: daysAgo(90), lastActivatedAt: daysAgo(60) }),
+    ];
+    // when / then
+    assert.deepEqual(run(p, images), ['idle:TRANSITION:1']);
+  });
+
   it('archived images are seen only by archive rules, counted from their archiving', () => {
     // given
     const p = policy(

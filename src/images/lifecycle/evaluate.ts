@@ -17,6 +17,7 @@
  *   countNumber days before `now`;
  * - a manifest list / image index protects the images it lists: they are left alone while an
  *   index that lists them stays (ECR refuses to delete them too: ImageReferencedByManifestList);
+ * - an image being restored from the archive (ACTIVATING) is left alone;
  * - OCI referrers (signatures, SBOMs, attestations) follow their subject: rules never select a
  *   referrer whose subject is in the repository, and expiring a subject expires its referrers —
  *   source: "Diving into OCI image and distribution 1.1 support in Amazon ECR" (AWS blog).
@@ -33,6 +34,12 @@ export interface LifecycleImage {
   lastPulledAt?: Date;
   storageClass: 'STANDARD' | 'ARCHIVE';
   lastArchivedAt?: Date;
+  /**
+   * When the latest restore from the archive completed (ECR's lastActivatedAt); `activating` while
+   * it runs. A restore is use: `sinceImagePulled` counts from it, and a restoring image is left alone.
+   */
+  lastActivatedAt?: Date;
+  activating?: boolean;
   /** The digest of the image this one refers to (OCI 1.1 `subject`). */
   subject?: string;
   /** The manifests an index lists (empty for an image manifest). */
@@ -78,7 +85,7 @@ export function evaluateLifecycle(policy: LifecyclePolicy, images: readonly Life
   // once: every rule's candidates keep this order.
   const pushed = images.map((i) => i.pushedAt.getTime());
   const newestFirst: number[] = [];
-  for (let i = 0; i < n; i++) if (isReferrer[i] === 0) newestFirst.push(i);
+  for (let i = 0; i < n; i++) if (isReferrer[i] === 0 && images[i]!.activating !== true) newestFirst.push(i);
   newestFirst.sort((a, b) => pushed[b]! - pushed[a]! || (images[a]!.digest < images[b]!.digest ? 1 : images[a]!.digest > images[b]!.digest ? -1 : 0));
 
   /** 0: no action; else the index + 1 of the rule that acts. */
@@ -149,8 +156,10 @@ export function evaluateLifecycle(policy: LifecyclePolicy, images: readonly Life
 function timeOf(rule: LifecycleRule, image: LifecycleImage): number {
   switch (rule.selection.countType) {
     case 'sinceImagePulled':
-      // Never pulled: ECR counts from the push — source: ECR user guide, "sinceImagePulled".
-      return (image.lastPulledAt ?? image.pushedAt).getTime();
+      // Never pulled: ECR counts from the push — source: ECR user guide, "sinceImagePulled". A
+      // restore from the archive counts as use too (simfra's choice: else a policy would archive
+      // again, at its next run, an image just restored to be pulled).
+      return Math.max((image.lastPulledAt ?? image.pushedAt).getTime(), image.lastActivatedAt?.getTime() ?? 0);
     case 'sinceImageTransitioned':
       return (image.lastArchivedAt ?? image.pushedAt).getTime();
     default:

@@ -220,7 +220,7 @@ export class Lifecycle {
       else list.push(child);
     }
     const snapshot: LifecycleImage[] = [];
-    for (const image of images.values()) snapshot.push(lifecycleImage(image, children.get(image.digest) ?? []));
+    for (const image of images.values()) snapshot.push(lifecycleImage(image, children.get(image.digest) ?? [], now));
     return { actions: evaluateLifecycle(policy, snapshot, now), images };
   }
 }
@@ -234,7 +234,8 @@ function changedSince(before: ImageRecord, now: ImageRecord): boolean {
   );
 }
 
-function lifecycleImage(image: ImageRecord, children: readonly string[]): LifecycleImage {
+function lifecycleImage(image: ImageRecord, children: readonly string[], now: Date): LifecycleImage {
+  const restored = image.storageClass === 'STANDARD' ? image.restoredAt : undefined;
   return {
     digest: image.digest,
     tags: image.tags,
@@ -242,6 +243,7 @@ function lifecycleImage(image: ImageRecord, children: readonly string[]): Lifecy
     ...(image.lastPulledAt !== undefined ? { lastPulledAt: image.lastPulledAt } : {}),
     storageClass: image.storageClass,
     ...(image.lastArchivedAt !== undefined ? { lastArchivedAt: image.lastArchivedAt } : {}),
+    ...(restored !== undefined ? (restored > now ? { activating: true } : { lastActivatedAt: restored }) : {}),
     ...(image.subject !== undefined ? { subject: image.subject } : {}),
     children,
   };
