@@ -66,20 +66,23 @@ export function evaluateLifecycle(policy: LifecyclePolicy, images: readonly Life
   const n = images.length;
   const indexOf = new Map<string, number>();
   images.forEach((image, i) => indexOf.set(image.digest, i));
-  const parents: number[][] = Array.from({ length: n }, () => []);
-  const referrers: number[][] = Array.from({ length: n }, () => []);
+  // Most images have neither: the lists exist only where there is something in them.
+  const parents: (number[] | undefined)[] = new Array<number[] | undefined>(n);
+  const referrers: (number[] | undefined)[] = new Array<number[] | undefined>(n);
   const isReferrer = new Uint8Array(n);
   images.forEach((image, i) => {
     for (const child of image.children) {
       const c = indexOf.get(child);
-      if (c !== undefined) parents[c]!.push(i);
+      if (c !== undefined) (parents[c] ??= []).push(i);
     }
     const subject = image.subject === undefined ? undefined : indexOf.get(image.subject);
     if (subject !== undefined) {
-      referrers[subject]!.push(i);
+      (referrers[subject] ??= []).push(i);
       isReferrer[i] = 1;
     }
   });
+  const NONE: readonly number[] = [];
+  const parentsOf = (i: number): readonly number[] => parents[i] ?? NONE;
   // Referrers of an image in the repository are not the rules' to select. The rest, newest
   // first (ties: the larger digest first, so the answer never depends on input order), sorted
   // once: every rule's candidates keep this order.
@@ -110,9 +113,10 @@ export function evaluateLifecycle(policy: LifecyclePolicy, images: readonly Life
   while (changed) {
     changed = false;
     for (let i = 0; i < n; i++) {
-      if (decided[i] === 0 || parents[i]!.length === 0) continue;
+      const listedBy = parents[i];
+      if (decided[i] === 0 || listedBy === undefined) continue;
       const type = typeOf(i);
-      const protectedBy = parents[i]!.some((p) =>
+      const protectedBy = listedBy.some((p) =>
         type === 'EXPIRE' ? decided[p] === 0 || typeOf(p) !== 'EXPIRE' : decided[p] === 0 && images[p]!.storageClass !== 'ARCHIVE',
       );
       if (protectedBy) {
@@ -135,12 +139,12 @@ export function evaluateLifecycle(policy: LifecyclePolicy, images: readonly Life
     if (emitted[i] === 1) return;
     emitted[i] = 1;
     // Indexes that list it and are also going: first.
-    for (const p of parents[i]!) if (decided[p] !== 0) emit(p, ruleAction(p));
+    for (const p of parentsOf(i)) if (decided[p] !== 0) emit(p, ruleAction(p));
     actions.push(action);
     if (action.type !== 'EXPIRE') return;
-    for (const r of referrers[i]!) {
+    for (const r of referrers[i] ?? NONE) {
       // A referrer an index still lists stays, like any listed image.
-      if (parents[r]!.some((p) => decided[p] === 0 || typeOf(p) !== 'EXPIRE')) continue;
+      if (parentsOf(r).some((p) => decided[p] === 0 || typeOf(p) !== 'EXPIRE')) continue;
       emit(r, { digest: images[r]!.digest, type: 'EXPIRE', rulePriority: action.rulePriority, withSubject: images[i]!.digest });
     }
   };
