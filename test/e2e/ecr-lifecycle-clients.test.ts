@@ -9,7 +9,10 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import { CreateRepositoryCommand, GetLifecyclePolicyCommand } from '@aws-sdk/client-ecr';
+import { runJob } from '../support/admin.js';
 import { awsCli, boto3, ecrClient } from '../support/clients.js';
+import { buildImage } from '../support/oci-image.js';
+import { loginPassword, Registry } from '../support/registry.js';
 import { ACCOUNT, startServer, tempDir, type TestServer } from '../support/server.js';
 import { hasTool } from '../support/tools.js';
 
@@ -38,7 +41,7 @@ describe('lifecycle policies through the aws CLI, boto3 and Terraform', async ()
   before(async () => {
     server = await startServer({ ecrLifecycleIntervalSeconds: 0 });
     const ecr = ecrClient(server.url);
-    for (const repositoryName of ['cli/app', 'boto/app']) await ecr.send(new CreateRepositoryCommand({ repositoryName }));
+    for (const repositoryName of ['cli/app', 'boto/app', 'cli/expire']) await ecr.send(new CreateRepositoryCommand({ repositoryName }));
     ecr.destroy();
   });
   after(() => server.close());
@@ -72,6 +75,30 @@ describe('lifecycle policies through the aws CLI, boto3 and Terraform', async ()
       ),
       gone.stderr,
     );
+  });
+
+  it('aws CLI: a preview paged by the CLI, then the evaluation it foretold', async (t) => {
+    if (!hasCli) return t.skip('aws CLI not installed');
+    // given: three untagged images, a policy keeping one
+    const reg = new Registry(server.port, await loginPassword(server.url));
+    const digests: string[] = [];
+    for (let seed = 1; seed <= 3; seed++) {
+      const img = await buildImage({ layers: 1, layerSize: 100, seed: 7000 + seed });
+      digests.push(await reg.pushImage('cli/expire', img.digest, img));
+      await new Promise((r) => setTimeout(r, 5)); // distinct push times
+    }
+    const keepOne = JSON.stringify({ rules: [{ rulePriority: 1, description: 'keep one untagged', selection: { tagStatus: 'untagged', countType: 'imageCountMoreThan', countNumber: 1 }, action: { type: 'expire' } }] });
+    await awsCli(server.url, ['ecr', 'put-lifecycle-policy', '--repository-name', 'cli/expire', '--lifecycle-policy-text', keepOne]);
+    // when: the CLI pages one result at a time, following nextToken
+    await awsCli(server.url, ['ecr', 'start-lifecycle-policy-preview', '--repository-name', 'cli/expire']);
+    const preview = await awsCli(server.url, ['ecr', 'get-lifecycle-policy-preview', '--repository-name', 'cli/expire', '--page-size', '1']);
+    await runJob(server.url, 'ecr-lifecycle');
+    const left = await awsCli(server.url, ['ecr', 'list-images', '--repository-name', 'cli/expire']);
+    // then
+    assert.equal(preview.code, 0, preview.stderr);
+    const results = preview.json<{ previewResults: { imageDigest: string; action: { type: string } }[] }>().previewResults;
+    assert.deepEqual(results.map((r) => [r.imageDigest, r.action.type]), [[digests[0], 'EXPIRE'], [digests[1], 'EXPIRE']]);
+    assert.deepEqual(left.json<{ imageIds: unknown[] }>().imageIds, [{ imageDigest: digests[2] }]);
   });
 
   it('boto3: put, get, preview, and the error code and message', async () => {
