@@ -22,6 +22,13 @@ import {
   initiateLayerUpload,
   uploadLayerPart,
 } from './layers.js';
+import {
+  deleteLifecyclePolicy,
+  getLifecyclePolicy,
+  getLifecyclePolicyPreview,
+  putLifecyclePolicy,
+  startLifecyclePolicyPreview,
+} from './lifecycle.js';
 import { withEcrErrors } from './map-errors.js';
 import {
   deleteRegistryPolicy,
@@ -127,6 +134,11 @@ export function ecrService(deps: EcrDeps): AwsService {
     GetRegistryScanningConfiguration: getRegistryScanningConfiguration(deps),
     PutRegistryScanningConfiguration: putRegistryScanningConfiguration(deps),
     BatchGetRepositoryScanningConfiguration: batchGetRepositoryScanningConfiguration(deps),
+    PutLifecyclePolicy: putLifecyclePolicy(deps),
+    GetLifecyclePolicy: getLifecyclePolicy(deps),
+    DeleteLifecyclePolicy: deleteLifecyclePolicy(deps),
+    StartLifecyclePolicyPreview: startLifecyclePolicyPreview(deps),
+    GetLifecyclePolicyPreview: getLifecyclePolicyPreview(deps),
   } satisfies Partial<Handlers<EcrOperations>>;
   const wrapped: Record<string, Handler<never, unknown>> = {};
   for (const [name, fn] of Object.entries(handlers)) {

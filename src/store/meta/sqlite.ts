@@ -4,6 +4,7 @@ import { SqliteAccessKeys } from './sqlite/access-keys.js';
 import { SqliteAccounts } from './sqlite/accounts.js';
 import { SqliteBlobs } from './sqlite/blobs.js';
 import { openDb, type Db } from './sqlite/db.js';
+import { SqliteLifecycle } from './sqlite/lifecycle.js';
 import { SqliteImages, SqliteLayers, SqliteUploads } from './sqlite/images.js';
 import { sqliteIam } from './sqlite/iam.js';
 import { SqliteRepositories } from './sqlite/repositories.js';
@@ -27,6 +28,7 @@ export function openSqliteMetaStore(file: string, sealer: Sealer): MetaStore {
     uploads: new SqliteUploads(db),
     iam: sqliteIam(db),
     resourcePolicies: new SqliteResourcePolicies(db),
+    lifecycle: new SqliteLifecycle(db),
     async close() {
       db.close();
     },
