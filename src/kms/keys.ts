@@ -37,8 +37,8 @@ export type KeyRecord = KmsKeyRecord;
 export type AliasRecord = KmsAliasRecord;
 export { KmsError } from './errors.js';
 
-/** Services whose AWS managed key simfra makes (`alias/aws/<service>`). */
-export type ManagedKeyService = 'ecr';
+/** Services whose AWS managed key simfra makes (`alias/aws/<service>`): ECR uses it; the others on DescribeKey. */
+export type ManagedKeyService = 'ecr' | (string & {});
 
 export interface UseOptions {
   /** The service calling KMS for the principal (kms:ViaService = `<service>.<region>.amazonaws.com`). */

@@ -50,6 +50,8 @@ export const kmsMessages = {
     `1 validation error detected: Value '${days}' at 'rotationPeriodInDays' failed to satisfy constraint: Member must have value between 90 and 2560`,
   /** InvalidArnException for a malformed key ARN, e.g. "Invalid arn" — coreos/coreos-kubernetes#688 (a NotFound then); UNVERIFIED wording. */
   invalidArn: (arn: string) => `Invalid arn ${arn}`,
+  // simfra's own: key material it does not emulate (imported, CloudHSM, external key stores).
+  originUnsupported: (origin: string) => `simfra does not emulate keys with Origin ${origin}; only AWS_KMS keys are supported.`,
   // UNVERIFIED: tag keys starting with aws: are reserved.
   reservedTag: 'Tag keys prefixed with aws: are reserved for use by AWS.',
 } as const;

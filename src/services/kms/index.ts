@@ -3,7 +3,7 @@ import type { AwsService, Handler, Handlers } from '../../aws/service.js';
 import type { AuthzRequest, AuthzSubject } from '../../iam/authorize.js';
 import { KmsError } from '../../kms/errors.js';
 import { AWS_MANAGED_ALIASES } from '../../kms/key-policies.js';
-import { aliasArn, type KeyRecord, type Kms } from '../../kms/keys.js';
+import { aliasArn, type KeyRecord, type Kms, type ManagedKeyService } from '../../kms/keys.js';
 import { kmsMessages } from '../../kms/messages.js';
 import { kmsModel } from '../../model/kms/index.js';
 import type { KmsOperations } from '../../model/kms/operations.js';
@@ -125,14 +125,18 @@ export function kmsService(deps: KmsServiceDeps): AwsService {
   }
 
   async function dataKey(ctx: RequestContext, operation: string, i: T.GenerateDataKeyRequest) {
-    const key = await keyFor(ctx, operation, i.KeyId, undefined, i.EncryptionContext);
     if ((i.KeySpec === undefined) === (i.NumberOfBytes === undefined)) throw new KmsError('Validation', kmsMessages.dataKeySpec);
+    const key = await keyFor(ctx, operation, i.KeyId, undefined, i.EncryptionContext);
     const bytes = i.NumberOfBytes ?? (i.KeySpec === 'AES_128' ? 16 : 32);
     return kms.generateDataKey(key, i.EncryptionContext, bytes);
   }
 
   const handlers = {
     CreateKey: async (ctx: RequestContext, i: T.CreateKeyRequest): Promise<T.CreateKeyResponse> => {
+      // Imported, CloudHSM and external key material are not emulated: refused rather than faked.
+      if ((i.Origin !== undefined && i.Origin !== 'AWS_KMS') || i.CustomKeyStoreId !== undefined || i.XksKeyId !== undefined) {
+        throw new KmsError('Unsupported', kmsMessages.originUnsupported(i.Origin ?? 'AWS_CLOUDHSM'));
+      }
       const key = await kms.createKey(
         ctx.accountId,
         ctx.region,
@@ -151,9 +155,9 @@ export function kmsService(deps: KmsServiceDeps): AwsService {
     },
 
     DescribeKey: async (ctx: RequestContext, i: T.DescribeKeyRequest): Promise<T.DescribeKeyResponse> => {
-      // DescribeKey of an AWS managed alias makes its key, as KMS does on first reference — UNVERIFIED
-      // beyond alias/aws/ecr (the only managed key simfra makes).
-      if (i.KeyId === 'alias/aws/ecr') await kms.awsManagedKey(ctx.accountId, ctx.region, 'ecr');
+      // DescribeKey of an AWS managed alias makes its key, as KMS does on first reference (ListAliases
+      // shows the target only afterwards — hashicorp/terraform-provider-aws#2009).
+      if (AWS_MANAGED_ALIASES.includes(i.KeyId)) await kms.awsManagedKey(ctx.accountId, ctx.region, i.KeyId.slice('alias/aws/'.length) as ManagedKeyService);
       return { KeyMetadata: keyMetadata(await keyFor(ctx, 'DescribeKey', i.KeyId)) };
     },
 
