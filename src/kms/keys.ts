@@ -155,9 +155,8 @@ export class Kms {
   }
 
   private checkSymmetric(key: KeyRecord, operation: string): void {
-    if (key.keySpec !== SYMMETRIC || key.keyUsage !== 'ENCRYPT_DECRYPT') {
-      throw new KmsError('InvalidKeyUsage', m.invalidKeyUsage(key.arn, operation, key.keyUsage));
-    }
+    if (key.keyUsage !== 'ENCRYPT_DECRYPT') throw new KmsError('InvalidKeyUsage', m.invalidKeyUsage(key.arn, operation, key.keyUsage));
+    if (key.keySpec !== SYMMETRIC) throw new KmsError('Unsupported', m.asymmetricUnsupported(key.arn, operation));
   }
 
   // -------------------------------------------------------------------------------------------
@@ -311,7 +310,7 @@ export class Kms {
   async scheduleDeletion(key: KeyRecord, pendingWindowInDays = 30): Promise<KeyRecord> {
     this.requireCustomer(key);
     if (!Number.isInteger(pendingWindowInDays) || pendingWindowInDays < 7 || pendingWindowInDays > 30) {
-      throw new KmsError('Validation', m.pendingWindow(pendingWindowInDays));
+      throw new KmsError('Validation', m.pendingWindow);
     }
     this.requireNotPending(key);
     const deletionDate = new Date(this.now().getTime() + pendingWindowInDays * DAY);

@@ -29,12 +29,13 @@ export const kmsMessages = {
   invalidPrincipals: 'Policy contains a statement with one or more invalid principals.',
   /** IncorrectKeyException on Decrypt/ReEncrypt with a KeyId that did not encrypt the blob — floci-io/floci#1844 quoting AWS. */
   incorrectKey: 'The key ID in the request does not identify a KMS key that can perform this operation.',
-  // UNVERIFIED: InvalidKeyUsageException for a key whose KeyUsage does not allow the operation.
+  /** "InvalidKeyUsageException: arn:aws:kms:eu-west-1:…:key/… key usage is SIGN_VERIFY which is not valid for Encrypt." — jonathankeebler/jwt-kms#4. */
   invalidKeyUsage: (keyArn: string, operation: string, usage: string) =>
     `${keyArn} key usage is ${usage} which is not valid for ${operation}.`,
-  // UNVERIFIED: ScheduleKeyDeletion's PendingWindowInDays outside 7–30.
-  pendingWindow: (days: number) =>
-    `1 validation error detected: Value '${days}' at 'pendingWindowInDays' failed to satisfy constraint: Member must have value between 7 and 30`,
+  /** "ValidationException: PendingWindowInDays must be between 7 and 30" — Skyscanner/kms-issuer#8. */
+  pendingWindow: 'PendingWindowInDays must be between 7 and 30',
+  // simfra's own: cryptography with asymmetric keys is not emulated.
+  asymmetricUnsupported: (keyArn: string, operation: string) => `simfra does not emulate ${operation} with the asymmetric key ${keyArn}.`,
   // UNVERIFIED: GenerateDataKey with both or neither of KeySpec and NumberOfBytes.
   dataKeySpec: 'Please specify either number of bytes or key spec.',
   // UNVERIFIED: a policy name other than "default".

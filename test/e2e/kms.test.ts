@@ -210,7 +210,7 @@ describe('KMS (SDK v3)', () => {
 
     it('PendingWindowInDays outside 7–30 is a ValidationException and changes nothing', async () => {
       const key = await newKey();
-      await rejects(kms.send(new ScheduleKeyDeletionCommand({ KeyId: key.KeyId, PendingWindowInDays: 6 })), 'ValidationException');
+      await rejects(kms.send(new ScheduleKeyDeletionCommand({ KeyId: key.KeyId, PendingWindowInDays: 6 })), 'ValidationException', 'PendingWindowInDays must be between 7 and 30');
       await rejects(kms.send(new ScheduleKeyDeletionCommand({ KeyId: key.KeyId, PendingWindowInDays: 31 })), 'ValidationException');
       assert.equal((await kms.send(new DescribeKeyCommand({ KeyId: key.KeyId }))).KeyMetadata?.KeyState, 'Enabled');
       await rejects(kms.send(new CancelKeyDeletionCommand({ KeyId: key.KeyId })), 'KMSInvalidStateException');
@@ -382,7 +382,11 @@ describe('KMS (SDK v3)', () => {
 
     it('a signing key refuses Encrypt with InvalidKeyUsageException', async () => {
       const key = await newKey({ KeySpec: 'ECC_NIST_P256', KeyUsage: 'SIGN_VERIFY' });
-      await rejects(kms.send(new EncryptCommand({ KeyId: key.KeyId, Plaintext: text('x') })), 'InvalidKeyUsageException');
+      await rejects(
+        kms.send(new EncryptCommand({ KeyId: key.KeyId, Plaintext: text('x') })),
+        'InvalidKeyUsageException',
+        `${key.Arn} key usage is SIGN_VERIFY which is not valid for Encrypt.`,
+      );
     });
   });
 
