@@ -435,6 +435,12 @@ export class Kms {
   async updateAlias(alias: AliasRecord, target: KeyRecord): Promise<void> {
     this.requireCustomer(target);
     this.requireNotPending(target);
+    // "The current and new KMS key must be the same type … and they must have the same key usage"
+    // — source: UpdateAlias API reference.
+    const current = await this.store.getKey(alias.targetKeyId);
+    if (current && (current.keyUsage !== target.keyUsage || (current.keySpec === SYMMETRIC) !== (target.keySpec === SYMMETRIC))) {
+      throw new KmsError('Validation', m.aliasTypeMismatch(target.arn));
+    }
     if (!(await this.store.updateAlias(alias.accountId, alias.region, alias.name, target.keyId, this.now()))) {
       throw new KmsError('NotFound', m.aliasNotFound(aliasArn(alias.region, alias.accountId, alias.name)));
     }

@@ -51,6 +51,8 @@ export const kmsMessages = {
     `1 validation error detected: Value '${days}' at 'rotationPeriodInDays' failed to satisfy constraint: Member must have value between 90 and 2560`,
   /** InvalidArnException for a malformed key ARN, e.g. "Invalid arn" — coreos/coreos-kubernetes#688 (a NotFound then); UNVERIFIED wording. */
   invalidArn: (arn: string) => `Invalid arn ${arn}`,
+  // UNVERIFIED: UpdateAlias to a key of another type or key usage.
+  aliasTypeMismatch: (keyArn: string) => `${keyArn} is not the same type of key or does not have the same key usage as the alias's current key.`,
   // simfra's own: key material it does not emulate (imported, CloudHSM, external key stores).
   originUnsupported: (origin: string) => `simfra does not emulate keys with Origin ${origin}; only AWS_KMS keys are supported.`,
   // UNVERIFIED: tag keys starting with aws: are reserved.
