@@ -14,6 +14,7 @@ import {
   EncryptCommand,
   GenerateDataKeyCommand,
   GenerateDataKeyWithoutPlaintextCommand,
+  GenerateRandomCommand,
   GetKeyPolicyCommand,
   GetKeyRotationStatusCommand,
   ListAliasesCommand,
@@ -26,11 +27,12 @@ import {
   TagResourceCommand,
   UntagResourceCommand,
   UpdateAliasCommand,
+  UpdateKeyDescriptionCommand,
   type KMSClient,
 } from '@aws-sdk/client-kms';
 import { ManualClock } from '../../src/clock.js';
 import { runJob } from '../support/admin.js';
-import { doc, makeAccount, makeUser, noIdentityAllow, noResourceAllow } from '../support/iam.js';
+import { assumeRole, doc, makeAccount, makeRole, makeUser, noIdentityAllow, noResourceAllow } from '../support/iam.js';
 import { defaultKeyPolicyText, kmsClient } from '../support/kms.js';
 import { ACCOUNT, REGION, startServer, type TestServer } from '../support/server.js';
 
@@ -216,6 +218,13 @@ describe('KMS (SDK v3)', () => {
       await rejects(kms.send(new CancelKeyDeletionCommand({ KeyId: key.KeyId })), 'KMSInvalidStateException');
     });
 
+    it('UpdateKeyDescription changes what DescribeKey reports; GenerateRandom gives the bytes asked for', async () => {
+      const key = await newKey({ Description: 'before' });
+      await kms.send(new UpdateKeyDescriptionCommand({ KeyId: key.Arn, Description: 'after' }));
+      assert.equal((await kms.send(new DescribeKeyCommand({ KeyId: key.KeyId }))).KeyMetadata?.Description, 'after');
+      assert.equal((await kms.send(new GenerateRandomCommand({ NumberOfBytes: 48 }))).Plaintext?.length, 48);
+    });
+
     it('tags: TagResource, UntagResource, ListResourceTags', async () => {
       const key = await newKey();
       await kms.send(new TagResourceCommand({ KeyId: key.KeyId, Tags: [{ TagKey: 'a', TagValue: '1' }, { TagKey: 'b', TagValue: '2' }] }));
@@ -270,6 +279,15 @@ describe('KMS (SDK v3)', () => {
       await kms.send(new DeleteAliasCommand({ AliasName: 'alias/app' }));
       await rejects(kms.send(new DescribeKeyCommand({ KeyId: 'alias/app' })), 'NotFoundException');
       await rejects(kms.send(new DeleteAliasCommand({ AliasName: 'alias/app' })), 'NotFoundException', `Alias arn:aws:kms:${REGION}:${ACCOUNT}:alias/app is not found.`);
+    });
+
+    it('ListAliases pages with Limit and Marker', async () => {
+      const key = await newKey();
+      for (const n of ['p1', 'p2', 'p3']) await kms.send(new CreateAliasCommand({ AliasName: `alias/page-${n}`, TargetKeyId: key.KeyId }));
+      const first = await kms.send(new ListAliasesCommand({ KeyId: key.KeyId, Limit: 2 }));
+      assert.deepEqual([first.Aliases!.map((a) => a.AliasName), first.Truncated], [['alias/page-p1', 'alias/page-p2'], true]);
+      const second = await kms.send(new ListAliasesCommand({ KeyId: key.KeyId, Limit: 2, Marker: first.NextMarker }));
+      assert.deepEqual([second.Aliases!.map((a) => a.AliasName), second.Truncated], [['alias/page-p3'], false]);
     });
 
     it('refuses a taken name, a name without alias/, invalid characters and the reserved alias/aws/', async () => {
@@ -436,6 +454,28 @@ describe('KMS (SDK v3)', () => {
       } finally {
         asAdmin.destroy();
         asNamed.destroy();
+      }
+    });
+
+    it('a key policy naming a role grants its sessions without any identity policy', async () => {
+      // given a role with no policies, named by the key policy
+      const roleArn = await makeRole(server.url, 'kms-decrypter', `arn:aws:iam::${ACCOUNT}:root`);
+      const key = await newKey({
+        Policy: doc([
+          { Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` }, Action: 'kms:*', Resource: '*' },
+          { Effect: 'Allow', Principal: { AWS: roleArn }, Action: 'kms:Decrypt', Resource: '*' },
+        ]),
+      });
+      const enc = await kms.send(new EncryptCommand({ KeyId: key.KeyId, Plaintext: text('for the role') }));
+      const runner = await makeUser(server.url, 'kms-runner', { inline: { assume: doc([{ Effect: 'Allow', Action: 'sts:AssumeRole', Resource: roleArn }]) } });
+      const session = await assumeRole(server.url, runner, roleArn, 'job');
+      const asRole = kmsClient(server.url, session);
+      try {
+        // then
+        assert.equal(utf8((await asRole.send(new DecryptCommand({ CiphertextBlob: enc.CiphertextBlob }))).Plaintext), 'for the role');
+        await rejects(asRole.send(new EncryptCommand({ KeyId: key.KeyId, Plaintext: text('x') })), 'AccessDeniedException', noIdentityAllow(session.arn, 'kms:Encrypt', key.Arn!));
+      } finally {
+        asRole.destroy();
       }
     });
 
