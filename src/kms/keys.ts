@@ -223,7 +223,9 @@ export class Kms {
       tags,
       rotation: { enabled: false },
     };
-    await this.store.createKey(key, this.newMaterial(keySpec));
+    const material = this.newMaterial(keySpec);
+    if (material[0] && keySpec === SYMMETRIC) key.currentKeyMaterialId = material[0].id;
+    await this.store.createKey(key, material);
     return key;
   }
 
@@ -268,7 +270,9 @@ export class Kms {
       // AWS managed keys rotate every year, always — source: KMS Developer Guide, "Rotating AWS KMS keys".
       rotation: { enabled: true, periodInDays: 365, nextRotationDate: new Date(now.getTime() + 365 * DAY) },
     };
-    await this.store.createKey(key, this.newMaterial(SYMMETRIC));
+    const material = this.newMaterial(SYMMETRIC);
+    key.currentKeyMaterialId = material[0]!.id;
+    await this.store.createKey(key, material);
     try {
       await this.store.createAlias({ accountId, region, name, targetKeyId: keyId, createdAt: now, updatedAt: now });
       return key;
@@ -375,15 +379,32 @@ export class Kms {
   }
 
   /** Adds a material version now (RotateKeyOnDemand and the rotation job); old versions keep decrypting. */
-  async rotate(key: KeyRecord): Promise<KeyRecord> {
-    const [material] = this.newMaterial(key.keySpec);
-    if (!material) throw new KmsError('Unsupported', m.rotationUnsupported(key.arn));
+  async rotate(key: KeyRecord, rotationType: 'AUTOMATIC' | 'ON_DEMAND' = 'AUTOMATIC'): Promise<KeyRecord> {
+    const [fresh] = key.keySpec === SYMMETRIC ? this.newMaterial(key.keySpec) : [];
+    if (!fresh) throw new KmsError('Unsupported', m.rotationUnsupported(key.arn));
+    const material = { ...fresh, rotationType };
     const now = this.now();
-    const next = await this.store.addMaterial(key.keyId, material, (k) =>
-      k.rotation.enabled ? { ...k, rotation: { ...k.rotation, nextRotationDate: new Date(now.getTime() + (k.rotation.periodInDays ?? 365) * DAY) } } : k,
-    );
+    const next = await this.store.addMaterial(key.keyId, material, (k) => ({
+      ...k,
+      currentKeyMaterialId: material.id,
+      ...(k.rotation.enabled && rotationType === 'AUTOMATIC'
+        ? { rotation: { ...k.rotation, nextRotationDate: new Date(now.getTime() + (k.rotation.periodInDays ?? 365) * DAY) } }
+        : {}),
+    }));
     if (!next) throw new KmsError('NotFound', m.keyNotFound(key.arn));
     return next;
+  }
+
+  /** RotateKeyOnDemand: a customer managed symmetric key that can be used now. */
+  async rotateOnDemand(key: KeyRecord): Promise<KeyRecord> {
+    this.requireCustomer(key);
+    this.checkUsable(key);
+    return this.rotate(key, 'ON_DEMAND');
+  }
+
+  /** The material versions after the first, oldest first (ListKeyRotations). */
+  async rotations(key: KeyRecord): Promise<KmsKeyMaterial[]> {
+    return ((await this.store.getMaterial(key.keyId)) ?? []).slice(1);
   }
 
   /** The background work: deletes keys whose deletion date passed, rotates keys whose rotation is due. */

@@ -19,10 +19,12 @@ import {
   GetKeyRotationStatusCommand,
   ListAliasesCommand,
   ListKeyPoliciesCommand,
+  ListKeyRotationsCommand,
   ListKeysCommand,
   ListResourceTagsCommand,
   PutKeyPolicyCommand,
   ReEncryptCommand,
+  RotateKeyOnDemandCommand,
   ScheduleKeyDeletionCommand,
   TagResourceCommand,
   UntagResourceCommand,
@@ -252,6 +254,21 @@ describe('KMS (SDK v3)', () => {
       assert.equal(utf8((await kms.send(new DecryptCommand({ CiphertextBlob: before }))).Plaintext), 'old');
       await kms.send(new DisableKeyRotationCommand({ KeyId: key.KeyId }));
       assert.equal((await kms.send(new GetKeyRotationStatusCommand({ KeyId: key.KeyId }))).KeyRotationEnabled, false);
+      // on demand: a new current material, listed with the automatic one
+      const materialBefore = (await kms.send(new DescribeKeyCommand({ KeyId: key.KeyId }))).KeyMetadata!.CurrentKeyMaterialId;
+      assert.match(materialBefore ?? '', /^[0-9a-f]{64}$/);
+      assert.equal((await kms.send(new RotateKeyOnDemandCommand({ KeyId: key.Arn }))).KeyId, key.KeyId);
+      const materialAfter = (await kms.send(new DescribeKeyCommand({ KeyId: key.KeyId }))).KeyMetadata!.CurrentKeyMaterialId;
+      assert.notEqual(materialAfter, materialBefore);
+      const rotations = (await kms.send(new ListKeyRotationsCommand({ KeyId: key.KeyId }))).Rotations!;
+      assert.deepEqual(
+        rotations.map((r) => [r.RotationType, r.KeyMaterialState, r.KeyMaterialId === materialAfter]),
+        [
+          ['AUTOMATIC', 'NON_CURRENT', false],
+          ['ON_DEMAND', 'CURRENT', true],
+        ],
+      );
+      assert.equal(utf8((await kms.send(new DecryptCommand({ CiphertextBlob: before }))).Plaintext), 'old');
     });
   });
 

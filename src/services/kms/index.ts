@@ -65,6 +65,7 @@ export function keyMetadata(k: KeyRecord): T.KeyMetadata {
       ? { MultiRegionConfiguration: { MultiRegionKeyType: 'PRIMARY', PrimaryKey: { Arn: k.arn, Region: k.region }, ReplicaKeys: [] } }
       : {}),
     ...(k.pendingWindowInDays !== undefined ? { PendingDeletionWindowInDays: k.pendingWindowInDays } : {}),
+    ...(k.currentKeyMaterialId !== undefined ? { CurrentKeyMaterialId: k.currentKeyMaterialId } : {}),
   };
 }
 
@@ -247,6 +248,25 @@ export function kmsService(deps: KmsServiceDeps): AwsService {
         ...(r.enabled && r.periodInDays !== undefined ? { RotationPeriodInDays: r.periodInDays } : {}),
         ...(r.enabled && r.nextRotationDate !== undefined ? { NextRotationDate: r.nextRotationDate } : {}),
       };
+    },
+
+    RotateKeyOnDemand: async (ctx: RequestContext, i: T.RotateKeyOnDemandRequest): Promise<T.RotateKeyOnDemandResponse> => {
+      const key = await kms.rotateOnDemand(await keyFor(ctx, 'RotateKeyOnDemand', i.KeyId));
+      return { KeyId: key.keyId };
+    },
+
+    ListKeyRotations: async (ctx: RequestContext, i: T.ListKeyRotationsRequest): Promise<T.ListKeyRotationsResponse> => {
+      const key = await keyFor(ctx, 'ListKeyRotations', i.KeyId);
+      if (key.keySpec !== 'SYMMETRIC_DEFAULT') throw new KmsError('Unsupported', kmsMessages.rotationUnsupported(key.arn));
+      const entries: T.RotationsListEntry[] = (await kms.rotations(key)).map((r) => ({
+        KeyId: key.keyId,
+        KeyMaterialId: r.id,
+        KeyMaterialState: r.id === key.currentKeyMaterialId ? 'CURRENT' : 'NON_CURRENT',
+        RotationDate: r.createdAt,
+        RotationType: r.rotationType ?? 'AUTOMATIC',
+      }));
+      const p = page(entries, i.Limit, i.Marker, 1000, 100);
+      return { Rotations: p.slice, Truncated: p.truncated, ...(p.next ? { NextMarker: p.next } : {}) };
     },
 
     CreateAlias: async (ctx: RequestContext, i: T.CreateAliasRequest): Promise<Record<string, never>> => {

@@ -397,6 +397,8 @@ export interface KmsKeyRecord {
   policy: string;
   tags: TagRecord[];
   rotation: { enabled: boolean; periodInDays?: number; nextRotationDate?: Date };
+  /** The id of the material new ciphertexts use (DescribeKey's CurrentKeyMaterialId). */
+  currentKeyMaterialId?: string;
 }
 
 /** One version of a key's material (rotation adds one; every version still decrypts). */
@@ -404,6 +406,8 @@ export interface KmsKeyMaterial {
   id: string;
   key: Buffer;
   createdAt: Date;
+  /** How a later version came: automatic or on-demand rotation (the first has none). */
+  rotationType?: 'AUTOMATIC' | 'ON_DEMAND';
 }
 
 export interface KmsAliasRecord {
