@@ -164,6 +164,8 @@ describe('KMS (SDK v3)', () => {
       } while (marker);
       assert.ok(all.includes(key.KeyId!));
       assert.equal(new Set(all).size, all.length);
+      await rejects(kms.send(new ListKeysCommand({ Marker: 'not-a-marker' })), 'InvalidMarkerException');
+      await rejects(kms.send(new ListAliasesCommand({ Marker: 'not-a-marker' })), 'InvalidMarkerException');
     });
 
     it('DisableKey / EnableKey; a disabled key refuses cryptography with DisabledException', async () => {

@@ -5,6 +5,7 @@ import { KmsError } from '../../kms/errors.js';
 import { AWS_MANAGED_ALIASES } from '../../kms/key-policies.js';
 import { aliasArn, type KeyRecord, type Kms, type ManagedKeyService } from '../../kms/keys.js';
 import { kmsMessages } from '../../kms/messages.js';
+import { InvalidMarkerException } from '../../model/kms/errors.js';
 import { kmsModel } from '../../model/kms/index.js';
 import type { KmsOperations } from '../../model/kms/operations.js';
 import type * as T from '../../model/kms/types.js';
@@ -103,8 +104,12 @@ export function kmsAuthorization(operation: string, input: unknown): AuthzReques
   return [{ action: `kms:${operation}`, resource: '*', context }];
 }
 
+// UNVERIFIED: the text of InvalidMarkerException for a Marker KMS did not hand out.
+const invalidMarker = () => new InvalidMarkerException('Invalid marker');
+
 function page<T>(items: readonly T[], limit: number | undefined, marker: string | undefined, max: number, dflt: number) {
-  const start = marker === undefined ? 0 : Number(Buffer.from(marker, 'base64url').toString('utf8')) || 0;
+  const start = marker === undefined ? 0 : Number(Buffer.from(marker, 'base64url').toString('utf8'));
+  if (!Number.isInteger(start) || start < 0) throw invalidMarker();
   const n = Math.min(limit ?? dflt, max);
   const slice = items.slice(start, start + n);
   const more = start + n < items.length;
@@ -164,6 +169,7 @@ export function kmsService(deps: KmsServiceDeps): AwsService {
 
     ListKeys: async (ctx: RequestContext, i: T.ListKeysRequest): Promise<T.ListKeysResponse> => {
       const limit = Math.min(i.Limit ?? 100, 1000);
+      if (i.Marker !== undefined && !/^\d+\|.+$/.test(Buffer.from(i.Marker, 'base64url').toString('utf8'))) throw invalidMarker();
       const p = await kms.listKeys(ctx.accountId, ctx.region, { limit, ...(i.Marker !== undefined ? { after: i.Marker } : {}) });
       return { Keys: p.items.map((k) => ({ KeyId: k.keyId, KeyArn: k.arn })), Truncated: p.next !== undefined, ...(p.next ? { NextMarker: p.next } : {}) };
     },
