@@ -53,6 +53,14 @@ export const kmsMessages = {
   invalidArn: (arn: string) => `Invalid arn ${arn}`,
   // UNVERIFIED: UpdateAlias to a key of another type or key usage.
   aliasTypeMismatch: (keyArn: string) => `${keyArn} is not the same type of key or does not have the same key usage as the alias's current key.`,
+  // UNVERIFIED: RevokeGrant/RetireGrant of a grant the key does not have.
+  grantNotFound: (grantId: string) => `Grant ID ${grantId} not found`,
+  // UNVERIFIED: RetireGrant with neither a token nor KeyId and GrantId.
+  retireGrantInput: 'Either GrantToken or both KeyId and GrantId must be specified.',
+  // UNVERIFIED: RetireGrant with a token that is not one of ours.
+  invalidGrantToken: 'Invalid grant token',
+  // UNVERIFIED: a grant whose constraints give both EncryptionContextSubset and EncryptionContextEquals.
+  grantConstraints: 'Only one of EncryptionContextSubset and EncryptionContextEquals may be specified.',
   // simfra's own: key material it does not emulate (imported, CloudHSM, external key stores).
   originUnsupported: (origin: string) => `simfra does not emulate keys with Origin ${origin}; only AWS_KMS keys are supported.`,
   // UNVERIFIED: tag keys starting with aws: are reserved.

@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import {
   CancelKeyDeletionCommand,
   CreateAliasCommand,
+  CreateGrantCommand,
   CreateKeyCommand,
   DecryptCommand,
   DeleteAliasCommand,
@@ -18,12 +19,15 @@ import {
   GetKeyPolicyCommand,
   GetKeyRotationStatusCommand,
   ListAliasesCommand,
+  ListGrantsCommand,
   ListKeyPoliciesCommand,
   ListKeyRotationsCommand,
   ListKeysCommand,
   ListResourceTagsCommand,
   PutKeyPolicyCommand,
   ReEncryptCommand,
+  RetireGrantCommand,
+  RevokeGrantCommand,
   RotateKeyOnDemandCommand,
   ScheduleKeyDeletionCommand,
   TagResourceCommand,
@@ -518,6 +522,50 @@ describe('KMS (SDK v3)', () => {
         'MalformedPolicyDocumentException',
       );
       await rejects(kms.send(new PutKeyPolicyCommand({ KeyId: key.KeyId, Policy: '{not json' })), 'MalformedPolicyDocumentException');
+    });
+
+    it('grants allow their grantee its operations within their constraints; RevokeGrant and RetireGrant end them', async () => {
+      // given a user with no policies and a key with the default policy
+      const grantee = await makeUser(server.url, 'kms-grantee');
+      const key = await newKey();
+      const ctxOk = { app: 'web' };
+      const enc = await kms.send(new EncryptCommand({ KeyId: key.KeyId, Plaintext: text('granted'), EncryptionContext: ctxOk }));
+      const other = await kms.send(new EncryptCommand({ KeyId: key.KeyId, Plaintext: text('other'), EncryptionContext: { app: 'api' } }));
+      const asGrantee = kmsClient(server.url, grantee);
+      try {
+        await rejects(asGrantee.send(new DecryptCommand({ CiphertextBlob: enc.CiphertextBlob, EncryptionContext: ctxOk })), 'AccessDeniedException');
+        // when a grant is made
+        const grant = await kms.send(
+          new CreateGrantCommand({ KeyId: key.KeyId, GranteePrincipal: grantee.arn, RetiringPrincipal: grantee.arn, Operations: ['Decrypt'], Constraints: { EncryptionContextSubset: ctxOk }, Name: 'web' }),
+        );
+        assert.match(grant.GrantId!, /^[0-9a-f]{64}$/);
+        // then
+        assert.equal(utf8((await asGrantee.send(new DecryptCommand({ CiphertextBlob: enc.CiphertextBlob, EncryptionContext: ctxOk }))).Plaintext), 'granted');
+        await rejects(asGrantee.send(new DecryptCommand({ CiphertextBlob: other.CiphertextBlob, EncryptionContext: { app: 'api' } })), 'AccessDeniedException');
+        await rejects(asGrantee.send(new EncryptCommand({ KeyId: key.KeyId, Plaintext: text('x'), EncryptionContext: ctxOk })), 'AccessDeniedException');
+        const listed = (await kms.send(new ListGrantsCommand({ KeyId: key.KeyId }))).Grants!;
+        assert.deepEqual(
+          listed.map((g) => [g.GrantId, g.Name, g.GranteePrincipal, g.Operations, g.Constraints, g.IssuingAccount, g.KeyId]),
+          [[grant.GrantId, 'web', grantee.arn, ['Decrypt'], { EncryptionContextSubset: ctxOk }, `arn:aws:iam::${ACCOUNT}:root`, key.Arn]],
+        );
+        // the same name and parameters give the same grant
+        const again = await kms.send(
+          new CreateGrantCommand({ KeyId: key.KeyId, GranteePrincipal: grantee.arn, RetiringPrincipal: grantee.arn, Operations: ['Decrypt'], Constraints: { EncryptionContextSubset: ctxOk }, Name: 'web' }),
+        );
+        assert.equal(again.GrantId, grant.GrantId);
+        // when the retiring principal retires it by token
+        await asGrantee.send(new RetireGrantCommand({ GrantToken: grant.GrantToken }));
+        await rejects(asGrantee.send(new DecryptCommand({ CiphertextBlob: enc.CiphertextBlob, EncryptionContext: ctxOk })), 'AccessDeniedException');
+        // and a revoked grant is gone too
+        const second = await kms.send(new CreateGrantCommand({ KeyId: key.KeyId, GranteePrincipal: grantee.arn, Operations: ['Decrypt', 'DescribeKey'] }));
+        assert.equal((await asGrantee.send(new DescribeKeyCommand({ KeyId: key.Arn }))).KeyMetadata?.KeyId, key.KeyId);
+        await kms.send(new RevokeGrantCommand({ KeyId: key.KeyId, GrantId: second.GrantId }));
+        assert.deepEqual((await kms.send(new ListGrantsCommand({ KeyId: key.KeyId }))).Grants, []);
+        await rejects(asGrantee.send(new DescribeKeyCommand({ KeyId: key.Arn })), 'AccessDeniedException');
+        await rejects(kms.send(new RevokeGrantCommand({ KeyId: key.KeyId, GrantId: second.GrantId })), 'NotFoundException');
+      } finally {
+        asGrantee.destroy();
+      }
     });
 
     it('cross account: the key policy must grant the other account and its IAM policies must allow', async () => {

@@ -87,6 +87,10 @@ const CROSS_ACCOUNT = new Set([
   'GenerateDataKey',
   'GenerateDataKeyWithoutPlaintext',
   'GetKeyRotationStatus',
+  'CreateGrant',
+  'ListGrants',
+  'RevokeGrant',
+  'RetireGrant',
 ]);
 
 /** Operations authorized before the handler (no key to resolve): IAM policies alone decide. */
@@ -273,6 +277,86 @@ export function kmsService(deps: KmsServiceDeps): AwsService {
       }));
       const p = page(entries, i.Limit, i.Marker, 1000, 100);
       return { Rotations: p.slice, Truncated: p.truncated, ...(p.next ? { NextMarker: p.next } : {}) };
+    },
+
+    CreateGrant: async (ctx: RequestContext, i: T.CreateGrantRequest): Promise<T.CreateGrantResponse> => {
+      const key = await keyFor(ctx, 'CreateGrant', i.KeyId);
+      const c = i.Constraints;
+      const out = await kms.createGrant(key, ctx.accountId, {
+        granteePrincipal: i.GranteePrincipal,
+        operations: i.Operations,
+        ...(i.RetiringPrincipal !== undefined ? { retiringPrincipal: i.RetiringPrincipal } : {}),
+        ...(i.Name !== undefined ? { name: i.Name } : {}),
+        ...(c
+          ? {
+              constraints: {
+                ...(c.EncryptionContextSubset ? { encryptionContextSubset: c.EncryptionContextSubset } : {}),
+                ...(c.EncryptionContextEquals ? { encryptionContextEquals: c.EncryptionContextEquals } : {}),
+              },
+            }
+          : {}),
+      });
+      return { GrantId: out.grantId, GrantToken: out.grantToken };
+    },
+
+    ListGrants: async (ctx: RequestContext, i: T.ListGrantsRequest): Promise<T.ListGrantsResponse> => {
+      const key = await keyFor(ctx, 'ListGrants', i.KeyId);
+      const grants = kms
+        .listGrants(key)
+        .filter((g) => (i.GrantId === undefined || g.grantId === i.GrantId) && (i.GranteePrincipal === undefined || g.granteePrincipal === i.GranteePrincipal))
+        .map(
+          (g): T.GrantListEntry => ({
+            KeyId: key.arn,
+            GrantId: g.grantId,
+            ...(g.name !== undefined ? { Name: g.name } : {}),
+            CreationDate: g.creationDate,
+            GranteePrincipal: g.granteePrincipal,
+            ...(g.retiringPrincipal !== undefined ? { RetiringPrincipal: g.retiringPrincipal } : {}),
+            IssuingAccount: `arn:aws:iam::${g.issuingAccount}:root`,
+            Operations: g.operations as T.GrantListEntry['Operations'],
+            ...(g.constraints
+              ? {
+                  Constraints: {
+                    ...(g.constraints.encryptionContextSubset ? { EncryptionContextSubset: g.constraints.encryptionContextSubset } : {}),
+                    ...(g.constraints.encryptionContextEquals ? { EncryptionContextEquals: g.constraints.encryptionContextEquals } : {}),
+                  },
+                }
+              : {}),
+          }),
+        );
+      const p = page(grants, i.Limit, i.Marker, 100, 50);
+      return { Grants: p.slice, Truncated: p.truncated, ...(p.next ? { NextMarker: p.next } : {}) };
+    },
+
+    RevokeGrant: async (ctx: RequestContext, i: T.RevokeGrantRequest): Promise<Record<string, never>> => {
+      await kms.revokeGrant(await keyFor(ctx, 'RevokeGrant', i.KeyId), i.GrantId);
+      return {};
+    },
+
+    RetireGrant: async (ctx: RequestContext, i: T.RetireGrantRequest): Promise<Record<string, never>> => {
+      let key: KeyRecord;
+      let grantId: string;
+      if (i.GrantToken !== undefined) {
+        const found = await kms.grantOfToken(i.GrantToken);
+        key = found.key;
+        grantId = found.grant.grantId;
+      } else if (i.KeyId !== undefined && i.GrantId !== undefined) {
+        key = await kms.resolveKey(ctx.accountId, ctx.region, i.KeyId);
+        grantId = i.GrantId;
+      } else {
+        throw new KmsError('Validation', kmsMessages.retireGrantInput);
+      }
+      const grant = kms.listGrants(key).find((g) => g.grantId === grantId);
+      if (!grant) throw new KmsError('NotFound', kmsMessages.grantNotFound(grantId));
+      // Who may retire: the retiring principal, the grantee when the grant includes RetireGrant, or
+      // whoever the key policy lets retire grants — source: KMS Developer Guide, "Retiring and revoking grants".
+      const caller = ctx.principal.kind === 'assumed-role' ? [ctx.principal.arn, ctx.principal.roleArn] : [ctx.principal.arn];
+      const mayRetire =
+        (grant.retiringPrincipal !== undefined && caller.includes(grant.retiringPrincipal)) ||
+        (caller.includes(grant.granteePrincipal) && grant.operations.includes('RetireGrant'));
+      if (!mayRetire) await kms.authorize(subjectOf(ctx), 'kms:RetireGrant', key);
+      await kms.revokeGrant(key, grantId);
+      return {};
     },
 
     CreateAlias: async (ctx: RequestContext, i: T.CreateAliasRequest): Promise<Record<string, never>> => {

@@ -399,6 +399,20 @@ export interface KmsKeyRecord {
   rotation: { enabled: boolean; periodInDays?: number; nextRotationDate?: Date };
   /** The id of the material new ciphertexts use (DescribeKey's CurrentKeyMaterialId). */
   currentKeyMaterialId?: string;
+  /** Grants on the key (they allow their grantee its operations beside the key policy). */
+  grants?: KmsGrantRecord[];
+}
+
+export interface KmsGrantRecord {
+  grantId: string;
+  name?: string;
+  granteePrincipal: string;
+  retiringPrincipal?: string;
+  issuingAccount: string;
+  /** KMS operation names (Decrypt, GenerateDataKey, …). */
+  operations: string[];
+  constraints?: { encryptionContextSubset?: Record<string, string>; encryptionContextEquals?: Record<string, string> };
+  creationDate: Date;
 }
 
 /** One version of a key's material (rotation adds one; every version still decrypts). */
