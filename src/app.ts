@@ -23,6 +23,8 @@ import { blobGcJob } from './jobs/blob-gc.js';
 import { ecrLifecycleJob } from './jobs/ecr-lifecycle.js';
 import { Jobs } from './jobs/jobs.js';
 import { Lifecycle } from './images/lifecycle/lifecycle.js';
+import { keyPolicyChecks, kmsResources } from './kms/authorization.js';
+import { Kms } from './kms/keys.js';
 import { Repositories } from './images/repositories.js';
 import { LayerUrls } from './images/layer-urls.js';
 import { registryFront } from './registry/front.js';
@@ -30,6 +32,7 @@ import { layerDownloadFront } from './registry/layer-downloads.js';
 import { ecrService } from './services/ecr/index.js';
 import { ecrResources } from './services/ecr/policies.js';
 import { iamService } from './services/iam/index.js';
+import { kmsService } from './services/kms/index.js';
 import { stsService } from './services/sts/index.js';
 import { accountSetting } from './services/ecr/registry-settings.js';
 import type { BlobStore } from './store/blobs/blob-store.js';
@@ -41,6 +44,7 @@ import { Sealer } from './store/sealing.js';
 
 const UPLOAD_MAX_AGE_MS = 7 * 24 * 3600_000;
 const UPLOAD_PURGE_EVERY_MS = 3600_000;
+const KMS_SCHEDULE_EVERY_MS = 60_000;
 
 export interface AppOptions {
   clock?: Clock;
@@ -123,6 +127,12 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   // Lifecycle policies: evaluated on a schedule and on demand (POST /_simfra/jobs/ecr-lifecycle).
   const lifecycle = new Lifecycle({ meta, images, repositories, clock });
   jobs.register(ecrLifecycleJob(lifecycle, config.ecrLifecycleIntervalSeconds * 1000, log));
+  // KMS: keys and aliases with their key policies (the primary control of every key request),
+  // real AES-256-GCM under per-key material sealed with the master key.
+  const kms = new Kms({ meta, authorizer, policies: keyPolicyChecks(directory, authorizer), ids, clock });
+  authorizer.registerResources('arn:aws:kms:', kmsResources(meta));
+  // Keys whose scheduled deletion date passed are deleted (and rotation falls due) on this clock.
+  jobs.register({ name: 'kms-key-deletion', intervalMs: KMS_SCHEDULE_EVERY_MS, run: () => kms.runSchedule() });
   const ecrDeps: EcrDeps = {
     meta,
     repositories,
@@ -141,7 +151,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   // One bound on request bytes held in memory at once, for every front that buffers a body.
   const bodyBudget = new ByteBudget(config.maxBufferedBodyBytes);
   const aws = new AwsFront({
-    services: [ecrService(ecrDeps), iamService({ directory }), stsService({ sessions, meta })],
+    services: [ecrService(ecrDeps), iamService({ directory }), stsService({ sessions, meta }), kmsService({ kms })],
     verifier,
     authorizer,
     clock,

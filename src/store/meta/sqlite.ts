@@ -5,6 +5,7 @@ import { SqliteAccounts } from './sqlite/accounts.js';
 import { SqliteBlobs } from './sqlite/blobs.js';
 import { openDb, type Db } from './sqlite/db.js';
 import { SqliteLifecycle } from './sqlite/lifecycle.js';
+import { SqliteKms } from './sqlite/kms.js';
 import { SqliteImages, SqliteLayers, SqliteUploads } from './sqlite/images.js';
 import { sqliteIam } from './sqlite/iam.js';
 import { SqliteRepositories } from './sqlite/repositories.js';
@@ -29,6 +30,7 @@ export function openSqliteMetaStore(file: string, sealer: Sealer): MetaStore {
     iam: sqliteIam(db),
     resourcePolicies: new SqliteResourcePolicies(db),
     lifecycle: new SqliteLifecycle(db),
+    kms: new SqliteKms(db, sealer),
     async close() {
       db.close();
     },
