@@ -27,6 +27,16 @@ export interface Config {
   logLevel: string;
   /** Enables the Docker-backed parts (SIMFRA_DOCKER=true). */
   docker: boolean;
+  /** The Docker Engine: DOCKER_HOST (`unix:///path` or `tcp://host:port`); undefined = /var/run/docker.sock. */
+  dockerHost: string | undefined;
+  /**
+   * Network mode of the containers simfra runs (SIMFRA_DOCKER_NETWORK, default `host`: they reach
+   * simfra on 127.0.0.1). Docker Desktop users set e.g. `bridge`; containers then use
+   * host.docker.internal.
+   */
+  dockerNetwork: string;
+  /** Most containers one Lambda function configuration runs at once (SIMFRA_LAMBDA_MAX_CONTAINERS, default 8). */
+  lambdaMaxContainers: number;
 }
 
 export class ConfigError extends Error {}
@@ -50,6 +60,9 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     maxClockSkewSeconds: 15 * 60,
     logLevel: env.SIMFRA_LOG_LEVEL || 'info',
     docker: env.SIMFRA_DOCKER === 'true' || env.SIMFRA_DOCKER === '1',
+    dockerHost: env.DOCKER_HOST || undefined,
+    dockerNetwork: env.SIMFRA_DOCKER_NETWORK || 'host',
+    lambdaMaxContainers: intSetting(env, 'SIMFRA_LAMBDA_MAX_CONTAINERS', 8, 1, 1000),
     ...overrides,
   };
   validateConfig(config);

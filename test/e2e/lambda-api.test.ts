@@ -1,0 +1,293 @@
+/**
+ * Lambda's control plane with real clients and no container engine: container-image functions
+ * created from images pushed to simfra's ECR, their configuration, versions, aliases, tags,
+ * resource policy, and the errors AWS gives for a bad role or image.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import {
+  AddPermissionCommand,
+  CreateAliasCommand,
+  CreateFunctionCommand,
+  DeleteFunctionCommand,
+  GetAccountSettingsCommand,
+  GetAliasCommand,
+  GetFunctionCommand,
+  GetFunctionConfigurationCommand,
+  GetPolicyCommand,
+  InvokeCommand,
+  ListAliasesCommand,
+  ListFunctionsCommand,
+  ListTagsCommand,
+  ListVersionsByFunctionCommand,
+  PublishVersionCommand,
+  RemovePermissionCommand,
+  TagResourceCommand,
+  UntagResourceCommand,
+  UpdateFunctionCodeCommand,
+  UpdateFunctionConfigurationCommand,
+  waitUntilFunctionActiveV2,
+  waitUntilFunctionUpdatedV2,
+  type LambdaClient,
+} from '@aws-sdk/client-lambda';
+import { awsCli, boto3 } from '../support/clients.js';
+import { lambdaIndex, buildLambdaImage } from '../support/lambda-image.js';
+import { lambdaClient, makeExecutionRole, pushLambdaImage } from '../support/lambda.js';
+import { loginPassword, Registry } from '../support/registry.js';
+import { ACCOUNT, REGION, startServer, type TestServer } from '../support/server.js';
+import { hasTool } from '../support/tools.js';
+
+const awsHost = `${ACCOUNT}.dkr.ecr.${REGION}.amazonaws.com`;
+const noCli = !(await hasTool('aws', '--version'));
+
+async function rejection(p: Promise<unknown>): Promise<{ name: string; message: string; status?: number }> {
+  try {
+    await p;
+  } catch (e) {
+    const err = e as { name: string; message: string; $metadata?: { httpStatusCode?: number } };
+    return { name: err.name, message: err.message, ...(err.$metadata?.httpStatusCode !== undefined ? { status: err.$metadata.httpStatusCode } : {}) };
+  }
+  throw new Error('expected a rejection');
+}
+
+describe('Lambda container-image functions: control plane', () => {
+  let server: TestServer;
+  let lambda: LambdaClient;
+  let role: string;
+  let v1Digest: string;
+  let v2Digest: string;
+  let simfraHost: string;
+
+  before(async () => {
+    server = await startServer();
+    lambda = lambdaClient(server.url);
+    simfraHost = `${ACCOUNT}.dkr.ecr.${REGION}.localhost:${server.port}`;
+    role = await makeExecutionRole(server.url, 'fn-role');
+    v1Digest = (await pushLambdaImage(server.port, server.url, 'fn', 'v1', 'one')).digest;
+    v2Digest = (await pushLambdaImage(server.port, server.url, 'fn', 'v2', 'two', { create: false })).digest;
+  });
+
+  after(async () => {
+    lambda?.destroy();
+    await server?.close();
+  });
+
+  it('creates a function from the AWS form of the image URI, Pending then Active, with the tag resolved', async () => {
+    // when
+    const created = await lambda.send(
+      new CreateFunctionCommand({
+        FunctionName: 'hello',
+        PackageType: 'Image',
+        Code: { ImageUri: `${awsHost}/fn:v1` },
+        Role: role,
+        MemorySize: 256,
+        Timeout: 5,
+        Environment: { Variables: { GREETING: 'hi' } },
+        ImageConfig: { Command: ['handler.main'] },
+        Tags: { team: 'a' },
+      }),
+    );
+    await waitUntilFunctionActiveV2({ client: lambda, maxWaitTime: 20, minDelay: 1 }, { FunctionName: 'hello' });
+    const got = await lambda.send(new GetFunctionCommand({ FunctionName: 'hello' }));
+    // then
+    assert.equal(created.State, 'Pending');
+    assert.equal(created.FunctionArn, `arn:aws:lambda:${REGION}:${ACCOUNT}:function:hello`);
+    assert.equal(created.PackageType, 'Image');
+    assert.equal(got.Configuration?.State, 'Active');
+    assert.equal(got.Configuration?.LastUpdateStatus, 'Successful');
+    assert.equal(got.Configuration?.MemorySize, 256);
+    assert.equal(got.Configuration?.Timeout, 5);
+    assert.deepEqual(got.Configuration?.Environment?.Variables, { GREETING: 'hi' });
+    assert.deepEqual(got.Configuration?.ImageConfigResponse?.ImageConfig?.Command, ['handler.main']);
+    assert.deepEqual(got.Configuration?.Architectures, ['x86_64']);
+    assert.equal(got.Configuration?.CodeSha256, v1Digest.slice(7));
+    assert.equal(got.Code?.RepositoryType, 'ECR');
+    assert.equal(got.Code?.ImageUri, `${awsHost}/fn:v1`);
+    assert.equal(got.Code?.ResolvedImageUri, `${awsHost}/fn@${v1Digest}`);
+    assert.deepEqual(got.Tags, { team: 'a' });
+  });
+
+  it('updates code to a new tag on simfra\'s registry host and the configuration', async () => {
+    // when
+    const code = await lambda.send(new UpdateFunctionCodeCommand({ FunctionName: 'hello', ImageUri: `${simfraHost}/fn:v2` }));
+    await waitUntilFunctionUpdatedV2({ client: lambda, maxWaitTime: 20, minDelay: 1 }, { FunctionName: 'hello' });
+    const conf = await lambda.send(new UpdateFunctionConfigurationCommand({ FunctionName: 'hello', MemorySize: 512, Description: 'second' }));
+    await waitUntilFunctionUpdatedV2({ client: lambda, maxWaitTime: 20, minDelay: 1 }, { FunctionName: 'hello' });
+    const got = await lambda.send(new GetFunctionCommand({ FunctionName: 'hello' }));
+    // then
+    assert.equal(code.LastUpdateStatus, 'InProgress');
+    assert.equal(conf.MemorySize, 512);
+    assert.equal(got.Configuration?.Description, 'second');
+    assert.equal(got.Configuration?.CodeSha256, v2Digest.slice(7));
+    assert.equal(got.Code?.ResolvedImageUri, `${simfraHost}/fn@${v2Digest}`);
+    assert.equal(got.Configuration?.LastUpdateStatus, 'Successful');
+  });
+
+  it('publishes versions and points aliases at them', async () => {
+    // when
+    const v = await lambda.send(new PublishVersionCommand({ FunctionName: 'hello', Description: 'first release' }));
+    const again = await lambda.send(new PublishVersionCommand({ FunctionName: 'hello' }));
+    const alias = await lambda.send(new CreateAliasCommand({ FunctionName: 'hello', Name: 'live', FunctionVersion: '1' }));
+    const versions = await lambda.send(new ListVersionsByFunctionCommand({ FunctionName: 'hello' }));
+    const aliases = await lambda.send(new ListAliasesCommand({ FunctionName: 'hello' }));
+    const byAlias = await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: 'hello', Qualifier: 'live' }));
+    const missing = await rejection(lambda.send(new GetAliasCommand({ FunctionName: 'hello', Name: 'nope' })));
+    // then
+    assert.equal(v.Version, '1');
+    assert.equal(v.FunctionArn, `arn:aws:lambda:${REGION}:${ACCOUNT}:function:hello:1`);
+    assert.equal(again.Version, '1', 'nothing changed, so no new version');
+    assert.equal(alias.AliasArn, `arn:aws:lambda:${REGION}:${ACCOUNT}:function:hello:live`);
+    assert.deepEqual(versions.Versions?.map((x) => x.Version), ['$LATEST', '1']);
+    assert.deepEqual(aliases.Aliases?.map((a) => a.Name), ['live']);
+    assert.equal(byAlias.Version, '1');
+    assert.equal(missing.name, 'ResourceNotFoundException');
+    assert.equal(missing.message, `Alias not found: arn:aws:lambda:${REGION}:${ACCOUNT}:function:hello:nope`);
+  });
+
+  it('tags, resource policy and account settings', async () => {
+    // given
+    const arn = `arn:aws:lambda:${REGION}:${ACCOUNT}:function:hello`;
+    // when
+    await lambda.send(new TagResourceCommand({ Resource: arn, Tags: { env: 'dev' } }));
+    await lambda.send(new UntagResourceCommand({ Resource: arn, TagKeys: ['team'] }));
+    const tags = await lambda.send(new ListTagsCommand({ Resource: arn }));
+    const added = await lambda.send(
+      new AddPermissionCommand({ FunctionName: 'hello', StatementId: 's3', Action: 'lambda:InvokeFunction', Principal: 's3.amazonaws.com', SourceAccount: ACCOUNT }),
+    );
+    const dup = await rejection(
+      lambda.send(new AddPermissionCommand({ FunctionName: 'hello', StatementId: 's3', Action: 'lambda:InvokeFunction', Principal: '111122223333' })),
+    );
+    const policy = await lambda.send(new GetPolicyCommand({ FunctionName: 'hello' }));
+    await lambda.send(new RemovePermissionCommand({ FunctionName: 'hello', StatementId: 's3' }));
+    const gone = await rejection(lambda.send(new GetPolicyCommand({ FunctionName: 'hello' })));
+    const settings = await lambda.send(new GetAccountSettingsCommand({}));
+    // then
+    assert.deepEqual(tags.Tags, { env: 'dev' });
+    assert.deepEqual(JSON.parse(added.Statement!).Principal, { Service: 's3.amazonaws.com' });
+    assert.equal(dup.name, 'ResourceConflictException');
+    assert.equal(JSON.parse(policy.Policy!).Statement[0].Sid, 's3');
+    assert.equal(gone.name, 'ResourceNotFoundException');
+    assert.equal(settings.AccountUsage?.FunctionCount, 1);
+    assert.equal(settings.AccountLimit?.ConcurrentExecutions, 1000);
+  });
+
+  it('answers DryRun with 204, and Invoke with how to enable containers when they are off', async () => {
+    // when
+    const dry = await lambda.send(new InvokeCommand({ FunctionName: 'hello', InvocationType: 'DryRun' }));
+    const run = await rejection(lambda.send(new InvokeCommand({ FunctionName: 'hello', Payload: Buffer.from('{}') })));
+    // then
+    assert.equal(dry.StatusCode, 204);
+    assert.equal(run.name, 'ResourceConflictException');
+    assert.match(run.message, /SIMFRA_DOCKER=true/);
+  });
+
+  it('refuses a role that does not trust Lambda, and a missing role', async () => {
+    // given
+    const untrusting = await makeExecutionRole(
+      server.url,
+      'not-lambda',
+      JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'ecs-tasks.amazonaws.com' }, Action: 'sts:AssumeRole' }] }),
+    );
+    // when
+    const bad = await rejection(
+      lambda.send(new CreateFunctionCommand({ FunctionName: 'r1', PackageType: 'Image', Code: { ImageUri: `${awsHost}/fn:v1` }, Role: untrusting })),
+    );
+    const missing = await rejection(
+      lambda.send(
+        new CreateFunctionCommand({ FunctionName: 'r2', PackageType: 'Image', Code: { ImageUri: `${awsHost}/fn:v1` }, Role: `arn:aws:iam::${ACCOUNT}:role/nope` }),
+      ),
+    );
+    // then
+    for (const e of [bad, missing]) {
+      assert.equal(e.name, 'InvalidParameterValueException');
+      assert.equal(e.message, 'The role defined for the function cannot be assumed by Lambda.');
+    }
+  });
+
+  it('refuses a missing image, a missing repository and another region', async () => {
+    const create = (name: string, uri: string) =>
+      rejection(lambda.send(new CreateFunctionCommand({ FunctionName: name, PackageType: 'Image', Code: { ImageUri: uri }, Role: role })));
+    // when
+    const noTag = await create('m1', `${awsHost}/fn:nope`);
+    const noRepo = await create('m2', `${awsHost}/nothing:v1`);
+    const region = await create('m3', `${ACCOUNT}.dkr.ecr.eu-west-1.amazonaws.com/fn:v1`);
+    const list = await lambda.send(new ListFunctionsCommand({}));
+    // then
+    assert.equal(noTag.name, 'InvalidParameterValueException');
+    assert.equal(noTag.message, `Source image ${awsHost}/fn:nope does not exist. Provide a valid source image.`);
+    assert.equal(noRepo.message, `Source image ${awsHost}/nothing:v1 does not exist. Provide a valid source image.`);
+    assert.equal(region.message, `Source image ${ACCOUNT}.dkr.ecr.eu-west-1.amazonaws.com/fn:v1 is not valid. Provide a valid source image.`);
+    assert.deepEqual(list.Functions?.map((f) => f.FunctionName), ['hello'], 'nothing was created');
+  });
+
+  it('picks the platform of Architectures from a multi-arch index, and refuses a missing one', async () => {
+    // given
+    const amd = await buildLambdaImage('amd', 'amd64');
+    const arm = await buildLambdaImage('arm', 'arm64');
+    const registry = new Registry(server.port, await loginPassword(server.url));
+    await registry.pushImage('fn', 'amd-only', amd);
+    await registry.pushImage('fn', 'arm', arm);
+    const index = lambdaIndex([amd, arm]);
+    await registry.pushManifest('fn', 'multi', index.manifest, index.mediaType);
+    const onlyAmd = lambdaIndex([amd]);
+    await registry.pushManifest('fn', 'amd-index', onlyAmd.manifest, onlyAmd.mediaType);
+    // when
+    const fn = await lambda.send(
+      new CreateFunctionCommand({ FunctionName: 'multi', PackageType: 'Image', Code: { ImageUri: `${awsHost}/fn:multi` }, Role: role, Architectures: ['arm64'] }),
+    );
+    const got = await lambda.send(new GetFunctionCommand({ FunctionName: 'multi' }));
+    const refused = await rejection(
+      lambda.send(
+        new CreateFunctionCommand({ FunctionName: 'nope', PackageType: 'Image', Code: { ImageUri: `${awsHost}/fn:amd-index` }, Role: role, Architectures: ['arm64'] }),
+      ),
+    );
+    // then
+    assert.deepEqual(fn.Architectures, ['arm64']);
+    assert.equal(got.Code?.ResolvedImageUri, `${awsHost}/fn@${index.digest}`);
+    assert.equal(refused.name, 'InvalidParameterValueException');
+    await lambda.send(new DeleteFunctionCommand({ FunctionName: 'multi' }));
+  });
+
+  it('lists functions page by page', async () => {
+    // given
+    for (const name of ['p1', 'p2']) {
+      await lambda.send(new CreateFunctionCommand({ FunctionName: name, PackageType: 'Image', Code: { ImageUri: `${awsHost}/fn:v1` }, Role: role }));
+    }
+    // when
+    const first = await lambda.send(new ListFunctionsCommand({ MaxItems: 2 }));
+    const second = await lambda.send(new ListFunctionsCommand({ MaxItems: 2, Marker: first.NextMarker }));
+    // then
+    assert.deepEqual(first.Functions?.map((f) => f.FunctionName), ['hello', 'p1']);
+    assert.deepEqual(second.Functions?.map((f) => f.FunctionName), ['p2']);
+    assert.equal(second.NextMarker, undefined);
+  });
+
+  it('works with the aws CLI and boto3', { skip: noCli ? 'skipped: aws CLI not installed' : false }, async () => {
+    // when
+    const created = await awsCli(server.url, [
+      'lambda', 'create-function', '--function-name', 'cli-fn', '--package-type', 'Image',
+      '--code', `ImageUri=${simfraHost}/fn:v1`, '--role', role,
+    ]);
+    const got = await awsCli(server.url, ['lambda', 'get-function', '--function-name', 'cli-fn']);
+    const names = (await boto3(server.url, 'lambda', "out([f['FunctionName'] for f in client.list_functions()['Functions']])")) as string[];
+    const missing = await awsCli(server.url, ['lambda', 'get-function', '--function-name', 'nothing']);
+    const deleted = await awsCli(server.url, ['lambda', 'delete-function', '--function-name', 'cli-fn']);
+    // then
+    assert.equal(created.code, 0, created.stderr);
+    assert.equal(got.json<{ Code: { ResolvedImageUri: string } }>().Code.ResolvedImageUri, `${simfraHost}/fn@${v1Digest}`);
+    assert.ok(names.includes('cli-fn'));
+    assert.notEqual(missing.code, 0);
+    assert.match(missing.stderr, /ResourceNotFoundException.*Function not found: arn:aws:lambda:us-east-1:000000000000:function:nothing/);
+    assert.equal(deleted.code, 0, deleted.stderr);
+  });
+
+  it('deletes a function', async () => {
+    // when
+    await lambda.send(new DeleteFunctionCommand({ FunctionName: 'p1' }));
+    const gone = await rejection(lambda.send(new GetFunctionCommand({ FunctionName: 'p1' })));
+    // then
+    assert.equal(gone.name, 'ResourceNotFoundException');
+    assert.equal(gone.status, 404);
+    assert.equal(gone.message, `Function not found: arn:aws:lambda:${REGION}:${ACCOUNT}:function:p1`);
+  });
+});
