@@ -4,7 +4,7 @@
  * stored (compressed); the engine decompresses them and checks them against the config's diff_ids.
  * Docker-archive rather than an OCI layout: Engine 20.10 loads only the former.
  */
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { pack } from 'tar-stream';
 
@@ -45,5 +45,6 @@ export function dockerArchive(content: ImageContent, repoTag: string): Readable 
     tar.finalize();
   };
   write().catch((e: unknown) => tar.destroy(e instanceof Error ? e : new Error(String(e))));
-  return tar as unknown as Readable;
+  // tar-stream's pack is a streamx stream: a Node Readable over its async iterator.
+  return Readable.from(tar as AsyncIterable<Buffer>, { objectMode: false });
 }

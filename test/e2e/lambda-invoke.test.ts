@@ -1,0 +1,168 @@
+/**
+ * Lambda Invoke running the pushed image in a real Docker engine (private dockerd, host network):
+ * the image's bootstrap talks to simfra's Runtime API with busybox wget.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import {
+  CreateFunctionCommand,
+  DeleteFunctionCommand,
+  InvokeCommand,
+  UpdateFunctionCodeCommand,
+  waitUntilFunctionActiveV2,
+  waitUntilFunctionUpdatedV2,
+  type LambdaClient,
+} from '@aws-sdk/client-lambda';
+import { awsCli } from '../support/clients.js';
+import { dockerUnavailable, startDocker, type Docker } from '../support/docker.js';
+import { lambdaClient, makeExecutionRole, pushLambdaImage } from '../support/lambda.js';
+import { ACCOUNT, REGION, startServer, tempDir, type TestServer } from '../support/server.js';
+
+const unavailable = dockerUnavailable();
+const awsHost = `${ACCOUNT}.dkr.ecr.${REGION}.amazonaws.com`;
+const text = (p: Uint8Array | undefined) => Buffer.from(p ?? []).toString('utf8');
+
+describe('Lambda Invoke in containers', { skip: unavailable ? `skipped: ${unavailable}` : false }, () => {
+  let server: TestServer;
+  let docker: Docker;
+  let lambda: LambdaClient;
+  let role: string;
+
+  before(async () => {
+    docker = await startDocker();
+    server = await startServer({ docker: true, dockerHost: docker.host, dockerNetwork: 'host' });
+    lambda = lambdaClient(server.url);
+    role = await makeExecutionRole(server.url, 'fn-role');
+    await pushLambdaImage(server.port, server.url, 'fn', 'v1', 'one');
+    await pushLambdaImage(server.port, server.url, 'fn', 'v2', 'two', { create: false });
+    await lambda.send(
+      new CreateFunctionCommand({
+        FunctionName: 'echo',
+        PackageType: 'Image',
+        Code: { ImageUri: `${awsHost}/fn:v1` },
+        Role: role,
+        Timeout: 2,
+        MemorySize: 128,
+        Environment: { Variables: { GREETING: 'hello' } },
+      }),
+    );
+    await waitUntilFunctionActiveV2({ client: lambda, maxWaitTime: 60, minDelay: 1 }, { FunctionName: 'echo' });
+  });
+
+  after(async () => {
+    lambda?.destroy();
+    await server?.close();
+    // given the server closed, none of its containers remain
+    if (docker) {
+      const left = await docker.cli(['ps', '-aq', '--filter', 'label=simfra.managed=true']);
+      assert.equal(left.stdout.trim(), '', 'simfra removed its containers on close');
+    }
+    await docker?.stop();
+  });
+
+  it('returns the payload of a RequestResponse invocation, with the log tail', async () => {
+    // when
+    const out = await lambda.send(new InvokeCommand({ FunctionName: 'echo', Payload: Buffer.from('{"n":1}'), LogType: 'Tail' }));
+    // then
+    assert.equal(out.StatusCode, 200);
+    assert.equal(out.FunctionError, undefined);
+    assert.deepEqual(JSON.parse(text(out.Payload)), { message: 'one', event: { n: 1 } });
+    assert.equal(out.ExecutedVersion, '$LATEST');
+    const log = Buffer.from(out.LogResult ?? '', 'base64').toString('utf8');
+    assert.match(log, /^START RequestId: [0-9a-f-]+ Version: \$LATEST\n/);
+    assert.match(log, /handling [0-9a-f-]+/);
+    assert.match(log, /REPORT RequestId: [0-9a-f-]+\tDuration: /);
+  });
+
+  it('gives the function its reserved variables, its environment and execution-role credentials', async () => {
+    // when
+    const out = await lambda.send(new InvokeCommand({ FunctionName: 'echo', Payload: Buffer.from('{"env":1}') }));
+    const env = JSON.parse(text(out.Payload)) as Record<string, string>;
+    // then
+    assert.equal(env.name, 'echo');
+    assert.equal(env.memory, '128');
+    assert.equal(env.version, '$LATEST');
+    assert.equal(env.region, REGION);
+    assert.equal(env.greeting, 'hello');
+    assert.match(env.key!, /^ASIA/);
+    assert.equal(env.token, 'yes');
+    assert.equal(env.endpoint, `http://127.0.0.1:${server.port}`);
+  });
+
+  it('reports a handled error as Unhandled with the runtime\'s body', async () => {
+    // when
+    const out = await lambda.send(new InvokeCommand({ FunctionName: 'echo', Payload: Buffer.from('{"fail":1}') }));
+    // then
+    assert.equal(out.StatusCode, 200);
+    assert.equal(out.FunctionError, 'Unhandled');
+    assert.deepEqual(JSON.parse(text(out.Payload)), { errorType: 'HandledError', errorMessage: 'asked to fail' });
+  });
+
+  it('enforces the timeout', async () => {
+    // when
+    const started = Date.now();
+    const out = await lambda.send(new InvokeCommand({ FunctionName: 'echo', Payload: Buffer.from('{"sleep":1}') }));
+    // then
+    assert.equal(out.FunctionError, 'Unhandled');
+    assert.match(JSON.parse(text(out.Payload)).errorMessage, /^\d{4}-\d\d-\d\dT[\d:.]+Z [0-9a-f-]+ Task timed out after 2\.00 seconds$/);
+    assert.ok(Date.now() - started < 15_000);
+  });
+
+  it('reports a runtime that exits', async () => {
+    // when
+    const out = await lambda.send(new InvokeCommand({ FunctionName: 'echo', Payload: Buffer.from('{"crash":1}') }));
+    const next = await lambda.send(new InvokeCommand({ FunctionName: 'echo', Payload: Buffer.from('{"n":2}') }));
+    // then
+    assert.equal(out.FunctionError, 'Unhandled');
+    assert.equal(JSON.parse(text(out.Payload)).errorType, 'Runtime.ExitError');
+    assert.deepEqual(JSON.parse(text(next.Payload)), { message: 'one', event: { n: 2 } }, 'a new container takes over');
+  });
+
+  it('runs concurrent invocations in more containers, reused once warm', async () => {
+    // given
+    const batch = (base: number) =>
+      Promise.all([1, 2, 3, 4].map((n) => lambda.send(new InvokeCommand({ FunctionName: 'echo', Payload: Buffer.from(`{"slow":${base + n}}`) }))));
+    await batch(0);
+    // when
+    const started = Date.now();
+    const outs = await batch(10);
+    const elapsed = Date.now() - started;
+    const containers = await docker.cli(['ps', '-q', '--filter', 'label=simfra.service=lambda']);
+    // then
+    assert.deepEqual(outs.map((o) => JSON.parse(text(o.Payload)).event.slow), [11, 12, 13, 14]);
+    assert.ok(elapsed < 3500, `4 one-second invocations on warm containers took ${elapsed} ms: not run in parallel`);
+    assert.equal(containers.stdout.trim().split('\n').length, 4, 'four containers, reused by the second batch');
+  });
+
+  it('answers Event with 202 and DryRun with 204', async () => {
+    // when
+    const ev = await lambda.send(new InvokeCommand({ FunctionName: 'echo', InvocationType: 'Event', Payload: Buffer.from('{}') }));
+    const dry = await lambda.send(new InvokeCommand({ FunctionName: 'echo', InvocationType: 'DryRun' }));
+    // then
+    assert.equal(ev.StatusCode, 202);
+    assert.equal(dry.StatusCode, 204);
+  });
+
+  it('runs the new image after UpdateFunctionCode, with the aws CLI too', async () => {
+    // when
+    await lambda.send(new UpdateFunctionCodeCommand({ FunctionName: 'echo', ImageUri: `${awsHost}/fn:v2` }));
+    await waitUntilFunctionUpdatedV2({ client: lambda, maxWaitTime: 60, minDelay: 1 }, { FunctionName: 'echo' });
+    const dir = tempDir();
+    const cli = await awsCli(server.url, ['lambda', 'invoke', '--function-name', 'echo', '--payload', '{"k":"v"}', join(dir.path, 'out.json')]);
+    // then
+    assert.equal(cli.code, 0, cli.stderr);
+    assert.equal(cli.json<{ StatusCode: number }>().StatusCode, 200);
+    assert.deepEqual(JSON.parse(readFileSync(join(dir.path, 'out.json'), 'utf8')), { message: 'two', event: { k: 'v' } });
+    dir.remove();
+  });
+
+  it('deletes the function and its containers', async () => {
+    // when
+    await lambda.send(new DeleteFunctionCommand({ FunctionName: 'echo' }));
+    const left = await docker.cli(['ps', '-aq', '--filter', 'label=simfra.function=arn:aws:lambda:us-east-1:000000000000:function:echo']);
+    // then
+    assert.equal(left.stdout.trim(), '');
+  });
+});
