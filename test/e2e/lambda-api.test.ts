@@ -30,7 +30,9 @@ import {
   waitUntilFunctionUpdatedV2,
   type LambdaClient,
 } from '@aws-sdk/client-lambda';
-import { awsCli, boto3 } from '../support/clients.js';
+import { SetRepositoryPolicyCommand } from '@aws-sdk/client-ecr';
+import { awsCli, boto3, ecrClient } from '../support/clients.js';
+import { doc, makeAccount, makeUser } from '../support/iam.js';
 import { lambdaIndex, buildLambdaImage } from '../support/lambda-image.js';
 import { lambdaClient, makeExecutionRole, pushLambdaImage } from '../support/lambda.js';
 import { loginPassword, Registry } from '../support/registry.js';
@@ -39,6 +41,7 @@ import { hasTool } from '../support/tools.js';
 
 const awsHost = `${ACCOUNT}.dkr.ecr.${REGION}.amazonaws.com`;
 const noCli = !(await hasTool('aws', '--version'));
+const noPython = !(await hasTool('python3', '-c', 'import boto3'));
 
 async function rejection(p: Promise<unknown>): Promise<{ name: string; message: string; status?: number }> {
   try {
@@ -279,6 +282,78 @@ describe('Lambda container-image functions: control plane', () => {
     assert.notEqual(missing.code, 0);
     assert.match(missing.stderr, /ResourceNotFoundException.*Function not found: arn:aws:lambda:us-east-1:000000000000:function:nothing/);
     assert.equal(deleted.code, 0, deleted.stderr);
+  });
+
+  it('needs the repository policy to let Lambda pull an image of another account', async () => {
+    // given
+    const other = '111122223333';
+    const b = await makeAccount(server.url, other);
+    await pushLambdaImage(server.port, server.url, 'shared', 'v1', 'shared', { credentials: b, registryHost: `${other}.dkr.ecr.${REGION}.localhost:${server.port}` });
+    const uri = `${other}.dkr.ecr.${REGION}.amazonaws.com/shared:v1`;
+    const create = (name: string) =>
+      lambda.send(new CreateFunctionCommand({ FunctionName: name, PackageType: 'Image', Code: { ImageUri: uri }, Role: role }));
+    const ecrB = ecrClient(server.url, b);
+    const pull = ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer'];
+    // when
+    const noPolicy = await rejection(create('x1'));
+    await ecrB.send(new SetRepositoryPolicyCommand({ repositoryName: 'shared', policyText: doc([{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` }, Action: pull }]) }));
+    const accountOnly = await rejection(create('x2'));
+    await ecrB.send(
+      new SetRepositoryPolicyCommand({
+        repositoryName: 'shared',
+        policyText: doc([
+          { Sid: 'account', Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` }, Action: pull },
+          { Sid: 'lambda', Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: pull, Condition: { StringLike: { 'aws:sourceArn': `arn:aws:lambda:${REGION}:${ACCOUNT}:function:*` } } },
+        ]),
+      }),
+    );
+    const created = await create('x3');
+    ecrB.destroy();
+    // then
+    for (const e of [noPolicy, accountOnly]) {
+      assert.equal(e.name, 'AccessDeniedException');
+      assert.equal(e.status, 403);
+      assert.equal(e.message, 'Lambda does not have permission to access the ECR image. Check the ECR permissions.');
+    }
+    assert.equal(created.State, 'Pending');
+    await lambda.send(new DeleteFunctionCommand({ FunctionName: 'x3' }));
+  });
+
+  it('authorizes lambda actions with identity policies and the function\'s resource policy', async () => {
+    // given
+    const user = await makeUser(server.url, 'fn-user');
+    const asUser = lambdaClient(server.url, user);
+    // when
+    const denied = await rejection(asUser.send(new GetFunctionCommand({ FunctionName: 'hello' })));
+    const invokeDenied = await rejection(asUser.send(new InvokeCommand({ FunctionName: 'hello', InvocationType: 'DryRun' })));
+    await lambda.send(new AddPermissionCommand({ FunctionName: 'hello', StatementId: 'user', Action: 'lambda:InvokeFunction', Principal: user.arn }));
+    const allowed = await asUser.send(new InvokeCommand({ FunctionName: 'hello', InvocationType: 'DryRun' }));
+    await lambda.send(new RemovePermissionCommand({ FunctionName: 'hello', StatementId: 'user' }));
+    asUser.destroy();
+    // then
+    assert.equal(denied.name, 'AccessDeniedException');
+    assert.equal(denied.status, 403);
+    assert.equal(
+      denied.message,
+      `User: ${user.arn} is not authorized to perform: lambda:GetFunction on resource: arn:aws:lambda:${REGION}:${ACCOUNT}:function:hello because no identity-based policy allows the lambda:GetFunction action`,
+    );
+    assert.equal(invokeDenied.name, 'AccessDeniedException');
+    assert.equal(allowed.StatusCode, 204);
+  });
+
+  it('creates with boto3', { skip: noPython ? 'skipped: boto3 not installed' : false }, async () => {
+    // when
+    const out = (await boto3(
+      server.url,
+      'lambda',
+      `r = client.create_function(FunctionName='py-fn', PackageType='Image', Code={'ImageUri': ${JSON.stringify(`${awsHost}/fn:v1`)}}, Role=${JSON.stringify(role)}, MemorySize=192)
+client.get_waiter('function_active_v2').wait(FunctionName='py-fn', WaiterConfig={'Delay': 1})
+g = client.get_function(FunctionName='py-fn')
+out([r['State'], g['Configuration']['State'], g['Configuration']['MemorySize'], g['Code']['ResolvedImageUri']])`,
+    )) as unknown[];
+    // then
+    assert.deepEqual(out, ['Pending', 'Active', 192, `${awsHost}/fn@${v1Digest}`]);
+    await lambda.send(new DeleteFunctionCommand({ FunctionName: 'py-fn' }));
   });
 
   it('deletes a function', async () => {

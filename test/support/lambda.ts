@@ -34,7 +34,7 @@ export async function pushLambdaImage(
   repository: string,
   tag: string,
   message: string,
-  opts: { create?: boolean; credentials?: Credentials } = {},
+  opts: { create?: boolean; credentials?: Credentials; registryHost?: string } = {},
 ): Promise<LambdaImage> {
   const credentials = opts.credentials ?? ROOT;
   if (opts.create !== false) {
@@ -48,7 +48,7 @@ export async function pushLambdaImage(
     }
   }
   const image = await buildLambdaImage(message);
-  const registry = new Registry(port, await loginPassword(url, credentials));
+  const registry = new Registry(port, await loginPassword(url, credentials), opts.registryHost);
   await registry.pushImage(repository, tag, image);
   return image;
 }

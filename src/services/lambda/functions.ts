@@ -80,6 +80,16 @@ export class LambdaFunctions {
     return fn;
   }
 
+  /**
+   * The configuration an invocation of `qualifier` runs: while an update of $LATEST is in
+   * progress, the one before it — source: Lambda developer guide, "Lambda function states"
+   * (during an update, invocations run the function's previous code and configuration).
+   */
+  running(fn: LambdaFunctionRecord, qualifier: string | undefined): LambdaVersionRecord {
+    const v = this.version(fn, qualifier);
+    return v === fn.latest && fn.previous && fn.latest.lastUpdateStatus === 'InProgress' ? fn.previous : v;
+  }
+
   /** The configuration a qualifier names: `$LATEST` (default), a version number or an alias. */
   version(fn: LambdaFunctionRecord, qualifier: string | undefined): LambdaVersionRecord {
     if (qualifier === undefined || qualifier === '$LATEST') return fn.latest;
@@ -201,7 +211,7 @@ export class LambdaFunctions {
       const next: LambdaVersionRecord = { ...change(r.latest), lastModified: this.now(), revisionId: this.newRevision(), lastUpdateStatus: 'InProgress' };
       delete next.lastUpdateStatusReason;
       delete next.lastUpdateStatusReasonCode;
-      return { ...r, latest: next };
+      return { ...r, latest: next, previous: r.latest };
     });
     this.#prepare(fn, 'update');
     return fn;
@@ -239,7 +249,8 @@ export class LambdaFunctions {
             latest.lastUpdateStatusReason = reason ?? 'Failed';
             latest.lastUpdateStatusReasonCode = code ?? 'InternalError';
           }
-          return { ...r, latest };
+          const { previous: _done, ...rest } = r;
+          return { ...rest, latest };
         })
         .catch(() => undefined);
     this.deps.prepare(fn, fn.latest).then(

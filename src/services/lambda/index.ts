@@ -433,7 +433,7 @@ export function lambdaService(deps: LambdaDeps): AwsService {
     Invoke: async (ctx: RequestContext, i: InvocationRequest): Promise<InvocationResponse> => {
       const ref = f.ref(ctx, i.FunctionName, i.Qualifier);
       const fn = await f.get(ref);
-      const v = f.version(fn, ref.qualifier);
+      const v = f.running(fn, ref.qualifier);
       requireActive(fn);
       if (i.InvocationType === 'DryRun') return { StatusCode: 204 };
       const invoker = deps.invoker();

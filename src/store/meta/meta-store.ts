@@ -414,6 +414,8 @@ export interface LambdaAliasRecord {
 
 export interface LambdaFunctionRecord extends LambdaFunctionKey {
   latest: LambdaVersionRecord;
+  /** While an update of $LATEST is in progress: the configuration invocations still run. */
+  previous?: LambdaVersionRecord;
   /** Published versions, oldest first. */
   versions: LambdaVersionRecord[];
   /** The number PublishVersion gives next (never reused). */
