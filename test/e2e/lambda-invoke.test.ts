@@ -18,7 +18,7 @@ import {
 import { awsCli } from '../support/clients.js';
 import { dockerUnavailable, startDocker, type Docker } from '../support/docker.js';
 import { lambdaClient, makeExecutionRole, pushLambdaImage } from '../support/lambda.js';
-import { ACCOUNT, REGION, startServer, tempDir, type TestServer } from '../support/server.js';
+import { ACCOUNT, REGION, spawnServer, startServer, tempDir, type TestServer } from '../support/server.js';
 
 const unavailable = dockerUnavailable();
 const awsHost = `${ACCOUNT}.dkr.ecr.${REGION}.amazonaws.com`;
@@ -164,5 +164,42 @@ describe('Lambda Invoke in containers', { skip: unavailable ? `skipped: ${unavai
     const left = await docker.cli(['ps', '-aq', '--filter', 'label=simfra.function=arn:aws:lambda:us-east-1:000000000000:function:echo']);
     // then
     assert.equal(left.stdout.trim(), '');
+  });
+});
+
+describe('containers left by a simfra that died', { skip: unavailable ? `skipped: ${unavailable}` : false }, () => {
+  let docker: Docker;
+
+  before(async () => {
+    docker = await startDocker();
+  });
+
+  after(async () => {
+    await docker?.stop();
+  });
+
+  it('are removed when simfra starts again', async () => {
+    // given a simfra with a warm function container, killed
+    const env = { SIMFRA_DOCKER: 'true', DOCKER_HOST: docker.host, SIMFRA_LOG_LEVEL: 'info' };
+    const first = await spawnServer(env);
+    const lambda = lambdaClient(first.url);
+    const role = await makeExecutionRole(first.url, 'fn-role');
+    await pushLambdaImage(first.port, first.url, 'fn', 'v1', 'one');
+    await lambda.send(new CreateFunctionCommand({ FunctionName: 'f', PackageType: 'Image', Code: { ImageUri: `${awsHost}/fn:v1` }, Role: role }));
+    await waitUntilFunctionActiveV2({ client: lambda, maxWaitTime: 60, minDelay: 1 }, { FunctionName: 'f' });
+    await lambda.send(new InvokeCommand({ FunctionName: 'f', Payload: Buffer.from('{}') }));
+    lambda.destroy();
+    const before = await docker.cli(['ps', '-aq', '--filter', 'label=simfra.managed=true']);
+    await first.stop('SIGKILL');
+    // when
+    const second = await spawnServer(env);
+    const after = await docker.cli(['ps', '-aq', '--filter', 'label=simfra.managed=true']);
+    const code = await second.stop('SIGTERM');
+    // then
+    assert.equal(before.stdout.trim().split('\n').length, 1);
+    assert.equal(after.stdout.trim(), '');
+    assert.match(second.output(), /removed 1 container\(s\) left by a stopped simfra/);
+    assert.match(first.output(), /containers: Docker Engine \S+ at unix:\/\//);
+    assert.equal(code, 0);
   });
 });
