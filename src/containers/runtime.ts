@@ -85,9 +85,14 @@ export class RunningContainer {
 
   /** Output written since `offset` (a past value of `written`), as far as it is still held. */
   outputSince(offset: number): Buffer {
-    const all = Buffer.concat(this.#chunks);
-    const start = Math.max(0, all.length - (this.written - offset));
-    return all.subarray(start);
+    let want = Math.min(this.written - offset, this.#held);
+    const parts: Buffer[] = [];
+    for (let i = this.#chunks.length - 1; i >= 0 && want > 0; i--) {
+      const c = this.#chunks[i]!;
+      parts.unshift(c.length <= want ? c : c.subarray(c.length - want));
+      want -= c.length;
+    }
+    return Buffer.concat(parts);
   }
 
   async remove(): Promise<void> {
