@@ -197,6 +197,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       listening = true;
       port = (server.address() as AddressInfo).port;
       void purgeStaleUploads();
+      await lambdaFunctions.resume();
       jobs.start();
       return port;
     },

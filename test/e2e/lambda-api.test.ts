@@ -4,6 +4,8 @@
  * resource policy, and the errors AWS gives for a bad role or image.
  */
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { after, before, describe, it } from 'node:test';
 import {
   AddPermissionCommand,
@@ -36,7 +38,7 @@ import { doc, makeAccount, makeUser } from '../support/iam.js';
 import { lambdaIndex, buildLambdaImage } from '../support/lambda-image.js';
 import { lambdaClient, makeExecutionRole, pushLambdaImage } from '../support/lambda.js';
 import { loginPassword, Registry } from '../support/registry.js';
-import { ACCOUNT, REGION, startServer, type TestServer } from '../support/server.js';
+import { ACCOUNT, REGION, startServer, tempDir, type TestServer } from '../support/server.js';
 import { hasTool } from '../support/tools.js';
 
 const awsHost = `${ACCOUNT}.dkr.ecr.${REGION}.amazonaws.com`;
@@ -364,5 +366,38 @@ out([r['State'], g['Configuration']['State'], g['Configuration']['MemorySize'], 
     assert.equal(gone.name, 'ResourceNotFoundException');
     assert.equal(gone.status, 404);
     assert.equal(gone.message, `Function not found: arn:aws:lambda:${REGION}:${ACCOUNT}:function:p1`);
+  });
+});
+
+describe('Lambda functions with SIMFRA_DATA_DIR', () => {
+  it('survive a restart, and an interrupted update finishes', async () => {
+    // given
+    const dir = tempDir();
+    const first = await startServer({ dataDir: dir.path });
+    const role = await makeExecutionRole(first.url, 'fn-role');
+    const digest = (await pushLambdaImage(first.port, first.url, 'fn', 'v1', 'one')).digest;
+    const before = lambdaClient(first.url);
+    await before.send(new CreateFunctionCommand({ FunctionName: 'kept', PackageType: 'Image', Code: { ImageUri: `${awsHost}/fn:v1` }, Role: role, Tags: { a: 'b' } }));
+    await waitUntilFunctionActiveV2({ client: before, maxWaitTime: 20, minDelay: 1 }, { FunctionName: 'kept' });
+    await before.send(new PublishVersionCommand({ FunctionName: 'kept' }));
+    before.destroy();
+    await first.close();
+    // a stop in the middle of an update leaves it InProgress on disk
+    const db = new Database(join(dir.path, 'simfra.db'));
+    db.prepare(`UPDATE lambda_functions SET body = json_set(body, '$.latest.lastUpdateStatus', 'InProgress') WHERE name = 'kept'`).run();
+    db.close();
+    // when
+    const second = await startServer({ dataDir: dir.path });
+    const after = lambdaClient(second.url);
+    const got = await after.send(new GetFunctionCommand({ FunctionName: 'kept', Qualifier: '1' }));
+    await waitUntilFunctionUpdatedV2({ client: after, maxWaitTime: 20, minDelay: 1 }, { FunctionName: 'kept' });
+    after.destroy();
+    await second.close();
+    dir.remove();
+    // then
+    assert.equal(got.Configuration?.Version, '1');
+    assert.equal(got.Configuration?.State, 'Active');
+    assert.equal(got.Code?.ResolvedImageUri, `${awsHost}/fn@${digest}`);
+    assert.deepEqual(got.Tags, { a: 'b' });
   });
 });

@@ -223,6 +223,13 @@ export class LambdaFunctions {
     return fn;
   }
 
+  /** Finishes the creations and updates a stop interrupted (at start). */
+  async resume(): Promise<number> {
+    const open = await this.deps.meta.lambdaFunctions.unsettled();
+    for (const fn of open) this.#prepare(fn, fn.latest.state === 'Pending' ? 'create' : 'update');
+    return open.length;
+  }
+
   /** Pending → Active (create) or InProgress → Successful (update) once the code is ready. */
   #prepare(fn: LambdaFunctionRecord, kind: 'create' | 'update'): void {
     const revision = fn.latest.revisionId;

@@ -435,6 +435,8 @@ export interface LambdaFunctionRecords {
   /** Applies `change` in one transaction; undefined when there is no such function. `change` may throw to abort. */
   update(key: LambdaFunctionKey, change: (r: LambdaFunctionRecord) => LambdaFunctionRecord): Promise<LambdaFunctionRecord | undefined>;
   delete(key: LambdaFunctionKey): Promise<boolean>;
+  /** Functions being created (Pending) or updated (InProgress): what a restart must finish. */
+  unsettled(): Promise<LambdaFunctionRecord[]>;
 }
 
 export interface MetaStore {

@@ -9,6 +9,7 @@ export class SqliteLambdaFunctions implements LambdaFunctionRecords {
   private readonly page;
   private readonly replace;
   private readonly remove;
+  private readonly pending;
 
   constructor(private readonly db: Db) {
     this.insert = db.prepare('INSERT INTO lambda_functions (account_id, region, name, body) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING');
@@ -20,6 +21,10 @@ export class SqliteLambdaFunctions implements LambdaFunctionRecords {
     );
     this.replace = db.prepare('UPDATE lambda_functions SET body = ? WHERE account_id = ? AND region = ? AND name = ?');
     this.remove = db.prepare('DELETE FROM lambda_functions WHERE account_id = ? AND region = ? AND name = ?');
+    this.pending = db.prepare<[], { body: string }>(
+      `SELECT body FROM lambda_functions
+       WHERE json_extract(body, '$.latest.state') = 'Pending' OR json_extract(body, '$.latest.lastUpdateStatus') = 'InProgress'`,
+    );
   }
 
   async create(record: LambdaFunctionRecord): Promise<void> {
@@ -50,6 +55,10 @@ export class SqliteLambdaFunctions implements LambdaFunctionRecords {
       this.replace.run(JSON.stringify(next), key.accountId, key.region, key.name);
       return next;
     })();
+  }
+
+  async unsettled(): Promise<LambdaFunctionRecord[]> {
+    return this.pending.all().map((r) => JSON.parse(r.body) as LambdaFunctionRecord);
   }
 
   async delete(key: LambdaFunctionKey): Promise<boolean> {
