@@ -11,11 +11,14 @@ import {
   DeleteFunctionCommand,
   InvokeCommand,
   UpdateFunctionCodeCommand,
+  UpdateFunctionConfigurationCommand,
   waitUntilFunctionActiveV2,
   waitUntilFunctionUpdatedV2,
   type LambdaClient,
 } from '@aws-sdk/client-lambda';
-import { awsCli } from '../support/clients.js';
+import { SetRepositoryPolicyCommand } from '@aws-sdk/client-ecr';
+import { awsCli, ecrClient } from '../support/clients.js';
+import { doc, makeAccount } from '../support/iam.js';
 import { dockerUnavailable, startDocker, type Docker } from '../support/docker.js';
 import { lambdaClient, makeExecutionRole, pushLambdaImage } from '../support/lambda.js';
 import { ACCOUNT, REGION, spawnServer, startServer, tempDir, type TestServer } from '../support/server.js';
@@ -145,17 +148,61 @@ describe('Lambda Invoke in containers', { skip: unavailable ? `skipped: ${unavai
     assert.equal(dry.StatusCode, 204);
   });
 
-  it('runs the new image after UpdateFunctionCode, with the aws CLI too', async () => {
+  it('runs the previous image while an update is in progress, then the new one, with the aws CLI too', async () => {
     // when
     await lambda.send(new UpdateFunctionCodeCommand({ FunctionName: 'echo', ImageUri: `${awsHost}/fn:v2` }));
+    const during = await lambda.send(new InvokeCommand({ FunctionName: 'echo', Payload: Buffer.from('{"d":1}') }));
+    const conflict = await lambda.send(new UpdateFunctionConfigurationCommand({ FunctionName: 'echo', MemorySize: 256 })).then(
+      () => undefined,
+      (e: Error) => e,
+    );
     await waitUntilFunctionUpdatedV2({ client: lambda, maxWaitTime: 60, minDelay: 1 }, { FunctionName: 'echo' });
     const dir = tempDir();
     const cli = await awsCli(server.url, ['lambda', 'invoke', '--function-name', 'echo', '--payload', '{"k":"v"}', join(dir.path, 'out.json')]);
     // then
+    assert.deepEqual(JSON.parse(text(during.Payload)), { message: 'one', event: { d: 1 } });
+    assert.equal(conflict?.name, 'ResourceConflictException');
+    assert.match(conflict?.message ?? '', /^The operation cannot be performed at this time\. An update is in progress for resource: arn:aws:lambda:us-east-1:000000000000:function:echo$/);
     assert.equal(cli.code, 0, cli.stderr);
     assert.equal(cli.json<{ StatusCode: number }>().StatusCode, 200);
     assert.deepEqual(JSON.parse(readFileSync(join(dir.path, 'out.json'), 'utf8')), { message: 'two', event: { k: 'v' } });
     dir.remove();
+    // the containers of the old image go
+    let left = '';
+    for (let i = 0; i < 50; i++) {
+      left = (await docker.cli(['ps', '-aq', '--filter', 'label=simfra.service=lambda'])).stdout.trim();
+      if (left.split('\n').length === 1) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.equal(left.split('\n').length, 1);
+  });
+
+  it('runs an image of another account whose repository policy lets Lambda pull it', async () => {
+    // given
+    const other = '111122223333';
+    const b = await makeAccount(server.url, other);
+    await pushLambdaImage(server.port, server.url, 'shared', 'v1', 'shared', { credentials: b, registryHost: `${other}.dkr.ecr.${REGION}.localhost:${server.port}` });
+    const ecrB = ecrClient(server.url, b);
+    const pull = ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer'];
+    await ecrB.send(
+      new SetRepositoryPolicyCommand({
+        repositoryName: 'shared',
+        policyText: doc([
+          { Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` }, Action: pull },
+          { Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: pull },
+        ]),
+      }),
+    );
+    ecrB.destroy();
+    // when
+    await lambda.send(
+      new CreateFunctionCommand({ FunctionName: 'xacct', PackageType: 'Image', Code: { ImageUri: `${other}.dkr.ecr.${REGION}.amazonaws.com/shared:v1` }, Role: role }),
+    );
+    await waitUntilFunctionActiveV2({ client: lambda, maxWaitTime: 60, minDelay: 1 }, { FunctionName: 'xacct' });
+    const out = await lambda.send(new InvokeCommand({ FunctionName: 'xacct', Payload: Buffer.from('{"x":1}') }));
+    await lambda.send(new DeleteFunctionCommand({ FunctionName: 'xacct' }));
+    // then
+    assert.deepEqual(JSON.parse(text(out.Payload)), { message: 'shared', event: { x: 1 } });
   });
 
   it('deletes the function and its containers', async () => {

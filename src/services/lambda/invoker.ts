@@ -231,6 +231,8 @@ export class Invoker {
   readonly clock: Clock;
   readonly #pools = new Map<string, Sandbox[]>();
   readonly #waiters = new Map<string, (() => void)[]>();
+  /** Pools of a configuration that changed or a function that was deleted: emptied as sandboxes free up. */
+  readonly #stale = new Set<string>();
   readonly #reaper: NodeJS.Timeout;
 
   constructor(private readonly opts: InvokerOptions) {
@@ -254,6 +256,7 @@ export class Invoker {
   }
 
   async #acquire(config: SandboxConfig): Promise<Sandbox> {
+    if (!this.#pools.has(config.key)) void this.#retireOthers(config);
     for (;;) {
       const pool = this.#pools.get(config.key) ?? [];
       this.#pools.set(config.key, pool);
@@ -284,6 +287,10 @@ export class Invoker {
 
   #release(s: Sandbox): void {
     s.busy = false;
+    if (this.#stale.has(s.config.key)) {
+      void this.retire(s);
+      return;
+    }
     s.lastUsed = Date.now();
     this.#wake(s.config.key);
   }
@@ -299,18 +306,31 @@ export class Invoker {
     if (pool) {
       const i = pool.indexOf(s);
       if (i >= 0) pool.splice(i, 1);
-      if (pool.length === 0) this.#pools.delete(s.config.key);
+      if (pool.length === 0) {
+        this.#pools.delete(s.config.key);
+        this.#stale.delete(s.config.key);
+      }
     }
     this.#wake(s.config.key);
     await s.stop().catch((err: unknown) => this.opts.log.warn({ err }, 'stopping a Lambda sandbox failed'));
   }
 
-  /** Stops sandboxes of a function whose key no longer matches its configuration (or all of them). */
-  async dropFunction(functionArn: string, keep?: string): Promise<void> {
+  /** A new configuration of the same function version: the sandboxes of older ones go. */
+  async #retireOthers(config: SandboxConfig): Promise<void> {
     for (const [key, pool] of [...this.#pools]) {
-      if (key === keep || !pool[0] || pool[0].config.functionArn !== functionArn) continue;
-      for (const s of [...pool]) if (!s.busy) await this.retire(s);
+      const c = pool[0]?.config;
+      if (key !== config.key && c && c.functionArn === config.functionArn && c.version === config.version) await this.#drop(key, pool);
     }
+  }
+
+  /** Stops the sandboxes of a deleted function (busy ones when their invocation ends). */
+  async dropFunction(functionArn: string): Promise<void> {
+    for (const [key, pool] of [...this.#pools]) if (pool[0]?.config.functionArn === functionArn) await this.#drop(key, pool);
+  }
+
+  async #drop(key: string, pool: Sandbox[]): Promise<void> {
+    this.#stale.add(key);
+    for (const s of [...pool]) if (!s.busy) await this.retire(s);
   }
 
   async reapIdle(): Promise<void> {
