@@ -9,6 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import {
   CreateFunctionCommand,
   DeleteFunctionCommand,
+  GetFunctionConfigurationCommand,
   InvokeCommand,
   UpdateFunctionCodeCommand,
   UpdateFunctionConfigurationCommand,
@@ -16,7 +17,7 @@ import {
   waitUntilFunctionUpdatedV2,
   type LambdaClient,
 } from '@aws-sdk/client-lambda';
-import { SetRepositoryPolicyCommand } from '@aws-sdk/client-ecr';
+import { BatchDeleteImageCommand, SetRepositoryPolicyCommand } from '@aws-sdk/client-ecr';
 import { awsCli, ecrClient } from '../support/clients.js';
 import { doc, makeAccount } from '../support/iam.js';
 import { dockerUnavailable, startDocker, type Docker } from '../support/docker.js';
@@ -203,6 +204,32 @@ describe('Lambda Invoke in containers', { skip: unavailable ? `skipped: ${unavai
     await lambda.send(new DeleteFunctionCommand({ FunctionName: 'xacct' }));
     // then
     assert.deepEqual(JSON.parse(text(out.Payload)), { message: 'shared', event: { x: 1 } });
+  });
+
+  it('turns a function Failed when its image was deleted, and Active again with new code', async () => {
+    // given
+    await pushLambdaImage(server.port, server.url, 'fn', 'doomed', 'doomed', { create: false });
+    await lambda.send(new CreateFunctionCommand({ FunctionName: 'doomed', PackageType: 'Image', Code: { ImageUri: `${awsHost}/fn:doomed` }, Role: role }));
+    await waitUntilFunctionActiveV2({ client: lambda, maxWaitTime: 60, minDelay: 1 }, { FunctionName: 'doomed' });
+    const ecr = ecrClient(server.url);
+    await ecr.send(new BatchDeleteImageCommand({ repositoryName: 'fn', imageIds: [{ imageTag: 'doomed' }] }));
+    ecr.destroy();
+    // when
+    const refused = await lambda.send(new InvokeCommand({ FunctionName: 'doomed', Payload: Buffer.from('{}') })).then(
+      () => undefined,
+      (e: Error) => e,
+    );
+    const failed = await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: 'doomed' }));
+    await lambda.send(new UpdateFunctionCodeCommand({ FunctionName: 'doomed', ImageUri: `${awsHost}/fn:v1` }));
+    await waitUntilFunctionUpdatedV2({ client: lambda, maxWaitTime: 60, minDelay: 1 }, { FunctionName: 'doomed' });
+    const again = await lambda.send(new InvokeCommand({ FunctionName: 'doomed', Payload: Buffer.from('{"z":1}') }));
+    await lambda.send(new DeleteFunctionCommand({ FunctionName: 'doomed' }));
+    // then
+    assert.equal(refused?.name, 'ResourceConflictException');
+    assert.equal(refused?.message, 'The operation cannot be performed at this time. The function is currently in the following state: Failed');
+    assert.equal(failed.State, 'Failed');
+    assert.equal(failed.StateReasonCode, 'ImageDeleted');
+    assert.deepEqual(JSON.parse(text(again.Payload)), { message: 'one', event: { z: 1 } });
   });
 
   it('deletes the function and its containers', async () => {

@@ -247,6 +247,8 @@ export class LambdaFunctions {
             latest.lastUpdateStatus = ok ? 'Successful' : 'Failed';
           } else {
             latest.lastUpdateStatus = ok ? 'Successful' : 'Failed';
+            // New code for a function whose image had gone makes it usable again.
+            if (ok && latest.state === 'Failed') latest.state = 'Active';
           }
           if (!ok) {
             if (kind === 'create') {

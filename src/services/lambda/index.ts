@@ -1,5 +1,10 @@
 import type { RequestContext } from '../../aws/context.js';
+import { AwsError } from '../../aws/errors.js';
 import type { AwsService, Handler } from '../../aws/service.js';
+import { EngineError } from '../../containers/engine.js';
+import { ImageAccessDenied } from '../../containers/runtime.js';
+import { AccessDeniedError } from '../../iam/authorize.js';
+import { ImageError } from '../../images/errors.js';
 import type { AuthzRequest, ResourceResolver } from '../../iam/authorize.js';
 import type { StsSessions } from '../../iam/sessions.js';
 import { rootPrincipal, servicePrincipal } from '../../iam/principal.js';
@@ -445,7 +450,7 @@ export function lambdaService(deps: LambdaDeps): AwsService {
         return { StatusCode: 202 };
       }
       const clientContext = i.ClientContext !== undefined ? Buffer.from(i.ClientContext, 'base64').toString('utf8') : undefined;
-      const r = await invoker.invoke(config, ctx.requestId, payload, clientContext);
+      const r = await invoker.invoke(config, ctx.requestId, payload, clientContext).catch((e: unknown) => runFailure(fn, e));
       return {
         StatusCode: 200,
         ...(r.kind === 'error' ? { FunctionError: 'Unhandled' } : {}),
@@ -455,6 +460,31 @@ export function lambdaService(deps: LambdaDeps): AwsService {
       };
     },
   };
+
+  /**
+   * A sandbox that could not start: an image gone from its repository or no longer pullable
+   * turns the function Failed (ImageDeleted / ImageAccessDenied, as Lambda reports it); an engine
+   * error is simfra's own fault.
+   */
+  async function runFailure(fn: LambdaFunctionRecord, e: unknown): Promise<never> {
+    const image = e instanceof ImageError ? 'deleted' : e instanceof ImageAccessDenied || e instanceof AccessDeniedError ? 'denied' : undefined;
+    if (image) {
+      await f
+        .update(fn, (r) => ({
+          ...r,
+          latest: {
+            ...r.latest,
+            state: 'Failed',
+            stateReason: image === 'deleted' ? texts.imageDeleted : texts.imageAccessDenied,
+            stateReasonCode: image === 'deleted' ? 'ImageDeleted' : 'ImageAccessDenied',
+          },
+        }))
+        .catch(() => undefined);
+      throw new ResourceConflictException(texts.notReady('Failed'));
+    }
+    if (e instanceof EngineError) throw new AwsError('ServiceException', texts.engineFailed(e.message), 500, 'server');
+    throw e;
+  }
 
   async function publish(ref: FunctionRef, revisionId: string | undefined, description: string | undefined, codeSha?: string): Promise<LambdaFunctionRecord> {
     return f.update(ref, (r) => {
