@@ -93,6 +93,33 @@ describe('Lambda Invoke in containers', { skip: unavailable ? `skipped: ${unavai
     assert.match(env.key!, /^ASIA/);
     assert.equal(env.token, 'yes');
     assert.equal(env.endpoint, `http://127.0.0.1:${server.port}`);
+    assert.equal(env.cwd, '/');
+    assert.equal(env.args, '');
+    const ids = (await docker.cli(['ps', '-q', '--filter', `label=simfra.function=arn:aws:lambda:${REGION}:${ACCOUNT}:function:echo`])).stdout.trim().split('\n');
+    const inspected = JSON.parse((await docker.cli(['inspect', ids[0]!])).stdout) as { HostConfig: { Memory: number; NetworkMode: string } }[];
+    assert.equal(inspected[0]!.HostConfig.Memory, 128 * 1024 * 1024);
+    assert.equal(inspected[0]!.HostConfig.NetworkMode, 'host');
+  });
+
+  it('runs ImageConfig\'s entry point, command and working directory', async () => {
+    // given
+    await lambda.send(
+      new CreateFunctionCommand({
+        FunctionName: 'configured',
+        PackageType: 'Image',
+        Code: { ImageUri: `${awsHost}/fn:v1` },
+        Role: role,
+        ImageConfig: { EntryPoint: ['/bin/sh', '/bootstrap'], Command: ['handler.main', 'extra'], WorkingDirectory: '/tmp' },
+      }),
+    );
+    await waitUntilFunctionActiveV2({ client: lambda, maxWaitTime: 60, minDelay: 1 }, { FunctionName: 'configured' });
+    // when
+    const out = await lambda.send(new InvokeCommand({ FunctionName: 'configured', Payload: Buffer.from('{"env":1}') }));
+    await lambda.send(new DeleteFunctionCommand({ FunctionName: 'configured' }));
+    // then
+    const env = JSON.parse(text(out.Payload)) as Record<string, string>;
+    assert.equal(env.cwd, '/tmp');
+    assert.equal(env.args, 'handler.main extra');
   });
 
   it('reports a handled error as Unhandled with the runtime\'s body', async () => {
