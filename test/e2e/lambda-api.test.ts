@@ -180,10 +180,14 @@ describe('Lambda container-image functions: control plane', () => {
     // when
     const dry = await lambda.send(new InvokeCommand({ FunctionName: 'hello', InvocationType: 'DryRun' }));
     const run = await rejection(lambda.send(new InvokeCommand({ FunctionName: 'hello', Payload: Buffer.from('{}') })));
+    const big = await rejection(lambda.send(new InvokeCommand({ FunctionName: 'hello', Payload: Buffer.alloc(6 * 1024 * 1024 + 1, 32) })));
     // then
     assert.equal(dry.StatusCode, 204);
     assert.equal(run.name, 'ResourceConflictException');
     assert.match(run.message, /SIMFRA_DOCKER=true/);
+    assert.equal(big.name, 'RequestTooLargeException');
+    assert.equal(big.status, 413);
+    assert.equal(big.message, 'Request must be smaller than 6291456 bytes for the InvokeFunction operation');
   });
 
   it('refuses a role that does not trust Lambda, and a missing role', async () => {

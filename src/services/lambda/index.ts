@@ -13,6 +13,7 @@ import { lambdaModel } from '../../model/lambda/index.js';
 import {
   InvalidParameterValueException,
   PreconditionFailedException,
+  RequestTooLargeException,
   ResourceConflictException,
   ResourceNotFoundException,
 } from '../../model/lambda/errors.js';
@@ -58,6 +59,10 @@ export interface LambdaDeps {
 }
 
 const DEFAULTS = { memorySize: 128, timeout: 3, ephemeralStorage: 512 } as const;
+
+/** Invocation payload quotas: 6 MB synchronous, 1 MB asynchronous — source: Lambda developer guide, "Lambda quotas". */
+const SYNC_PAYLOAD_LIMIT = 6 * 1024 * 1024;
+const ASYNC_PAYLOAD_LIMIT = 1024 * 1024;
 
 /** Lambda's account limits (GetAccountSettings) — source: Lambda developer guide, "Lambda quotas". */
 const ACCOUNT_LIMIT = {
@@ -440,6 +445,8 @@ export function lambdaService(deps: LambdaDeps): AwsService {
       const fn = await f.get(ref);
       const v = f.running(fn, ref.qualifier);
       requireActive(fn);
+      const limit = i.InvocationType === 'Event' ? ASYNC_PAYLOAD_LIMIT : SYNC_PAYLOAD_LIMIT;
+      if ((i.Payload?.length ?? 0) > limit) throw new RequestTooLargeException(texts.requestTooLarge(limit));
       if (i.InvocationType === 'DryRun') return { StatusCode: 204 };
       const invoker = deps.invoker();
       if (typeof invoker === 'string') throw new ResourceConflictException(invoker);
@@ -451,6 +458,15 @@ export function lambdaService(deps: LambdaDeps): AwsService {
       }
       const clientContext = i.ClientContext !== undefined ? Buffer.from(i.ClientContext, 'base64').toString('utf8') : undefined;
       const r = await invoker.invoke(config, ctx.requestId, payload, clientContext).catch((e: unknown) => runFailure(fn, e));
+      if (r.payload.length > SYNC_PAYLOAD_LIMIT) {
+        return {
+          StatusCode: 200,
+          FunctionError: 'Unhandled',
+          ...(i.LogType === 'Tail' ? { LogResult: tail(r.log) } : {}),
+          Payload: Buffer.from(JSON.stringify({ errorMessage: texts.responseTooLarge(r.payload.length), errorType: 'Function.ResponseSizeTooLarge' })),
+          ExecutedVersion: v.version,
+        };
+      }
       return {
         StatusCode: 200,
         ...(r.kind === 'error' ? { FunctionError: 'Unhandled' } : {}),
