@@ -304,3 +304,37 @@ describe('containers left by a simfra that died', { skip: unavailable ? `skipped
     assert.equal(code, 0);
   });
 });
+
+describe('the bound on containers per function', { skip: unavailable ? `skipped: ${unavailable}` : false }, () => {
+  let docker: Docker;
+  let server: TestServer;
+
+  before(async () => {
+    docker = await startDocker();
+    server = await startServer({ docker: true, dockerHost: docker.host, lambdaMaxContainers: 2 });
+  });
+
+  after(async () => {
+    await server?.close();
+    await docker?.stop();
+  });
+
+  it('makes further invocations wait for a free container', async () => {
+    // given
+    const lambda = lambdaClient(server.url);
+    const role = await makeExecutionRole(server.url, 'fn-role');
+    await pushLambdaImage(server.port, server.url, 'fn', 'v1', 'one');
+    await lambda.send(new CreateFunctionCommand({ FunctionName: 'b', PackageType: 'Image', Code: { ImageUri: `${awsHost}/fn:v1` }, Role: role }));
+    await waitUntilFunctionActiveV2({ client: lambda, maxWaitTime: 60, minDelay: 1 }, { FunctionName: 'b' });
+    // when
+    const started = Date.now();
+    const outs = await Promise.all([1, 2, 3, 4].map((n) => lambda.send(new InvokeCommand({ FunctionName: 'b', Payload: Buffer.from(`{"slow":${n}}`) }))));
+    const elapsed = Date.now() - started;
+    const containers = await docker.cli(['ps', '-q', '--filter', 'label=simfra.service=lambda']);
+    lambda.destroy();
+    // then
+    assert.deepEqual(outs.map((o) => JSON.parse(text(o.Payload)).event.slow), [1, 2, 3, 4]);
+    assert.equal(containers.stdout.trim().split('\n').length, 2);
+    assert.ok(elapsed >= 2000, `four one-second invocations on two containers took ${elapsed} ms`);
+  });
+});
