@@ -257,6 +257,19 @@ describe('Lambda container-image functions: control plane', () => {
     await lambda.send(new DeleteFunctionCommand({ FunctionName: 'multi' }));
   });
 
+  it('publishes version 1 on CreateFunction with Publish, Active with $LATEST', async () => {
+    // when
+    const created = await lambda.send(
+      new CreateFunctionCommand({ FunctionName: 'pub', PackageType: 'Image', Code: { ImageUri: `${awsHost}/fn:v1` }, Role: role, Publish: true }),
+    );
+    await waitUntilFunctionActiveV2({ client: lambda, maxWaitTime: 20, minDelay: 1 }, { FunctionName: 'pub' });
+    const v1 = await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: 'pub', Qualifier: '1' }));
+    await lambda.send(new DeleteFunctionCommand({ FunctionName: 'pub' }));
+    // then
+    assert.equal(created.Version, '1');
+    assert.equal(v1.State, 'Active');
+  });
+
   it('lists functions page by page', async () => {
     // given
     for (const name of ['p1', 'p2']) {

@@ -233,6 +233,10 @@ export function lambdaService(deps: LambdaDeps): AwsService {
       };
       const fn: LambdaFunctionRecord = { ...key, latest, versions: [], nextVersion: 1, aliases: [], tags: i.Tags ?? {} };
       await f.create(fn);
+      if (i.Publish === true) {
+        const published = await publish(key, undefined, undefined);
+        return f.configuration(published, published.versions.at(-1)!);
+      }
       return f.configuration(fn, latest);
     },
 
