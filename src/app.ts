@@ -34,6 +34,13 @@ import { ecrResources } from './services/ecr/policies.js';
 import { iamService } from './services/iam/index.js';
 import { kmsService } from './services/kms/index.js';
 import { stsService } from './services/sts/index.js';
+import { ContainerRuntime, RuntimeUnavailable } from './containers/runtime.js';
+import { rootPrincipal } from './iam/principal.js';
+import type { Digest } from './oci/digest.js';
+import { LambdaFunctions, LAMBDA_SERVICE } from './services/lambda/functions.js';
+import { lambdaResources, lambdaService } from './services/lambda/index.js';
+import { Invoker } from './services/lambda/invoker.js';
+import { texts as lambdaTexts } from './services/lambda/messages.js';
 import { accountSetting } from './services/ecr/registry-settings.js';
 import type { BlobStore } from './store/blobs/blob-store.js';
 import { FsBlobStore } from './store/blobs/fs.js';
@@ -147,11 +154,56 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   };
   authorizer.registerResources('arn:aws:ecr:', ecrResources(ecrDeps));
 
+  // Containers (Lambda today, ECS next): only with SIMFRA_DOCKER=true and a reachable engine.
+  let runtime: ContainerRuntime | undefined;
+  let notRunning: string = lambdaTexts.dockerDisabled;
+  if (config.docker) {
+    try {
+      runtime = await ContainerRuntime.connect({ dockerHost: config.dockerHost, network: config.dockerNetwork, images, authorizer, log });
+    } catch (e) {
+      if (!(e instanceof RuntimeUnavailable)) throw e;
+      log.warn(`containers: SIMFRA_DOCKER=true but ${e.message}; Lambda Invoke will answer an error until simfra restarts with an engine`);
+      notRunning = lambdaTexts.dockerUnavailable(e.message);
+    }
+  }
+  const invoker = runtime
+    ? new Invoker({ runtime, clock, log, maxPerFunction: config.lambdaMaxContainers, idleMs: 10 * 60_000 })
+    : undefined;
+  const lambdaFunctions = new LambdaFunctions({
+    meta,
+    images,
+    authorizer,
+    directory,
+    ids,
+    clock,
+    registryDomain: config.registryDomain,
+    // Pending → Active once the image is in the engine (at once without containers).
+    prepare: async (fn, v) => {
+      if (!runtime) return;
+      const sameAccount = v.image.accountId === fn.accountId;
+      await runtime.ensureImage(
+        { accountId: v.image.accountId, region: v.image.region, name: v.image.repository },
+        v.image.runDigest as Digest,
+        sameAccount
+          ? { kind: 'principal', subject: { principal: rootPrincipal(fn.accountId), sourceIp: LAMBDA_SERVICE, secureTransport: true, now: clock.now() } }
+          : { kind: 'service', service: LAMBDA_SERVICE, sourceAccount: fn.accountId, sourceArn: `arn:aws:lambda:${fn.region}:${fn.accountId}:function:${fn.name}`, now: clock.now() },
+      );
+    },
+  });
+  authorizer.registerResources('arn:aws:lambda:', lambdaResources(meta));
+  const lambda = lambdaService({
+    functions: lambdaFunctions,
+    meta,
+    sessions,
+    invoker: () => invoker ?? notRunning,
+    endpointUrl: () => `http://${runtime?.endpointHost() ?? '127.0.0.1'}:${port}`,
+  });
+
   const verifier = new SigV4Verifier(new StoredCredentials(meta), config.maxClockSkewSeconds);
   // One bound on request bytes held in memory at once, for every front that buffers a body.
   const bodyBudget = new ByteBudget(config.maxBufferedBodyBytes);
   const aws = new AwsFront({
-    services: [ecrService(ecrDeps), iamService({ directory }), stsService({ sessions, meta }), kmsService({ kms })],
+    services: [ecrService(ecrDeps), iamService({ directory }), stsService({ sessions, meta }), kmsService({ kms }), lambda],
     verifier,
     authorizer,
     clock,
@@ -195,6 +247,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       listening = true;
       port = (server.address() as AddressInfo).port;
       void purgeStaleUploads();
+      await lambdaFunctions.resume();
       jobs.start();
       return port;
     },
@@ -207,6 +260,8 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     },
     async close() {
       await jobs.stop();
+      await invoker?.close();
+      await runtime?.close();
       if (listening) {
         await new Promise<void>((resolve) => {
           server.close(() => resolve());

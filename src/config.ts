@@ -40,8 +40,18 @@ export interface Config {
   logFormat: LogFormat;
   /** Readable lines without colours (the NO_COLOR convention, https://no-color.org). */
   noColor: boolean;
-  /** Reserved for the container runtime of Lambda and ECS (SIMFRA_DOCKER); nothing reads it yet. */
+  /** Runs containers for Lambda (and ECS) through a Docker Engine (SIMFRA_DOCKER=true). */
   docker: boolean;
+  /** The Docker Engine: DOCKER_HOST (`unix:///path` or `tcp://host:port`); undefined = /var/run/docker.sock. */
+  dockerHost: string | undefined;
+  /**
+   * Network mode of the containers simfra runs (SIMFRA_DOCKER_NETWORK, default `host`: they reach
+   * simfra on 127.0.0.1). Docker Desktop users set e.g. `bridge`; containers then use
+   * host.docker.internal.
+   */
+  dockerNetwork: string;
+  /** Most containers one Lambda function configuration runs at once (SIMFRA_LAMBDA_MAX_CONTAINERS, default 8). */
+  lambdaMaxContainers: number;
   /**
    * Connection limits, so that slow or idle clients cannot hold the server's sockets and file
    * descriptors. Every limit is on inactivity or on headers, never on a request's total
@@ -111,7 +121,10 @@ export const SETTINGS = [
   { name: 'SIMFRA_MAX_CONNECTIONS', default: '1000', meaning: 'open connections at most; more are closed on arrival while the open ones are served' },
   { name: 'SIMFRA_MAX_BUFFERED_BODY_MB', default: '256', meaning: 'request bodies held in memory at once across all API requests and manifest pushes; over it the API answers `ThrottlingException` (IAM/STS: `Throttling`) and the registry `429 TOOMANYREQUESTS`' },
   { name: 'SIMFRA_ECR_LIFECYCLE_INTERVAL_SECONDS', default: '60', meaning: 'seconds between evaluations of every lifecycle policy (`0` = only on demand, `POST /_simfra/jobs/ecr-lifecycle`); ECR acts within 24 hours' },
-  { name: 'SIMFRA_DOCKER', default: 'false', meaning: 'reserved for the container runtime of Lambda and ECS; does nothing yet' },
+  { name: 'SIMFRA_DOCKER', default: 'false', meaning: '`true` runs Lambda functions (and ECS tasks) in containers of a Docker Engine; without it every control-plane call works and `Invoke` says how to enable it' },
+  { name: 'DOCKER_HOST', unset: '`/var/run/docker.sock`', meaning: 'the Docker Engine simfra runs containers in (`unix:///path` or `tcp://host:port`)' },
+  { name: 'SIMFRA_DOCKER_NETWORK', default: 'host', meaning: 'network mode of those containers; with `host` they reach simfra on 127.0.0.1, with any other (Docker Desktop: `bridge`) on `host.docker.internal`' },
+  { name: 'SIMFRA_LAMBDA_MAX_CONTAINERS', default: '8', meaning: 'most containers one function configuration runs at once; further invocations wait' },
   { name: 'SIMFRA_BLOB_GC_INTERVAL_SECONDS', default: '3600', meaning: 'seconds between blob garbage collections (`0` = only on demand, `POST /_simfra/jobs/blob-gc`)' },
   { name: 'SIMFRA_BLOB_GC_GRACE_SECONDS', default: '3600', meaning: 'how long an unreferenced blob is kept after a push last touched it (60 to 2592000)' },
 ] as const satisfies readonly Setting[];
@@ -152,6 +165,9 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     logFormat: setting(env, 'SIMFRA_LOG_FORMAT') as LogFormat,
     noColor: (env.NO_COLOR ?? '') !== '',
     docker: ['true', '1'].includes(setting(env, 'SIMFRA_DOCKER')),
+    dockerHost: optional(env, 'DOCKER_HOST'),
+    dockerNetwork: setting(env, 'SIMFRA_DOCKER_NETWORK'),
+    lambdaMaxContainers: intSetting(env, 'SIMFRA_LAMBDA_MAX_CONTAINERS', 1, 1000),
     headersTimeoutMs: intSetting(env, 'SIMFRA_HEADERS_TIMEOUT_SECONDS', 1, 3600) * 1000,
     idleTimeoutMs: intSetting(env, 'SIMFRA_IDLE_TIMEOUT_SECONDS', 1, 24 * 3600) * 1000,
     requestTimeoutMs: intSetting(env, 'SIMFRA_REQUEST_TIMEOUT_SECONDS', 0, 7 * 24 * 3600) * 1000,

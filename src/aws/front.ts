@@ -8,6 +8,14 @@ import type { RequestContext } from './context.js';
 import { AwsError, commonErrors } from './errors.js';
 import { decodeJsonBody, encodeJsonError, encodeJsonOutput, JSON_CONTENT_TYPE, operationFromTarget } from './protocol/json11.js';
 import { decodeQueryParams, encodeQueryError, encodeQueryOutput, QUERY_CONTENT_TYPE, queryErrors } from './protocol/query.js';
+import {
+  decodeRestJsonInput,
+  encodeRestJsonError,
+  encodeRestJsonOutput,
+  REST_JSON_CONTENT_TYPE,
+  RestJsonRouter,
+  type EncodedResponse,
+} from './protocol/rest-json.js';
 import { ownEntry, type AwsService, type Protocol } from './service.js';
 import { SigV4Error, type SigV4Verifier } from './sigv4.js';
 import { storageFullCode } from '../store/storage-full.js';
@@ -52,6 +60,13 @@ const QUERY_BODY_LIMIT = 1 * MiB;
  */
 const REFUSAL_PEEK_LIMIT = 16 * KiB;
 
+/**
+ * REST-JSON (Lambda) bodies: an `Invoke` payload is at most 6 MB — source: Lambda quotas,
+ * "Invocation payload (request and response): 6 MB each for synchronous requests"; the margin
+ * is for the JSON of other operations, which are far smaller.
+ */
+const REST_JSON_BODY_LIMIT = 6 * 1024 * KiB + 64 * KiB;
+
 /** What a client reads when simfra's disk is full: the cause, that nothing was stored, and what to do. */
 const storageFullMessage = (cause: string): string =>
   `Storage is full (${cause}): simfra has no space left to store this request's data; nothing was stored. Free space where simfra keeps its data and retry.`;
@@ -73,7 +88,8 @@ interface ProtocolCodec {
   readonly contentType: string;
   route(req: IncomingMessage, body: Buffer): Routed;
   unknownOperation(routed: Routed): AwsError;
-  encodeOutput(service: AwsService, operation: string, output: unknown, requestId: string): string;
+  /** A string is a 200 answer of `contentType`; REST protocols choose status and headers too. */
+  encodeOutput(service: AwsService, operation: string, output: unknown, requestId: string): string | EncodedResponse;
   encodeError(err: AwsError, requestId: string, service: AwsService | undefined): string;
   sigV4Error(e: SigV4Error): AwsError;
   accessDenied(message: string): AwsError;
@@ -191,13 +207,64 @@ function queryCodec(bySigningName: ReadonlyMap<string, AwsService>): ProtocolCod
   };
 }
 
+/** JSON 1.1's answers to a signature problem; REST-JSON (Lambda) answers the same codes with 403s. */
+function restJsonSigV4Error(e: SigV4Error): AwsError {
+  switch (e.kind) {
+    case 'missing':
+      return new AwsError('MissingAuthenticationTokenException', e.message, 403);
+    case 'incomplete':
+      return new AwsError('IncompleteSignatureException', e.message, 403);
+    case 'unknownKey':
+      return new AwsError('UnrecognizedClientException', e.message, 403);
+    case 'badSignature':
+    case 'expired':
+      return new AwsError('InvalidSignatureException', e.message, 403);
+    case 'expiredToken':
+      return new AwsError('ExpiredTokenException', e.message, 403);
+  }
+}
+
+/** AWS REST-JSON (Lambda): the operation is found by method and path (see protocol/rest-json.ts). */
+function restJsonCodec(router: RestJsonRouter<AwsService>): ProtocolCodec {
+  return {
+    contentType: REST_JSON_CONTENT_TYPE,
+    route(req, body) {
+      const url = new URL(req.url ?? '/', 'http://x');
+      const m = router.match(req.method ?? 'GET', url.pathname, url.searchParams);
+      if (!m) return { service: undefined, operation: undefined, input: () => ({}) };
+      return {
+        service: m.service,
+        operation: m.operation,
+        input: (s, op) =>
+          validateInput(
+            s.model,
+            op,
+            decodeRestJsonInput(s.model, op, m.labels, url.searchParams, req.headers, body, (b) => decodeJsonBody(b) as Record<string, unknown>),
+          ),
+      };
+    },
+    unknownOperation: () => new AwsError('UnknownOperationException', 'Unknown operation', 404),
+    encodeOutput: (service, operation, output) => encodeRestJsonOutput(service.model, operation, output),
+    encodeError: (err, _requestId, service) => encodeRestJsonError(service?.model, err),
+    sigV4Error: restJsonSigV4Error,
+    accessDenied: (message) => new AwsError('AccessDeniedException', message, 403),
+    // Lambda's throttling and server-fault errors (the model's TooManyRequestsException, 429, and
+    // ServiceException, 500).
+    throttled: () => new AwsError('TooManyRequestsException', 'Rate exceeded', 429),
+    storageFull: (cause) => new AwsError('ServiceException', storageFullMessage(cause), 500, 'server'),
+    bodyLimit: () => REST_JSON_BODY_LIMIT,
+    errorHeaders: (err) => ({ 'x-amzn-errortype': err.code }),
+  };
+}
+
 /**
  * The AWS side of the gateway: finds the service and operation, verifies SigV4, validates the
  * input against the model, authorizes, calls the handler and encodes the answer — the same steps
  * for every protocol; `ProtocolCodec` holds what differs.
  */
 export class AwsFront {
-  private readonly codecs: Readonly<Record<'json' | 'query', ProtocolCodec>>;
+  private readonly codecs: Readonly<Record<'json' | 'query' | 'rest-json', ProtocolCodec>>;
+  private readonly restRouter: RestJsonRouter<AwsService>;
 
   constructor(private readonly deps: AwsFrontDeps) {
     const byTargetPrefix = new Map<string, AwsService>();
@@ -207,12 +274,20 @@ export class AwsFront {
       if (service.protocol === 'json' && prefix) byTargetPrefix.set(prefix, service);
       if (service.protocol === 'query') bySigningName.set(service.signingName, service);
     }
-    this.codecs = { json: jsonCodec(byTargetPrefix), query: queryCodec(bySigningName) };
+    this.restRouter = new RestJsonRouter(deps.services.filter((s) => s.protocol === 'rest-json'));
+    this.codecs = { json: jsonCodec(byTargetPrefix), query: queryCodec(bySigningName), 'rest-json': restJsonCodec(this.restRouter) };
   }
 
-  /** JSON requests name their target in a header; everything else on the AWS front is query. */
-  private protocolOf(req: IncomingMessage): Extract<Protocol, 'json' | 'query'> {
-    return req.headers['x-amz-target'] !== undefined ? 'json' : 'query';
+  /**
+   * JSON requests name their target in a header; a path a REST service owns (Lambda's
+   * `/2015-03-31/functions/…`) is REST-JSON; everything else on the AWS front is query.
+   */
+  private protocolOf(req: IncomingMessage): Protocol {
+    if (req.headers['x-amz-target'] !== undefined) return 'json';
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const path = q < 0 ? url : url.slice(0, q);
+    return path !== '/' && this.restRouter.owns(path) ? 'rest-json' : 'query';
   }
 
   async handle(req: IncomingMessage, res: ServerResponse, requestId: string): Promise<AwsRequestOutcome> {
@@ -234,7 +309,13 @@ export class AwsFront {
       outcome.service = service?.signingName;
       outcome.operation = routed.operation;
       const output = await this.invoke(codec, routed, req, body, requestId);
-      this.send(res, requestId, 200, codec.contentType, codec.encodeOutput(service!, routed.operation!, output, requestId));
+      const encoded = codec.encodeOutput(service!, routed.operation!, output, requestId);
+      if (typeof encoded === 'string') this.send(res, requestId, 200, codec.contentType, encoded);
+      else {
+        outcome.status = encoded.status;
+        const { 'content-type': type = codec.contentType, ...rest } = encoded.headers;
+        this.send(res, requestId, encoded.status, type, encoded.body, rest);
+      }
     } catch (e) {
       const err = this.asAwsError(e, codec, requestId);
       outcome.status = err.status;
@@ -334,7 +415,7 @@ export class AwsFront {
     requestId: string,
     status: number,
     contentType: string,
-    body: string,
+    body: string | Buffer,
     extra: Record<string, string> = {},
   ): void {
     res.writeHead(status, {

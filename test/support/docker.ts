@@ -12,6 +12,8 @@ import { promisify } from 'node:util';
 const run = promisify(execFile);
 
 export interface Docker {
+  /** The engine's address for DOCKER_HOST (`unix:///tmp/sd-…/docker.sock`). */
+  host: string;
   /** Runs the docker CLI against the private engine; rejects with stderr on failure. */
   cli(args: string[], input?: string): Promise<{ stdout: string; stderr: string }>;
   /** Like cli() but resolves with the exit code and output instead of throwing. */
@@ -83,6 +85,7 @@ export async function startDocker(): Promise<Docker> {
   }
 
   return {
+    host: `unix://${sock}`,
     cli,
     attempt,
     async importBusybox(tag, message) {
@@ -104,7 +107,13 @@ export async function startDocker(): Promise<Docker> {
           daemon.kill('SIGTERM');
         });
       }
-      rmSync(root, { recursive: true, force: true });
+      try {
+        rmSync(root, { recursive: true, force: true });
+      } catch {
+        // Containers on the host network leave the engine's netns mount behind.
+        await run('umount', ['-l', join(root, 'x', 'netns', 'default')]).catch(() => undefined);
+        rmSync(root, { recursive: true, force: true });
+      }
     },
   };
 }

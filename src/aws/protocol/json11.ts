@@ -32,7 +32,7 @@ export function decodeJsonBody(body: Buffer): unknown {
  * JSON.stringify: about twice as fast as a replacer function on large outputs (a DescribeImages
  * page of 1,000 images), which JSON.stringify calls for every key.
  */
-function toWire(value: unknown): unknown {
+export function toWire(value: unknown): unknown {
   if (value === null || typeof value !== 'object') return value;
   if (value instanceof Date) return value.getTime() / 1000;
   if (value instanceof Uint8Array) return Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64');

@@ -540,6 +540,75 @@ export interface KmsRecords {
   deleteAlias(accountId: string, region: string, name: string): Promise<boolean>;
 }
 
+/** A Lambda function is named by account, region and name. */
+export interface LambdaFunctionKey {
+  accountId: string;
+  region: string;
+  name: string;
+}
+
+/** One configuration of a function: `$LATEST` or a published version (frozen). Times are Lambda's strings. */
+export interface LambdaVersionRecord {
+  version: string;
+  description: string;
+  role: string;
+  memorySize: number;
+  timeout: number;
+  environment: Record<string, string>;
+  /** As the caller gave it. */
+  imageUri: string;
+  /** The repository and the digest the tag named when the code was set (an index or a manifest). */
+  image: { accountId: string; region: string; repository: string; resolvedDigest: string; runDigest: string };
+  imageConfig?: { entryPoint?: string[]; command?: string[]; workingDirectory?: string };
+  architectures: string[];
+  ephemeralStorage: number;
+  codeSha256: string;
+  codeSize: number;
+  lastModified: string;
+  revisionId: string;
+  state: string;
+  stateReason?: string;
+  stateReasonCode?: string;
+  lastUpdateStatus?: string;
+  lastUpdateStatusReason?: string;
+  lastUpdateStatusReasonCode?: string;
+}
+
+export interface LambdaAliasRecord {
+  name: string;
+  functionVersion: string;
+  description: string;
+  revisionId: string;
+  additionalVersionWeights?: Record<string, number>;
+}
+
+export interface LambdaFunctionRecord extends LambdaFunctionKey {
+  latest: LambdaVersionRecord;
+  /** While an update of $LATEST is in progress: the configuration invocations still run. */
+  previous?: LambdaVersionRecord;
+  /** Published versions, oldest first. */
+  versions: LambdaVersionRecord[];
+  /** The number PublishVersion gives next (never reused). */
+  nextVersion: number;
+  aliases: LambdaAliasRecord[];
+  /** The resource policy (AddPermission statements), as a JSON document. */
+  policy?: string;
+  tags: Record<string, string>;
+}
+
+export interface LambdaFunctionRecords {
+  /** Throws AlreadyExistsError when the name is taken in that account and region. */
+  create(record: LambdaFunctionRecord): Promise<void>;
+  get(key: LambdaFunctionKey): Promise<LambdaFunctionRecord | undefined>;
+  /** By name; `after` is the last name of the previous page. */
+  list(accountId: string, region: string, opts: { limit: number; after?: string }): Promise<Page<LambdaFunctionRecord>>;
+  /** Applies `change` in one transaction; undefined when there is no such function. `change` may throw to abort. */
+  update(key: LambdaFunctionKey, change: (r: LambdaFunctionRecord) => LambdaFunctionRecord): Promise<LambdaFunctionRecord | undefined>;
+  delete(key: LambdaFunctionKey): Promise<boolean>;
+  /** Functions being created (Pending) or updated (InProgress): what a restart must finish. */
+  unsettled(): Promise<LambdaFunctionRecord[]>;
+}
+
 export interface MetaStore {
   accounts: AccountRecords;
   accessKeys: AccessKeyRecords;
@@ -554,5 +623,6 @@ export interface MetaStore {
   resourcePolicies: ResourcePolicyRecords;
   lifecycle: LifecycleRecords;
   kms: KmsRecords;
+  lambdaFunctions: LambdaFunctionRecords;
   close(): Promise<void>;
 }

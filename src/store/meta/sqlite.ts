@@ -8,6 +8,7 @@ import { SqliteLifecycle } from './sqlite/lifecycle.js';
 import { SqliteKms } from './sqlite/kms.js';
 import { SqliteImages, SqliteLayers, SqliteUploads } from './sqlite/images.js';
 import { sqliteIam } from './sqlite/iam.js';
+import { SqliteLambdaFunctions } from './sqlite/lambda.js';
 import { SqliteRepositories } from './sqlite/repositories.js';
 import { SqliteResourcePolicies } from './sqlite/resource-policies.js';
 import { SqliteSecrets, SqliteSettings } from './sqlite/settings.js';
@@ -31,6 +32,7 @@ export function openSqliteMetaStore(file: string, sealer: Sealer): MetaStore {
     resourcePolicies: new SqliteResourcePolicies(db),
     lifecycle: new SqliteLifecycle(db),
     kms: new SqliteKms(db, sealer),
+    lambdaFunctions: new SqliteLambdaFunctions(db),
     async close() {
       db.close();
     },
