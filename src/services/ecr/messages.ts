@@ -25,6 +25,8 @@ export const messages = {
   invalidRepositoryPolicy: "Invalid parameter at 'PolicyText' failed to satisfy constraint: 'Invalid repository policy provided'",
   /** — source: pulumi/pulumi-aws#2326 (repository actions in a V1-scope registry policy) */
   invalidRegistryPolicy: "Invalid parameter at 'PolicyText' failed to satisfy constraint: 'Invalid registry policy provided'",
+  /** A user or role principal that does not exist — source: hashicorp/terraform-provider-aws#39064 (SetRepositoryPolicy). */
+  principalNotFound: "Invalid parameter at 'PolicyText' failed to satisfy constraint: 'Principal not found'",
   /** UNVERIFIED wording: the model documents only that `force` is needed to lock oneself out. */
   repositoryPolicyLockOut:
     "Invalid parameter at 'PolicyText' failed to satisfy constraint: 'The repository policy would prevent the caller from setting another policy in the future; set force to override'",
