@@ -107,6 +107,8 @@ export interface PutManifestInput {
   tag?: string;
   /** The digest the client addressed it by; must be the manifest's. */
   digest?: Digest;
+  /** `mediaType` names the type even for a Docker manifest whose body lacks it (PutImage's imageManifestMediaType). */
+  declaredTypeSuffices?: boolean;
 }
 
 export interface PutManifestResult {
@@ -183,7 +185,7 @@ export class Images {
     }
     let parsed: ParsedManifest;
     try {
-      parsed = parseManifest(bytes, input.mediaType);
+      parsed = parseManifest(bytes, input.mediaType, { declaredTypeSuffices: input.declaredTypeSuffices === true });
     } catch (e) {
       if (e instanceof ManifestInvalidError) throw new ImageError('ManifestInvalid', { ...at, reason: e.reason, invalid: e.kind });
       throw e;

@@ -222,11 +222,11 @@ export function putImage(deps: EcrDeps) {
     }
     if (input.imageManifestMediaType === undefined && lacksMediaType(input.imageManifest)) {
       await deps.repositories.get(key);
-      throw new InvalidParameterException(messages.invalidManifestJson);
+      throw new InvalidParameterException(messages.manifestWithoutMediaType);
     }
     const result = await deps.images.putManifest(key, {
       manifest: bytes,
-      ...(input.imageManifestMediaType !== undefined ? { mediaType: input.imageManifestMediaType } : {}),
+      ...(input.imageManifestMediaType !== undefined ? { mediaType: input.imageManifestMediaType, declaredTypeSuffices: true } : {}),
       ...(tag !== undefined ? { tag } : {}),
       ...(input.imageDigest !== undefined ? { digest: input.imageDigest } : {}),
     });

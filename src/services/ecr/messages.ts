@@ -70,6 +70,13 @@ export const messages = {
    * imageManifestMediaType) — source: aws/aws-cli#8620, aws/aws-sdk#193, aws/containers-roadmap#1873.
    */
   invalidManifestJson: "Invalid parameter at 'ImageManifest' failed to satisfy constraint: 'Invalid JSON syntax'",
+  /**
+   * Valid JSON without `mediaType`, and no imageManifestMediaType: ECR answers the same "Invalid
+   * JSON syntax" (sources above); simfra keeps that text whole, so what matches on it still does,
+   * and adds the real reason after it.
+   */
+  manifestWithoutMediaType:
+    "Invalid parameter at 'ImageManifest' failed to satisfy constraint: 'Invalid JSON syntax' (the manifest has no mediaType field and the request no imageManifestMediaType; name the manifest's type in imageManifestMediaType)",
   /** Other manifest faults: same envelope, our reason (ECR's wording for these is not known). */
   invalidManifest: (reason: string) => `Invalid parameter at 'ImageManifest' failed to satisfy constraint: '${reason}'`,
   /** — source: moto exceptions.py (ImageAlreadyExistsException); `null` when no tag was given, as ECR writes absent ids. */
