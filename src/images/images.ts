@@ -8,6 +8,7 @@ import type { Readable } from 'node:stream';
 
 import type { Clock } from '../clock.js';
 import { sha256Digest, type Digest } from '../oci/digest.js';
+import { PullTimeExclusions, type Puller } from './pull-exclusions.js';
 import { ManifestInvalidError, parseManifest, type ParsedManifest } from '../oci/manifest.js';
 import { MediaType } from '../oci/media-types.js';
 import type { Reference } from '../oci/reference.js';
@@ -155,6 +156,7 @@ export class Images {
   readonly #blobs: BlobStore;
   readonly #repositories: Repositories;
   readonly #clock: Clock;
+  readonly #pullExclusions: PullTimeExclusions;
   /** Per-session queues: an offset check and the append it guards must not interleave with another. */
   readonly #sessionTails = new Map<string, Promise<unknown>>();
 
@@ -163,6 +165,7 @@ export class Images {
     this.#blobs = deps.blobs;
     this.#repositories = deps.repositories;
     this.#clock = deps.clock;
+    this.#pullExclusions = new PullTimeExclusions(deps.meta);
   }
 
   // ——— Manifests and images ———
@@ -249,9 +252,13 @@ export class Images {
 
   /**
    * The manifest bytes exactly as pushed, with their image. `recordPull` marks a pull
-   * (lastRecordedPullTime), as a registry GET does.
+   * (lastRecordedPullTime), as a registry GET does, unless the registry excludes `pulledBy`.
    */
-  async getManifest(key: RepoKey, ref: Reference, opts: { recordPull?: boolean } = {}): Promise<{ image: ImageRecord; manifest: Buffer }> {
+  async getManifest(
+    key: RepoKey,
+    ref: Reference,
+    opts: { recordPull?: boolean; pulledBy?: Puller } = {},
+  ): Promise<{ image: ImageRecord; manifest: Buffer }> {
     const repo = await this.#repositories.get(key);
     const image = await this.#require(repo, ref);
     const now = this.#clock.now();
@@ -270,7 +277,9 @@ export class Images {
     const manifest = await this.#meta.images.manifest(repo.id, image.digest);
     if (manifest === undefined) throw this.#notFound(repo, ref);
     if (opts.recordPull === true) {
-      if (image.lastPulledAt === undefined || now.getTime() - image.lastPulledAt.getTime() >= PULL_TIME_RESOLUTION_MS) {
+      const due = image.lastPulledAt === undefined || now.getTime() - image.lastPulledAt.getTime() >= PULL_TIME_RESOLUTION_MS;
+      // Asked only when the pull would be recorded, so most pulls cost no extra read.
+      if (due && !(opts.pulledBy !== undefined && (await this.#pullExclusions.excludes(repo.accountId, repo.region, opts.pulledBy)))) {
         await this.#meta.images.recordPull(repo.id, image.digest, now);
         return { image: { ...image, lastPulledAt: now }, manifest };
       }

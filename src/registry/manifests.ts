@@ -7,6 +7,7 @@ import { InvalidReferenceError, parseReference, type Reference } from '../oci/re
 import type { RegistryRequest } from './context.js';
 import { RegistryError } from './errors.js';
 import { messages } from '../services/ecr/messages.js';
+import { pullerOf } from '../services/ecr/pull-time-exclusions.js';
 import { BodyTooLargeError, readCapped } from '../http/body.js';
 import { acceptedTypes, sendBody, sendEmpty } from './http.js';
 
@@ -25,7 +26,7 @@ function referenceParam(raw: string): Reference {
  * The manifest as stored, or converted (Docker schema 2 ⇄ OCI) when pulled by tag by a client
  * that does not accept the stored type, as ECR does. A GET records a pull; a HEAD does not.
  */
-export async function getManifest({ req, res, repo, ref, deps }: RegistryRequest): Promise<void> {
+export async function getManifest({ req, res, repo, ref, deps, principal }: RegistryRequest): Promise<void> {
   let reference: Reference;
   try {
     reference = referenceParam(ref);
@@ -38,7 +39,7 @@ export async function getManifest({ req, res, repo, ref, deps }: RegistryRequest
     throw new RegistryError('MANIFEST_UNKNOWN', { message: messages.requestedImageNotFound, detail: { tag: ref } });
   }
   const head = req.method === 'HEAD';
-  const { image, manifest } = await deps.images.getManifest(repo, reference, { recordPull: !head });
+  const { image, manifest } = await deps.images.getManifest(repo, reference, { recordPull: !head, pulledBy: pullerOf(principal) });
   let body = manifest;
   let mediaType = image.mediaType;
   let digest = image.digest;

@@ -31,6 +31,11 @@ import {
   putRegistryPolicy,
   setRepositoryPolicy,
 } from './policies.js';
+import {
+  deregisterPullTimeUpdateExclusion,
+  listPullTimeUpdateExclusions,
+  registerPullTimeUpdateExclusion,
+} from './pull-time-exclusions.js';
 import { describeRegistry, getAccountSetting, putAccountSetting } from './registry-settings.js';
 import {
   createRepository,
@@ -127,6 +132,9 @@ export function ecrService(deps: EcrDeps): AwsService {
     GetRegistryScanningConfiguration: getRegistryScanningConfiguration(deps),
     PutRegistryScanningConfiguration: putRegistryScanningConfiguration(deps),
     BatchGetRepositoryScanningConfiguration: batchGetRepositoryScanningConfiguration(deps),
+    RegisterPullTimeUpdateExclusion: registerPullTimeUpdateExclusion(deps),
+    DeregisterPullTimeUpdateExclusion: deregisterPullTimeUpdateExclusion(deps),
+    ListPullTimeUpdateExclusions: listPullTimeUpdateExclusions(deps),
   } satisfies Partial<Handlers<EcrOperations>>;
   const wrapped: Record<string, Handler<never, unknown>> = {};
   for (const [name, fn] of Object.entries(handlers)) {

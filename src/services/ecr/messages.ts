@@ -135,4 +135,14 @@ export const messages = {
   /** UNVERIFIED wording: ECR documents no rule; simfra refuses an archive while a restore runs. */
   storageClassUpdateNotSupported: (status: string) =>
     `The requested image storage class update is not supported for an image with status ${status}.`,
+
+  // ——— pull-time update exclusions (issue 13) ———
+  /** UNVERIFIED wording; the model documents only the meaning of ExclusionAlreadyExistsException. */
+  exclusionAlreadyExists: (principalArn: string, registryId: string) =>
+    `The pull time update exclusion for principal '${principalArn}' already exists in the registry with id '${registryId}'`,
+  /** UNVERIFIED wording; the model documents only the meaning of ExclusionNotFoundException. */
+  exclusionNotFound: (principalArn: string, registryId: string) =>
+    `The pull time update exclusion for principal '${principalArn}' does not exist in the registry with id '${registryId}'`,
+  /** UNVERIFIED wording; the limit is the user guide's ("up to 100 exclusions per account"). */
+  exclusionLimitExceeded: (limit: number) => `The registry already has the maximum of ${limit} pull time update exclusions.`,
 } as const;
