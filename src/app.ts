@@ -22,6 +22,7 @@ import { LayerUrls } from './images/layer-urls.js';
 import { registryFront } from './registry/front.js';
 import { layerDownloadFront } from './registry/layer-downloads.js';
 import { ecrService } from './services/ecr/index.js';
+import { createOnPush } from './services/ecr/creation-templates.js';
 import { ecrResources } from './services/ecr/policies.js';
 import { iamService } from './services/iam/index.js';
 import { stsService } from './services/sts/index.js';
@@ -122,6 +123,10 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       authorizer,
       clock,
       accountSetting: (accountId, region, name) => accountSetting(ecrDeps, accountId, region, name),
+      // Repository creation templates: CREATE_ON_PUSH. LIFECYCLE HOOK: when lifecycle policies
+      // are stored (branch `lifecycle`), pass `applyLifecyclePolicy` here so a template's policy
+      // is set on the repository it creates.
+      createOnPush: createOnPush(ecrDeps),
       defaultAccountId: config.defaultAccountId,
       defaultRegion: config.defaultRegion,
       log,

@@ -32,6 +32,12 @@ import {
   setRepositoryPolicy,
 } from './policies.js';
 import {
+  createRepositoryCreationTemplate,
+  deleteRepositoryCreationTemplate,
+  describeRepositoryCreationTemplates,
+  updateRepositoryCreationTemplate,
+} from './creation-templates.js';
+import {
   deregisterPullTimeUpdateExclusion,
   listPullTimeUpdateExclusions,
   registerPullTimeUpdateExclusion,
@@ -135,6 +141,10 @@ export function ecrService(deps: EcrDeps): AwsService {
     RegisterPullTimeUpdateExclusion: registerPullTimeUpdateExclusion(deps),
     DeregisterPullTimeUpdateExclusion: deregisterPullTimeUpdateExclusion(deps),
     ListPullTimeUpdateExclusions: listPullTimeUpdateExclusions(deps),
+    CreateRepositoryCreationTemplate: createRepositoryCreationTemplate(deps),
+    DescribeRepositoryCreationTemplates: describeRepositoryCreationTemplates(deps),
+    UpdateRepositoryCreationTemplate: updateRepositoryCreationTemplate(deps),
+    DeleteRepositoryCreationTemplate: deleteRepositoryCreationTemplate(deps),
   } satisfies Partial<Handlers<EcrOperations>>;
   const wrapped: Record<string, Handler<never, unknown>> = {};
   for (const [name, fn] of Object.entries(handlers)) {

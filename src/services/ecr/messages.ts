@@ -145,4 +145,19 @@ export const messages = {
     `The pull time update exclusion for principal '${principalArn}' does not exist in the registry with id '${registryId}'`,
   /** UNVERIFIED wording; the limit is the user guide's ("up to 100 exclusions per account"). */
   exclusionLimitExceeded: (limit: number) => `The registry already has the maximum of ${limit} pull time update exclusions.`,
+
+  // ——— repository creation templates (issue 13) ———
+  /** UNVERIFIED wording; the model documents only the meaning of TemplateAlreadyExistsException. */
+  templateAlreadyExists: (prefix: string, registryId: string) =>
+    `Repository creation template with prefix '${prefix}' already exists in the registry with id '${registryId}'`,
+  /** UNVERIFIED wording; the model documents only the meaning of TemplateNotFoundException. */
+  templateNotFound: (prefix: string, registryId: string) =>
+    `Repository creation template with prefix '${prefix}' does not exist in the registry with id '${registryId}'`,
+  /** UNVERIFIED wording: a template must apply to at least one scenario. */
+  templateAppliedForEmpty: 'appliedFor must list at least one of REPLICATION, PULL_THROUGH_CACHE, CREATE_ON_PUSH',
+  /** UNVERIFIED wording (the lifecycle policy's own rules are checked when it is applied). */
+  templateInvalidLifecyclePolicy: "Invalid parameter at 'LifecyclePolicyText' failed to satisfy constraint: 'Lifecycle policy validation failure: the policy must be a JSON object with a rules array'",
+  /** UNVERIFIED wording: "This role must be in the same account as the registry" — ECR API reference. */
+  templateInvalidCustomRole: (arn: string) =>
+    `Invalid parameter at 'customRoleArn' failed to satisfy constraint: 'customRoleArn must be the ARN of an IAM role in the registry's account: ${arn}'`,
 } as const;

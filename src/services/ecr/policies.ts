@@ -83,7 +83,7 @@ async function parseResourcePolicy(deps: EcrDeps, text: string): Promise<Policy 
  * A repository policy is an IAM resource policy with ECR actions only and no Resource element
  * (the repository is implied) — source: awsdocs/amazon-ecr-user-guide#20, aws/aws-cdk#3590.
  */
-async function checkRepositoryPolicy(deps: EcrDeps, text: string): Promise<void> {
+export async function checkRepositoryPolicy(deps: EcrDeps, text: string): Promise<void> {
   const policy = await parseResourcePolicy(deps, text);
   if (policy === 'principalNotFound') throw new InvalidParameterException(messages.principalNotFound);
   const ok =
