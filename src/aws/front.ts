@@ -46,8 +46,6 @@ interface ProtocolCodec {
   readonly contentType: string;
   route(req: IncomingMessage, body: Buffer): Routed;
   unknownOperation(routed: Routed): AwsError;
-  /** An operation of the service's model that simfra has no handler for. */
-  notImplemented(service: AwsService, operation: string): AwsError;
   encodeOutput(service: AwsService, operation: string, output: unknown, requestId: string): string;
   encodeError(err: AwsError, requestId: string, service: AwsService | undefined): string;
   sigV4Error(e: SigV4Error): AwsError;
@@ -71,8 +69,7 @@ function jsonCodec(byTargetPrefix: ReadonlyMap<string, AwsService>): ProtocolCod
         input: (s, op) => validateInput(s.model, op, decodeJsonBody(body)),
       };
     },
-    unknownOperation: () => commonErrors.unknownOperation(),
-    notImplemented: (service, operation) => new AwsError('UnknownOperationException', notImplementedMessage(service, operation), 400),
+    unknownOperation: (routed) => notImplemented(routed, 'UnknownOperationException') ?? commonErrors.unknownOperation(),
     encodeOutput: (_service, _operation, output) => encodeJsonOutput(output),
     encodeError: (err) => encodeJsonError(err),
     sigV4Error(e) {
@@ -123,9 +120,10 @@ function queryCodec(bySigningName: ReadonlyMap<string, AwsService>): ProtocolCod
     },
     unknownOperation(routed) {
       if (routed.operation === undefined) return queryErrors.missingAction();
+      const missing = notImplemented(routed, 'InvalidAction');
+      if (missing) return missing;
       return queryErrors.invalidAction(routed.operation, routed.service?.model.metadata.apiVersion ?? '');
     },
-    notImplemented: (service, operation) => new AwsError('InvalidAction', notImplementedMessage(service, operation), 400),
     encodeOutput: (service, operation, output, requestId) => encodeQueryOutput(service.model, operation, output, requestId),
     encodeError: (err, requestId, service) => encodeQueryError(err, requestId, service?.model),
     sigV4Error(e) {
@@ -154,9 +152,11 @@ function queryCodec(bySigningName: ReadonlyMap<string, AwsService>): ProtocolCod
  * query: InvalidAction), both 400 client faults, so SDKs fail at once instead of retrying as
  * they would a 5xx; the message says what is missing, where AWS would have served it.
  */
-function notImplementedMessage(service: AwsService, operation: string): string {
+function notImplemented(routed: Routed, code: 'UnknownOperationException' | 'InvalidAction'): AwsError | undefined {
+  const { service, operation } = routed;
+  if (!service || operation === undefined || !Object.hasOwn(service.model.operations, operation)) return undefined;
   const name = service.model.metadata.serviceFullName ?? service.model.metadata.serviceId;
-  return `simfra does not implement the ${operation} operation of ${name} (${service.signingName}) yet; it is in the AWS API model but not emulated`;
+  return new AwsError(code, `simfra does not implement the ${operation} operation of ${name} (${service.signingName}) yet; it is in the AWS API model but not emulated`, 400);
 }
 
 /**
@@ -216,9 +216,6 @@ export class AwsFront {
       throw e instanceof SigV4Error ? codec.sigV4Error(e) : e;
     }
     const { service, operation } = routed;
-    if (service && operation !== undefined && Object.hasOwn(service.model.operations, operation) && !Object.hasOwn(service.handlers, operation)) {
-      throw codec.notImplemented(service, operation);
-    }
     const handler = service && operation !== undefined ? service.handlers[operation] : undefined;
     if (!service || operation === undefined || !handler || !(operation in service.model.operations)) {
       throw codec.unknownOperation(routed);
