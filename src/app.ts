@@ -8,14 +8,18 @@ import { SigV4Verifier } from './aws/sigv4.js';
 import { systemClock, type Clock } from './clock.js';
 import type { Config } from './config.js';
 import { createGateway } from './gateway/server.js';
+import { ByteBudget } from './http/body.js';
 import { Accounts } from './iam/accounts.js';
 import { AuthTokens } from './iam/auth-tokens.js';
 import { PolicyAuthorizer } from './iam/authorize.js';
 import { StoredCredentials } from './iam/credentials.js';
 import { IamDirectory } from './iam/directory.js';
+import { principalIdentity } from './iam/principal-identity.js';
 import { StsSessions } from './iam/sessions.js';
 import { randomIds, type Ids } from './ids.js';
+import { BlobGc, SweepGate } from './images/blob-gc.js';
 import { Images } from './images/images.js';
+import { blobGcJob } from './jobs/blob-gc.js';
 import { Jobs } from './jobs/jobs.js';
 import { Repositories } from './images/repositories.js';
 import { LayerUrls } from './images/layer-urls.js';
@@ -58,7 +62,8 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   const ids = opts.ids ?? randomIds;
   const log = opts.log ?? pino({ level: config.logLevel });
 
-  if (config.dataDir) mkdirSync(config.dataDir, { recursive: true });
+  // The data dir holds keys and images: the owner's only (0700 when simfra creates it).
+  if (config.dataDir) mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const sealer = Sealer.fromConfig({ dataDir: config.dataDir, persistenceKey: config.persistenceKey });
   const meta = openSqliteMetaStore(config.dataDir ? join(config.dataDir, 'simfra.db') : ':memory:', sealer);
 
@@ -90,7 +95,16 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     ? new FsBlobStore(join(config.dataDir, 'ecr'), blobOptions)
     : new MemoryBlobStore(blobOptions);
   const repositories = new Repositories(meta, clock, { countImages: (repo) => meta.images.count(repo.id) });
-  const images = new Images({ meta, blobs, repositories, clock });
+  // Blob garbage collection and pushes share the gate: a commit waits while a sweep deletes its digest.
+  const sweeps = new SweepGate();
+  const images = new Images({ meta, blobs, repositories, clock, sweeps });
+  // Before anything is served: a single-request upload (POST ?digest=) that a crash cut off has
+  // a session no client knows of, so nobody could ever resume it.
+  const cutOff = await images.purgeUnannouncedUploads().catch((err: unknown) => {
+    log.warn({ err }, 'removing upload sessions cut off by a crash failed');
+    return 0;
+  });
+  if (cutOff > 0) log.info({ sessions: cutOff }, 'removed single-request upload sessions cut off by a crash');
   // Abandoned upload sessions go after a week (the CNCF registry's default age), checked hourly.
   const purgeStaleUploads = () =>
     images.purgeStaleUploads(new Date(clock.now().getTime() - UPLOAD_MAX_AGE_MS)).catch((err: unknown) => {
@@ -99,6 +113,12 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     });
   const jobs = new Jobs(log);
   jobs.register({ name: 'upload-purge', intervalMs: UPLOAD_PURGE_EVERY_MS, run: async () => ({ purged: await purgeStaleUploads() }) });
+  jobs.register(
+    blobGcJob(new BlobGc({ meta, stores: async () => [blobs], clock, gate: sweeps }), {
+      intervalMs: config.blobGcIntervalSeconds * 1000,
+      graceMs: config.blobGcGraceSeconds * 1000,
+    }),
+  );
   const ecrDeps: EcrDeps = {
     meta,
     repositories,
@@ -113,13 +133,23 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   authorizer.registerResources('arn:aws:ecr:', ecrResources(ecrDeps));
 
   const verifier = new SigV4Verifier(new StoredCredentials(meta), config.maxClockSkewSeconds);
-  const aws = new AwsFront({ services: [ecrService(ecrDeps), iamService({ directory }), stsService({ sessions, meta })], verifier, authorizer, clock, log });
+  // One bound on request bytes held in memory at once, for every front that buffers a body.
+  const bodyBudget = new ByteBudget(config.maxBufferedBodyBytes);
+  const aws = new AwsFront({
+    services: [ecrService(ecrDeps), iamService({ directory }), stsService({ sessions, meta })],
+    verifier,
+    authorizer,
+    clock,
+    log,
+    bodyBudget,
+  });
   const server = createGateway({
     aws,
     registry: registryFront({
       images,
       repositories,
       tokens,
+      principalIdentity: (p) => principalIdentity(meta, p),
       authorizer,
       clock,
       accountSetting: (accountId, region, name) => accountSetting(ecrDeps, accountId, region, name),
@@ -130,11 +160,15 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       defaultAccountId: config.defaultAccountId,
       defaultRegion: config.defaultRegion,
       log,
+      bodyBudget,
     }),
     layerDownloads: layerDownloadFront({ images, urls: layerUrls, clock, log }),
-    admin: adminFront({ accounts, jobs }),
+    admin: adminFront({ accounts, jobs, verifier, clock, defaultAccountId: config.defaultAccountId }),
     registryDomain: config.registryDomain,
+    bindHost: config.host,
+    allowedHosts: config.allowedHosts,
     log,
+    limits: config,
   });
 
   let listening = false;

@@ -1,3 +1,5 @@
+import { MIN_PERSISTENCE_KEY_LENGTH } from './store/sealing.js';
+
 /**
  * Every SIMFRA_* setting, typed and validated. The only reader of process.env.
  *
@@ -8,8 +10,13 @@
 export interface Config {
   /** TCP port of the one server (SIMFRA_PORT, default 4599; 0 picks a free port). */
   port: number;
-  /** Bind address (SIMFRA_HOST). */
+  /** Bind address (SIMFRA_HOST, default 127.0.0.1: loopback only, safe by default). */
   host: string;
+  /**
+   * Host names answered beside localhost, loopback addresses, registry hosts and the bind address
+   * (SIMFRA_ALLOWED_HOSTS, comma-separated: `name`, `.suffix` or `*.suffix`, `*` for any).
+   */
+  allowedHosts: string[];
   /** The account that exists at start and that plain `localhost:{port}/v2/` reaches (SIMFRA_DEFAULT_ACCOUNT_ID). */
   defaultAccountId: string;
   /** The region of plain `localhost:{port}/v2/` and of unscoped requests (SIMFRA_DEFAULT_REGION). */
@@ -35,6 +42,28 @@ export interface Config {
   noColor: boolean;
   /** Reserved for the container runtime of Lambda and ECS (SIMFRA_DOCKER); nothing reads it yet. */
   docker: boolean;
+  /**
+   * Connection limits, so that slow or idle clients cannot hold the server's sockets and file
+   * descriptors. Every limit is on inactivity or on headers, never on a request's total
+   * duration by default: a slow 1 GiB layer push that keeps sending bytes must succeed.
+   */
+  /** Most time to receive a request's headers (SIMFRA_HEADERS_TIMEOUT_SECONDS, default 60); then 408 and close. */
+  headersTimeoutMs: number;
+  /** A socket with no bytes in or out for this long is closed, mid-request too (SIMFRA_IDLE_TIMEOUT_SECONDS, default 120). */
+  idleTimeoutMs: number;
+  /** Most time for a whole request, 0 = no limit (SIMFRA_REQUEST_TIMEOUT_SECONDS, default 0). */
+  requestTimeoutMs: number;
+  /** Open connections at most; more are closed at once (SIMFRA_MAX_CONNECTIONS, default 1000). */
+  maxConnections: number;
+  /**
+   * Bytes of AWS API request bodies held in memory at once, across all requests
+   * (SIMFRA_MAX_BUFFERED_BODY_MB, default 256 MiB); over it requests are throttled.
+   */
+  maxBufferedBodyBytes: number;
+  /** Seconds between scheduled blob garbage collections; 0 = on demand only (SIMFRA_BLOB_GC_INTERVAL_SECONDS, default 1 h). */
+  blobGcIntervalSeconds: number;
+  /** How long an unreferenced blob is kept after a push last touched it (SIMFRA_BLOB_GC_GRACE_SECONDS, default 1 h). */
+  blobGcGraceSeconds: number;
 }
 
 export type LogFormat = 'auto' | 'json' | 'pretty';
@@ -59,18 +88,26 @@ const LOG_FORMATS: readonly LogFormat[] = ['auto', 'json', 'pretty'];
 
 export const SETTINGS = [
   { name: 'SIMFRA_PORT', default: '4599', meaning: 'the one port of the ECR API, IAM, STS, the registry and the admin API (`0` = any free port)' },
-  { name: 'SIMFRA_HOST', default: '0.0.0.0', meaning: 'bind address' },
+  { name: 'SIMFRA_HOST', default: '127.0.0.1', meaning: 'bind address (`0.0.0.0` to be reachable from other machines: read "Security model" first)' },
+  { name: 'SIMFRA_ALLOWED_HOSTS', unset: 'none', meaning: 'more `Host` names to answer, comma-separated: `name`, `.suffix` / `*.suffix`, or `*` for any (turns the DNS-rebinding guard off)' },
   { name: 'SIMFRA_DEFAULT_ACCOUNT_ID', default: '000000000000', meaning: 'the account that exists at start (12 digits)' },
   { name: 'SIMFRA_DEFAULT_REGION', default: 'us-east-1', meaning: 'region of plain `localhost:{port}/v2/`' },
   { name: 'SIMFRA_ROOT_ACCESS_KEY_ID', default: 'AKIAIOSFODNN7EXAMPLE', meaning: "access key id of the default account's root (AWS's documentation example)" },
   { name: 'SIMFRA_ROOT_SECRET_ACCESS_KEY', default: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY', meaning: 'its secret access key (AWS\'s documentation example)' },
   { name: 'SIMFRA_DATA_DIR', unset: 'in memory', meaning: 'persist everything here: `simfra.db` (SQLite metadata), `ecr/` (blobs), `.master_key`' },
-  { name: 'SIMFRA_PERSISTENCE_KEY', unset: 'a random key in `$SIMFRA_DATA_DIR/.master_key`', meaning: 'master key sealing secrets at rest (the key file is mode 0600, made on first start)' },
+  { name: 'SIMFRA_PERSISTENCE_KEY', unset: 'a random key in `$SIMFRA_DATA_DIR/.master_key`, mode 0600, made on first start', meaning: 'passphrase (16 characters or more) sealing secrets at rest, through scrypt with a salt in `$SIMFRA_DATA_DIR/.persistence_salt`' },
   { name: 'SIMFRA_AUTH_TOKEN_TTL_SECONDS', default: '43200', meaning: 'lifetime of `GetAuthorizationToken` passwords (12 h as in ECR; 60 to 604800)' },
   { name: 'SIMFRA_REGISTRY_DOMAIN', default: 'localhost', meaning: 'registry host suffix: `{account}.dkr.ecr.{region}.{domain}`' },
   { name: 'SIMFRA_LOG_LEVEL', default: 'info', meaning: '`fatal`, `error`, `warn`, `info` (one line per request), `debug`, `trace` or `silent`' },
   { name: 'SIMFRA_LOG_FORMAT', default: 'auto', meaning: '`json` (one pino JSON line per request), `pretty` (readable lines and a start-up banner; no colours if `NO_COLOR` is set), or `auto`: pretty when stdout is a terminal, else json' },
+  { name: 'SIMFRA_HEADERS_TIMEOUT_SECONDS', default: '60', meaning: "a request's headers must arrive within this; else `408` and the connection closes" },
+  { name: 'SIMFRA_IDLE_TIMEOUT_SECONDS', default: '120', meaning: 'a connection with no bytes in or out for this long is closed, mid-request too (a slow push that keeps sending is never cut)' },
+  { name: 'SIMFRA_REQUEST_TIMEOUT_SECONDS', default: '0', meaning: 'most time for a whole request, `0` = none, so that a slow 1 GiB push succeeds' },
+  { name: 'SIMFRA_MAX_CONNECTIONS', default: '1000', meaning: 'open connections at most; more are closed on arrival while the open ones are served' },
+  { name: 'SIMFRA_MAX_BUFFERED_BODY_MB', default: '256', meaning: 'request bodies held in memory at once across all API requests and manifest pushes; over it the API answers `ThrottlingException` (IAM/STS: `Throttling`) and the registry `429 TOOMANYREQUESTS`' },
   { name: 'SIMFRA_DOCKER', default: 'false', meaning: 'reserved for the container runtime of Lambda and ECS; does nothing yet' },
+  { name: 'SIMFRA_BLOB_GC_INTERVAL_SECONDS', default: '3600', meaning: 'seconds between blob garbage collections (`0` = only on demand, `POST /_simfra/jobs/blob-gc`)' },
+  { name: 'SIMFRA_BLOB_GC_GRACE_SECONDS', default: '3600', meaning: 'how long an unreferenced blob is kept after a push last touched it (60 to 2592000)' },
 ] as const satisfies readonly Setting[];
 
 type SettingName = (typeof SETTINGS)[number]['name'];
@@ -92,6 +129,10 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
   const config: Config = {
     port: intSetting(env, 'SIMFRA_PORT', 0, 65535),
     host: setting(env, 'SIMFRA_HOST'),
+    allowedHosts: (optional(env, 'SIMFRA_ALLOWED_HOSTS') ?? '')
+      .split(',')
+      .map((h) => h.trim())
+      .filter((h) => h !== ''),
     defaultAccountId: setting(env, 'SIMFRA_DEFAULT_ACCOUNT_ID'),
     defaultRegion: setting(env, 'SIMFRA_DEFAULT_REGION'),
     rootAccessKeyId: setting(env, 'SIMFRA_ROOT_ACCESS_KEY_ID'),
@@ -105,6 +146,13 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     logFormat: setting(env, 'SIMFRA_LOG_FORMAT') as LogFormat,
     noColor: (env.NO_COLOR ?? '') !== '',
     docker: ['true', '1'].includes(setting(env, 'SIMFRA_DOCKER')),
+    headersTimeoutMs: intSetting(env, 'SIMFRA_HEADERS_TIMEOUT_SECONDS', 1, 3600) * 1000,
+    idleTimeoutMs: intSetting(env, 'SIMFRA_IDLE_TIMEOUT_SECONDS', 1, 24 * 3600) * 1000,
+    requestTimeoutMs: intSetting(env, 'SIMFRA_REQUEST_TIMEOUT_SECONDS', 0, 7 * 24 * 3600) * 1000,
+    maxConnections: intSetting(env, 'SIMFRA_MAX_CONNECTIONS', 1, 1_000_000),
+    maxBufferedBodyBytes: intSetting(env, 'SIMFRA_MAX_BUFFERED_BODY_MB', 32, 64 * 1024) * 1024 * 1024,
+    blobGcIntervalSeconds: intSetting(env, 'SIMFRA_BLOB_GC_INTERVAL_SECONDS', 0, 7 * 24 * 3600),
+    blobGcGraceSeconds: intSetting(env, 'SIMFRA_BLOB_GC_GRACE_SECONDS', 60, 30 * 24 * 3600),
     ...overrides,
   };
   validateConfig(config);
@@ -122,6 +170,20 @@ function validateConfig(c: Config): void {
     throw new ConfigError('SIMFRA_ROOT_ACCESS_KEY_ID must be 16-128 upper-case letters or digits');
   }
   if (c.rootSecretAccessKey.length < 16) throw new ConfigError('SIMFRA_ROOT_SECRET_ACCESS_KEY is too short');
+  if (c.requestTimeoutMs > 0 && c.requestTimeoutMs < c.headersTimeoutMs) {
+    throw new ConfigError('SIMFRA_REQUEST_TIMEOUT_SECONDS must be 0 (no limit) or at least SIMFRA_HEADERS_TIMEOUT_SECONDS');
+  }
+  if (c.persistenceKey !== undefined && c.persistenceKey.length < MIN_PERSISTENCE_KEY_LENGTH) {
+    throw new ConfigError(
+      `SIMFRA_PERSISTENCE_KEY must be at least ${MIN_PERSISTENCE_KEY_LENGTH} characters (it was ${c.persistenceKey.length}); ` +
+        'use a long random value, e.g. from `openssl rand -base64 32`',
+    );
+  }
+  for (const h of c.allowedHosts) {
+    if (!/^(\*|(\*?\.)?[A-Za-z0-9._:[\]-]+)$/.test(h)) {
+      throw new ConfigError(`SIMFRA_ALLOWED_HOSTS entries must be host names, '.suffix', '*.suffix' or '*', got '${h}'`);
+    }
+  }
   if (!LOG_LEVELS.includes(c.logLevel)) {
     throw new ConfigError(`SIMFRA_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
   }

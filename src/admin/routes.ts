@@ -1,5 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import FindMyWay from 'find-my-way';
+import { SigV4Error, type SigV4Verifier } from '../aws/sigv4.js';
+import type { Clock } from '../clock.js';
 import type { HttpFront } from '../gateway/server.js';
 import { BodyTooLargeError, readCapped } from '../http/body.js';
 import { AccountError, type Accounts } from '../iam/accounts.js';
@@ -8,6 +10,9 @@ import type { AccountRecord } from '../store/meta/meta-store.js';
 
 /**
  * The admin API on the same port: accounts with their root credentials.
+ * Every request must be SigV4-signed for the service `simfra` (any region) with a root key of the
+ * default account, as `curl --aws-sigv4 "aws:amz:us-east-1:simfra" --user KEY:SECRET` signs, and
+ * must not come from a browser page (an `Origin` or a `Sec-Fetch-Site` other than `none`).
  *   POST /_simfra/accounts {accountId?, name?, email?} → 201 with the new root key
  *   GET /_simfra/accounts, GET|DELETE /_simfra/accounts/{id}
  *   GET /_simfra/jobs → the job names; POST /_simfra/jobs/{name} [options] → runs it now, 200 with its result
@@ -28,14 +33,10 @@ function send(res: ServerResponse, status: number, body?: unknown): void {
   res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) }).end(text);
 }
 
-async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
-  let text: string;
-  try {
-    text = (await readCapped(req, 64 * 1024)).toString('utf8');
-  } catch (e) {
-    if (e instanceof BodyTooLargeError) throw new AccountError('Invalid', 'request body too large');
-    throw e;
-  }
+const MAX_ADMIN_BODY = 64 * 1024;
+
+function parseJson(body: Buffer): Record<string, unknown> {
+  const text = body.toString('utf8');
   if (!text.trim()) return {};
   try {
     const value: unknown = JSON.parse(text);
@@ -52,20 +53,82 @@ const optionalString = (v: unknown, name: string): string | undefined => {
   return v;
 };
 
-type Route = (req: IncomingMessage, res: ServerResponse, params: Record<string, string | undefined>) => Promise<void>;
+type Route = (body: Buffer, res: ServerResponse, params: Record<string, string | undefined>) => Promise<void>;
 
 export interface AdminDeps {
   accounts: Accounts;
   jobs: Jobs;
+  /** Verifies the SigV4 signature every admin request must carry. */
+  verifier: SigV4Verifier;
+  clock: Clock;
+  /** Only this account's root credentials may use the admin API. */
+  defaultAccountId: string;
 }
 
-export function adminFront({ accounts, jobs }: AdminDeps): HttpFront {
+/** Why an admin request is not served: 401 (no or bad signature), 403 (wrong caller), 413. */
+class AdminRefusal extends Error {
+  constructor(
+    readonly status: 401 | 403 | 413,
+    readonly error: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const HOW_TO_SIGN =
+  'The admin API needs a SigV4 signature for the service \'simfra\' with the default account\'s root credentials, ' +
+  'e.g. curl --aws-sigv4 "aws:amz:us-east-1:simfra" --user "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY" …';
+
+/**
+ * Browsers announce themselves: every cross-origin request (and every same-origin POST) carries
+ * `Origin`, and modern browsers send `Sec-Fetch-Site` on all requests (`none` when the user typed
+ * the URL). simfra serves no pages, so any page reaching the admin API is another site's.
+ */
+function refuseBrowsers(req: IncomingMessage): void {
+  const origin = req.headers.origin;
+  const site = req.headers['sec-fetch-site'];
+  if (origin !== undefined || (site !== undefined && site !== 'none')) {
+    const sign = origin !== undefined ? `Origin: ${origin}` : `Sec-Fetch-Site: ${String(site)}`;
+    throw new AdminRefusal(403, 'Forbidden', `The admin API does not answer requests from web pages (${sign}).`);
+  }
+}
+
+export function adminFront({ accounts, jobs, verifier, clock, defaultAccountId }: AdminDeps): HttpFront {
+  /** The body, once the signature over it is verified as the default account's root. */
+  const authenticate = async (req: IncomingMessage): Promise<Buffer> => {
+    refuseBrowsers(req);
+    let body: Buffer;
+    try {
+      body = await readCapped(req, MAX_ADMIN_BODY);
+    } catch (e) {
+      if (e instanceof BodyTooLargeError) throw new AdminRefusal(413, 'Invalid', 'request body too large');
+      throw e;
+    }
+    let verified;
+    try {
+      verified = await verifier.verify({ method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headers }, body, clock.now());
+    } catch (e) {
+      if (!(e instanceof SigV4Error)) throw e;
+      throw new AdminRefusal(401, 'Unauthorized', e.kind === 'missing' ? HOW_TO_SIGN : `${e.message} ${HOW_TO_SIGN}`);
+    }
+    if (verified.service !== 'simfra') {
+      throw new AdminRefusal(403, 'Forbidden', `Admin requests are signed for the service 'simfra', not '${verified.service}'. ${HOW_TO_SIGN}`);
+    }
+    const p = verified.principal;
+    if (p.kind !== 'root' || p.accountId !== defaultAccountId) {
+      throw new AdminRefusal(403, 'Forbidden', `${p.arn} may not use the admin API: only the root credentials of account ${defaultAccountId} may.`);
+    }
+    return body;
+  };
+
   const router = FindMyWay({ ignoreTrailingSlash: true });
   const on = (method: 'GET' | 'POST' | 'DELETE', path: string, route: Route) => {
-    router.on(method, path, (req, res, params) => route(req, res as ServerResponse, params));
+    // The router only finds routes; handle() calls the Route it stored with the verified body.
+    router.on(method, path, () => undefined, { route });
   };
-  on('POST', '/_simfra/accounts', async (req, res) => {
-    const body = await readJson(req);
+  on('POST', '/_simfra/accounts', async (raw, res) => {
+    const body = parseJson(raw);
     const created = await accounts.create({
       accountId: optionalString(body.accountId, 'accountId'),
       name: optionalString(body.name, 'name'),
@@ -93,8 +156,8 @@ export function adminFront({ accounts, jobs }: AdminDeps): HttpFront {
   on('GET', '/_simfra/jobs', async (_req, res) => {
     send(res, 200, { jobs: jobs.names() });
   });
-  on('POST', '/_simfra/jobs/:name', async (req, res, params) => {
-    const options = await readJson(req);
+  on('POST', '/_simfra/jobs/:name', async (raw, res, params) => {
+    const options = parseJson(raw);
     try {
       send(res, 200, (await jobs.run(params.name ?? '', options)) ?? {});
     } catch (e) {
@@ -106,19 +169,29 @@ export function adminFront({ accounts, jobs }: AdminDeps): HttpFront {
 
   const statusOf: Record<AccountError['kind'], number> = { AlreadyExists: 409, NotFound: 404, Invalid: 400, Protected: 409 };
   return {
+    refuse(req, res, _ctx, message) {
+      req.resume();
+      send(res, 403, { error: 'Forbidden', message });
+    },
     async handle(req, res) {
       const url = req.url ?? '/';
+      let body: Buffer;
+      try {
+        body = await authenticate(req);
+      } catch (e) {
+        if (!(e instanceof AdminRefusal)) throw e;
+        if (!req.complete) res.setHeader('connection', 'close');
+        req.resume();
+        send(res, e.status, { error: e.error, message: e.message });
+        return { route: 'admin:refused' };
+      }
       const match = router.find(req.method as 'GET', url.split('?')[0] ?? url);
       if (!match) {
         send(res, 404, { error: 'NotFound', message: `no admin route for ${req.method ?? ''} ${url}` });
         return { route: 'admin:unknown' };
       }
       try {
-        await (match.handler as unknown as (r: IncomingMessage, s: ServerResponse, p: Record<string, string | undefined>) => Promise<void>)(
-          req,
-          res,
-          match.params,
-        );
+        await (match.store as { route: Route }).route(body, res, match.params);
       } catch (e) {
         if (!(e instanceof AccountError)) throw e;
         send(res, statusOf[e.kind], { error: e.kind, message: e.message });

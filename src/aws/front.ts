@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
-import { BodyTooLargeError, readCapped } from '../http/body.js';
+import { BodyBudgetExceededError, BodyTooLargeError, contentLength, readCapped, type BudgetLease, type ByteBudget } from '../http/body.js';
 import { validateInput, validateQueryInput } from '../model/validate.js';
 import type { Clock } from '../clock.js';
 import { AccessDeniedError, type Authorizer } from '../iam/authorize.js';
@@ -8,8 +8,9 @@ import type { RequestContext } from './context.js';
 import { AwsError, commonErrors } from './errors.js';
 import { decodeJsonBody, encodeJsonError, encodeJsonOutput, JSON_CONTENT_TYPE, operationFromTarget } from './protocol/json11.js';
 import { decodeQueryParams, encodeQueryError, encodeQueryOutput, QUERY_CONTENT_TYPE, queryErrors } from './protocol/query.js';
-import type { AwsService, Protocol } from './service.js';
+import { ownEntry, type AwsService, type Protocol } from './service.js';
 import { SigV4Error, type SigV4Verifier } from './sigv4.js';
+import { storageFullCode } from '../store/storage-full.js';
 
 export interface AwsFrontDeps {
   services: readonly AwsService[];
@@ -17,6 +18,8 @@ export interface AwsFrontDeps {
   authorizer: Authorizer;
   clock: Clock;
   log: Logger;
+  /** Bytes of request bodies held at once across all AWS requests. */
+  bodyBudget: ByteBudget;
 }
 
 /** What the access log line records about an AWS request. */
@@ -26,8 +29,32 @@ export interface AwsRequestOutcome {
   status: number;
 }
 
-/** AWS JSON bodies are read whole, with a cap: UploadLayerPart carries up to 20 MiB base64-encoded. */
-const MAX_API_BODY = 32 * 1024 * 1024;
+const KiB = 1024;
+const MiB = 1024 * KiB;
+
+/**
+ * AWS bodies are read whole, so each is capped at what its operation can carry — source: the
+ * ECR model. UploadLayerPart's LayerPartBlob is at most 20 MiB, base64 in JSON; PutImage's
+ * ImageManifest at most 4 MiB of characters, each at most 6 once JSON-escaped (`\u001f`). Every
+ * other ECR input is small (the largest, a lifecycle policy, is 30,720 characters). Query
+ * services (IAM, STS) name the operation inside the body, so one cap covers them: a 131,072-
+ * character policy document, URL-encoded (3 bytes a character at worst), fits.
+ */
+const JSON_BODY_LIMITS: Readonly<Record<string, number>> = {
+  UploadLayerPart: Math.ceil((20 * MiB) / 3) * 4 + 64 * KiB,
+  PutImage: 6 * 4 * MiB + 64 * KiB,
+};
+const DEFAULT_JSON_BODY_LIMIT = 1 * MiB;
+const QUERY_BODY_LIMIT = 1 * MiB;
+/**
+ * An unsigned query request's body is read (when this small) only to word the refusal in its
+ * service's XML namespace; a larger one is refused unread.
+ */
+const REFUSAL_PEEK_LIMIT = 16 * KiB;
+
+/** What a client reads when simfra's disk is full: the cause, that nothing was stored, and what to do. */
+const storageFullMessage = (cause: string): string =>
+  `Storage is full (${cause}): simfra has no space left to store this request's data; nothing was stored. Free space where simfra keeps its data and retry.`;
 
 /** The service and operation a request names, found before its signature is checked. */
 interface Routed {
@@ -50,6 +77,12 @@ interface ProtocolCodec {
   encodeError(err: AwsError, requestId: string, service: AwsService | undefined): string;
   sigV4Error(e: SigV4Error): AwsError;
   accessDenied(message: string): AwsError;
+  /** The disk (or database) is full: the service's own server-fault error, saying so. */
+  storageFull(cause: string): AwsError;
+  /** Too many request bytes in flight: AWS's throttling error, which SDKs retry with backoff. */
+  throttled(): AwsError;
+  /** The most body bytes the request may carry, known from its headers. */
+  bodyLimit(req: IncomingMessage): number;
   /** Headers beside the content type on an error (JSON names the type in `x-amzn-errortype`). */
   errorHeaders(err: AwsError): Record<string, string>;
 }
@@ -88,6 +121,15 @@ function jsonCodec(byTargetPrefix: ReadonlyMap<string, AwsService>): ProtocolCod
       }
     },
     accessDenied: (message) => new AwsError('AccessDeniedException', message, 400),
+    // ECR's own throttling answer — e.g. "(ThrottlingException) when calling the
+    // GetAuthorizationToken operation: Rate exceeded".
+    throttled: () => new AwsError('ThrottlingException', 'Rate exceeded', 400),
+    // ECR's server-fault error (the model's ServerException, 500).
+    storageFull: (cause) => new AwsError('ServerException', storageFullMessage(cause), 500, 'server'),
+    bodyLimit(req) {
+      const operation = operationFromTarget(String(req.headers['x-amz-target']))?.operation;
+      return (operation !== undefined && Object.hasOwn(JSON_BODY_LIMITS, operation) ? JSON_BODY_LIMITS[operation] : undefined) ?? DEFAULT_JSON_BODY_LIMIT;
+    },
     errorHeaders: (err) => ({ 'x-amzn-errortype': err.code }),
   };
 }
@@ -114,7 +156,7 @@ function queryCodec(bySigningName: ReadonlyMap<string, AwsService>): ProtocolCod
       const name = scopeService(req);
       let service = name === undefined ? undefined : bySigningName.get(name);
       if (name === undefined && operation !== undefined) {
-        service = [...bySigningName.values()].find((s) => operation in s.model.operations);
+        service = [...bySigningName.values()].find((s) => ownEntry(s.model.operations, operation) !== undefined);
       }
       return { service, operation, input: (s, op) => validateQueryInput(s.model, op, params) };
     },
@@ -142,6 +184,11 @@ function queryCodec(bySigningName: ReadonlyMap<string, AwsService>): ProtocolCod
       }
     },
     accessDenied: (message) => queryErrors.accessDenied(message),
+    // IAM's and STS's throttling answer — source: IAM API reference, Common Errors (Throttling).
+    throttled: () => new AwsError('Throttling', 'Rate exceeded', 400),
+    // IAM's server-fault error (the model's ServiceFailureException: code ServiceFailure, 500).
+    storageFull: (cause) => new AwsError('ServiceFailure', storageFullMessage(cause), 500, 'server'),
+    bodyLimit: () => QUERY_BODY_LIMIT,
     errorHeaders: () => ({}),
   };
 }
@@ -187,8 +234,16 @@ export class AwsFront {
     const outcome: AwsRequestOutcome = { status: 200 };
     const codec = this.codecs[this.protocolOf(req)];
     let service: AwsService | undefined;
+    const lease = this.deps.bodyBudget.lease();
     try {
-      const body = await readCapped(req, MAX_API_BODY);
+      // Callers without credentials we know are refused before their body is read, so they
+      // cannot make us buffer anything.
+      const refusal = this.refusal(codec, req);
+      if (refusal !== undefined) {
+        service = await this.routeForRefusal(codec, req, lease);
+        throw refusal;
+      }
+      const body = await readCapped(req, codec.bodyLimit(req), lease);
       const routed = codec.route(req, body);
       service = routed.service;
       outcome.service = service?.signingName;
@@ -198,9 +253,44 @@ export class AwsFront {
     } catch (e) {
       const err = this.asAwsError(e, codec, requestId);
       outcome.status = err.status;
-      this.send(res, requestId, err.status, codec.contentType, codec.encodeError(err, requestId, service), codec.errorHeaders(err));
+      // A body left unread (refused, over its cap, over the budget) cannot be skipped on a
+      // keep-alive connection without reading it all: close the connection with the answer.
+      const close: Record<string, string> = req.complete ? {} : { connection: 'close' };
+      this.send(res, requestId, err.status, codec.contentType, codec.encodeError(err, requestId, service), { ...codec.errorHeaders(err), ...close });
+    } finally {
+      lease.release();
     }
     return outcome;
+  }
+
+  /** The AWS error for a request whose credentials can be refused from its headers alone. */
+  private refusal(codec: ProtocolCodec, req: IncomingMessage): AwsError | undefined {
+    try {
+      this.deps.verifier.precheck(req.headers);
+      return undefined;
+    } catch (e) {
+      if (e instanceof SigV4Error) return codec.sigV4Error(e);
+      throw e;
+    }
+  }
+
+  /** The service a refused request addressed, for the wording of the refusal (query: its XML namespace). */
+  private async routeForRefusal(codec: ProtocolCodec, req: IncomingMessage, lease: BudgetLease): Promise<AwsService | undefined> {
+    const length = contentLength(req);
+    const peek = codec === this.codecs.query && length !== undefined && length <= REFUSAL_PEEK_LIMIT;
+    try {
+      return codec.route(req, peek ? await readCapped(req, REFUSAL_PEEK_LIMIT, lease) : Buffer.alloc(0)).service;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** A request refused before it is read (a Host simfra does not serve): AccessDenied in its protocol. */
+  refuse(req: IncomingMessage, res: ServerResponse, requestId: string, message: string): void {
+    const codec = this.codecs[this.protocolOf(req)];
+    const err = new AwsError(codec === this.codecs.json ? 'AccessDeniedException' : 'AccessDenied', message, 403);
+    req.resume();
+    this.send(res, requestId, err.status, codec.contentType, codec.encodeError(err, requestId, undefined), codec.errorHeaders(err));
   }
 
   private async invoke(codec: ProtocolCodec, routed: Routed, req: IncomingMessage, body: Buffer, requestId: string): Promise<unknown> {
@@ -216,8 +306,8 @@ export class AwsFront {
       throw e instanceof SigV4Error ? codec.sigV4Error(e) : e;
     }
     const { service, operation } = routed;
-    const handler = service && operation !== undefined ? service.handlers[operation] : undefined;
-    if (!service || operation === undefined || !handler || !(operation in service.model.operations)) {
+    const handler = service && operation !== undefined ? ownEntry(service.handlers, operation) : undefined;
+    if (!service || operation === undefined || !handler || ownEntry(service.model.operations, operation) === undefined) {
       throw codec.unknownOperation(routed);
     }
     const ctx: RequestContext = {
@@ -241,6 +331,15 @@ export class AwsFront {
     if (e instanceof AwsError) return e;
     if (e instanceof AccessDeniedError) return codec.accessDenied(e.message);
     if (e instanceof BodyTooLargeError) return new AwsError('SerializationException', 'Request body too large', 413);
+    if (e instanceof BodyBudgetExceededError) {
+      this.deps.log.warn({ requestId, limit: this.deps.bodyBudget.limit }, 'request throttled: too many request body bytes in flight');
+      return codec.throttled();
+    }
+    const full = storageFullCode(e);
+    if (full !== undefined) {
+      this.deps.log.error({ err: e, requestId }, 'storage is full');
+      return codec.storageFull(full);
+    }
     this.deps.log.error({ err: e, requestId }, 'unhandled error in AWS request');
     return commonErrors.internalFailure();
   }

@@ -13,6 +13,15 @@ export type Handlers<Ops> = {
 export type Protocol = 'json' | 'query' | 'rest-json';
 
 /**
+ * `table[name]` for an own entry only: operation names come from the wire, and a plain lookup
+ * would find `constructor`, `toString` or `__proto__` on Object.prototype and treat them as
+ * operations.
+ */
+export function ownEntry<T>(table: Readonly<Record<string, T>>, name: string): T | undefined {
+  return Object.hasOwn(table, name) ? table[name] : undefined;
+}
+
+/**
  * One AWS service as the gateway sees it. The dispatcher finds it by X-Amz-Target prefix
  * (json), by the SigV4 signing name (query) or by path (rest-json).
  */

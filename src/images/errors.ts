@@ -23,6 +23,11 @@ export interface ImageErrorArgs {
   ManifestInvalid: InRepository & { reason: string; invalid?: ManifestInvalidKind };
   /** The manifest's digest is not the one the request named. */
   ManifestDigestMismatch: InRepository & { expected: string; actual: string };
+  /**
+   * A descriptor's size is not the size of the content it names (a blob of the repository, or
+   * an image an index lists).
+   */
+  ManifestSizeMismatch: InRepository & { digest: string; declared: number; actual: number };
   /** Config or layer blobs the manifest references are not in the repository. */
   ManifestBlobUnknown: InRepository & { digests: string[] };
   /** Manifests an index lists are not images of the repository. */

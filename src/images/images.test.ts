@@ -132,6 +132,26 @@ describe('Images (the image domain)', () => {
     await rejectsWith(images.putManifest(key('nope'), { manifest }), 'RepositoryNotFound');
   });
 
+  it('refuses descriptors whose size is not the size of what they name, and stores nothing', async () => {
+    // given the blobs of an image, linked to the repository
+    const config = Buffer.from('{"seed":"sizes"}');
+    const layer = Buffer.from('x'.repeat(40));
+    for (const b of [config, layer]) await images.pushBlob(key('app'), sha256Digest(b), body(b));
+    const lying = JSON.parse(manifestOf(config, [layer]).toString()) as { layers: { size: number }[] };
+    lying.layers[0]!.size = 999;
+    // when a manifest says the 40-byte layer has 999 bytes
+    const e = await rejectsWith(images.putManifest(key('app'), { manifest: Buffer.from(JSON.stringify(lying)), tag: 'lie' }), 'ManifestSizeMismatch');
+    // then it is refused, naming the blob and both sizes, and nothing is stored
+    assert.deepEqual(e.detail.kind === 'ManifestSizeMismatch' && [e.detail.digest, e.detail.declared, e.detail.actual], [sha256Digest(layer), 999, 40]);
+    assert.equal(await images.countImages(await repositories.get(key('app'))), 0);
+    // and an index listing an image with the wrong size is refused too
+    const { result, manifest } = await pushImage('app', 'child');
+    const index = Buffer.from(
+      JSON.stringify({ schemaVersion: 2, mediaType: MediaType.OciIndex, manifests: [{ mediaType: MediaType.OciManifest, digest: result.image.digest, size: manifest.length + 1 }] }),
+    );
+    await rejectsWith(images.putManifest(key('app'), { manifest: index }), 'ManifestSizeMismatch');
+  });
+
   it('keeps immutable tags where they are, but allows the identical push', async () => {
     await repositories.create(key('imm'), settings({ imageTagMutability: 'IMMUTABLE' }));
     const first = await pushImage('imm', '1', 'v1');

@@ -38,6 +38,7 @@ import type {
   TagStatusFilter,
   UploadRecord,
 } from '../store/meta/meta-store.js';
+import { SweepGate } from './blob-gc.js';
 import { ImageError } from './errors.js';
 import { isTagImmutable } from './mutability.js';
 import { parseScanningConfig, REGISTRY_SCANNING_SETTING, repositoryScanning } from './scanning-rules.js';
@@ -54,6 +55,13 @@ export const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
  * ImageDetail.lastRecordedPullTime.
  */
 const PULL_TIME_RESOLUTION_MS = 60_000;
+
+/**
+ * A "present" answer to a push (registry HEAD, BatchCheckLayerAvailability) restarts the blob's
+ * garbage-collection grace period, at most once a second per blob so that repeated checks cost
+ * no disk write. Grace periods are much longer than this.
+ */
+const TOUCH_RESOLUTION_MS = 1_000;
 
 /**
  * How long a restore from the archive storage class takes here. ECR restores "typically up to
@@ -97,6 +105,8 @@ export interface ImagesDeps {
   blobs: BlobStore;
   repositories: Repositories;
   clock: Clock;
+  /** Shared with BlobGc: the blobs a sweep is deleting (a commit of one waits). */
+  sweeps?: SweepGate;
 }
 
 /** What the client pushes: the manifest bytes as sent, how it was declared and where it goes. */
@@ -157,6 +167,7 @@ export class Images {
   readonly #repositories: Repositories;
   readonly #clock: Clock;
   readonly #pullExclusions: PullTimeExclusions;
+  readonly #sweeps: SweepGate;
   /** Per-session queues: an offset check and the append it guards must not interleave with another. */
   readonly #sessionTails = new Map<string, Promise<unknown>>();
 
@@ -166,6 +177,7 @@ export class Images {
     this.#repositories = deps.repositories;
     this.#clock = deps.clock;
     this.#pullExclusions = new PullTimeExclusions(deps.meta);
+    this.#sweeps = deps.sweeps ?? new SweepGate();
   }
 
   // ——— Manifests and images ———
@@ -193,6 +205,7 @@ export class Images {
       if (e instanceof ManifestInvalidError) throw new ImageError('ManifestInvalid', { ...at, reason: e.reason, invalid: e.kind });
       throw e;
     }
+    await this.#checkDescriptorSizes(repo, parsed);
     const now = this.#clock.now();
     const scansOnPush = await this.#scansOnPush(repo);
     const image: NewImage = {
@@ -402,10 +415,15 @@ export class Images {
 
   // ——— Layers (blobs linked to a repository) ———
 
-  /** The link of a blob to the repository, or undefined. Throws RepositoryNotFound. */
-  async findLayer(key: RepoKey, digest: Digest): Promise<LayerRecord | undefined> {
+  /**
+   * The link of a blob to the repository, or undefined. Throws RepositoryNotFound. `forPush`: a
+   * push is told it need not upload the blob, so garbage collection's grace period starts again.
+   */
+  async findLayer(key: RepoKey, digest: Digest, opts: { forPush?: boolean } = {}): Promise<LayerRecord | undefined> {
     const repo = await this.#repositories.get(key);
-    return this.#meta.layers.get(repo.id, digest);
+    const layer = await this.#meta.layers.get(repo.id, digest);
+    if (layer !== undefined && opts.forPush === true) await this.#meta.blobs.refresh([digest], this.#clock.now(), TOUCH_RESOLUTION_MS);
+    return layer;
   }
 
   /** The links of those blobs that the repository has (BatchCheckLayerAvailability). */
@@ -421,9 +439,12 @@ export class Images {
   async layerStates(
     key: RepoKey,
     digests: readonly Digest[],
+    opts: { forPush?: boolean } = {},
   ): Promise<Map<Digest, { layer?: LayerRecord; images: number; active: number }>> {
     const repo = await this.#repositories.get(key);
     const links = new Map((await this.#meta.layers.getMany(repo.id, digests)).map((l) => [l.digest, l]));
+    // BatchCheckLayerAvailability: a push skips what is AVAILABLE, so keep it from the sweep.
+    if (opts.forPush === true && links.size > 0) await this.#meta.blobs.refresh([...links.keys()], this.#clock.now(), TOUCH_RESOLUTION_MS);
     const refs = await this.#meta.images.blobReferences(repo.id, digests, this.#clock.now());
     const states = new Map<Digest, { layer?: LayerRecord; images: number; active: number }>();
     for (const digest of digests) {
@@ -434,11 +455,15 @@ export class Images {
     return states;
   }
 
-  /** Throws BlobUnknown when the repository has no such blob. */
-  async getLayer(key: RepoKey, digest: Digest): Promise<LayerRecord> {
+  /**
+   * Throws BlobUnknown when the repository has no such blob. `forPush`: the answer tells a push
+   * it need not upload the blob, so garbage collection's grace period starts again.
+   */
+  async getLayer(key: RepoKey, digest: Digest, opts: { forPush?: boolean } = {}): Promise<LayerRecord> {
     const repo = await this.#repositories.get(key);
     const layer = await this.#meta.layers.get(repo.id, digest);
     if (layer === undefined) throw new ImageError('BlobUnknown', { name: repo.name, registryId: repo.accountId, digest });
+    if (opts.forPush === true) await this.#meta.blobs.refresh([digest], this.#clock.now(), TOUCH_RESOLUTION_MS);
     return layer;
   }
 
@@ -467,7 +492,8 @@ export class Images {
   /**
    * Links a blob of `source` to `target` without copying it, when ECR would: same account and
    * region, identical encryption configuration, and the source has the blob. Returns undefined
-   * otherwise (the caller then starts an ordinary upload). Whether mounting is enabled and the
+   * otherwise (the caller then starts an ordinary upload), also when garbage collection takes
+   * the blob meanwhile (the link needs the blob's record, which the sweep removes first). Whether mounting is enabled and the
    * caller may read the source are the caller's checks — source: ECR user guide, "Blob mounting".
    */
   async mountLayer(target: RepoKey, source: RepoKey, digest: Digest): Promise<LayerRecord | undefined> {
@@ -476,7 +502,10 @@ export class Images {
     const from = await this.#repositories.find(source);
     if (from === undefined || from.encryptionType !== to.encryptionType || from.kmsKey !== to.kmsKey) return undefined;
     const existing = await this.#meta.layers.get(to.id, digest);
-    if (existing !== undefined) return existing;
+    if (existing !== undefined) {
+      await this.#meta.blobs.refresh([digest], this.#clock.now(), TOUCH_RESOLUTION_MS);
+      return existing;
+    }
     const link = await this.#meta.layers.get(from.id, digest);
     if (link === undefined || (await this.#blobs.stat(digest)) === undefined) return undefined;
     return this.#meta.layers.link({
@@ -490,10 +519,15 @@ export class Images {
 
   // ——— Upload sessions ———
 
-  async startUpload(key: RepoKey): Promise<UploadState> {
+  /** A session whose id the caller hands to its client (registry POST, InitiateLayerUpload). */
+  startUpload(key: RepoKey): Promise<UploadState> {
+    return this.#startSession(key, true);
+  }
+
+  async #startSession(key: RepoKey, announced: boolean): Promise<UploadState> {
     const repo = await this.#repositories.get(key);
     const upload = await this.#blobs.startUpload();
-    const record: UploadRecord = { id: upload.id, repositoryId: repo.id, startedAt: upload.startedAt, parts: 0, lastPartSize: 0 };
+    const record: UploadRecord = { id: upload.id, repositoryId: repo.id, startedAt: upload.startedAt, parts: 0, lastPartSize: 0, announced };
     try {
       await this.#meta.uploads.create(record);
     } catch (e) {
@@ -517,6 +551,17 @@ export class Images {
       });
     }
     return ids.length + (await this.#blobs.purgeUploads(olderThan));
+  }
+
+  /**
+   * Removes the sessions of single-request uploads, which no client knows of: any there is
+   * was cut off by a crash and can never be resumed. Only for start-up, before requests are
+   * served — a running server has such sessions in flight. Returns how many went.
+   */
+  async purgeUnannouncedUploads(): Promise<number> {
+    const ids = await this.#meta.uploads.unannounced();
+    for (const id of ids) await this.#serial(id, () => this.#discard(id));
+    return ids.length;
   }
 
   /** Throws UploadNotFound. */
@@ -565,9 +610,9 @@ export class Images {
     });
   }
 
-  /** A whole blob in one go (the registry's `POST ?digest=`). */
+  /** A whole blob in one go (the registry's `POST ?digest=`), in a session no client is told of. */
   async pushBlob(key: RepoKey, digest: Digest, body: Readable, opts: AppendOptions = {}): Promise<LayerRecord> {
-    const state = await this.startUpload(key);
+    const state = await this.#startSession(key, false);
     try {
       return await this.completeUpload(key, state.id, digest, { ...opts, body });
     } catch (e) {
@@ -624,6 +669,35 @@ export class Images {
     return parsed.config.size + parsed.layers.reduce((sum, l) => sum + l.size, 0);
   }
 
+  /**
+   * A descriptor's size must be the size of what it names: "If the length of the retrieved
+   * content does not match the specified length, the content SHOULD NOT be trusted" — source:
+   * OCI image-spec, descriptor.md "size". Checked for the blobs the repository has (missing ones
+   * are ManifestBlobUnknown later; foreign layers live elsewhere) and for an index's children
+   * that are images of it. Schema 1 manifests declare no sizes.
+   */
+  async #checkDescriptorSizes(repo: RepositoryRecord, parsed: ParsedManifest): Promise<void> {
+    const at = { name: repo.name, registryId: repo.accountId };
+    if (parsed.kind === 'index') {
+      for (const child of parsed.manifests) {
+        const bytes = await this.#meta.images.manifest(repo.id, child.digest);
+        if (bytes !== undefined && bytes.byteLength !== child.size) {
+          throw new ImageError('ManifestSizeMismatch', { ...at, digest: child.digest, declared: child.size, actual: bytes.byteLength });
+        }
+      }
+      return;
+    }
+    if (parsed.schemaVersion === 1) return;
+    const descriptors = [parsed.config, ...parsed.layers];
+    const links = new Map((await this.#meta.layers.getMany(repo.id, descriptors.map((d) => d.digest))).map((l) => [l.digest, l.size]));
+    for (const d of descriptors) {
+      const actual = links.get(d.digest);
+      if (actual !== undefined && actual !== d.size) {
+        throw new ImageError('ManifestSizeMismatch', { ...at, digest: d.digest, declared: d.size, actual });
+      }
+    }
+  }
+
   async #openSession(key: RepoKey, id: string): Promise<{ repo: RepositoryRecord; record: UploadRecord; upload: Upload }> {
     const repo = await this.#repositories.get(key);
     const record = await this.#meta.uploads.get(id);
@@ -663,6 +737,8 @@ export class Images {
   }
 
   async #commit(repo: RepositoryRecord, upload: Upload, digest: Digest): Promise<LayerRecord> {
+    // Record the blob before its bytes become visible, so no sweep takes them before the link.
+    if (upload.digest() === digest) await this.#recordBlob(digest, upload.size);
     let size: number;
     try {
       ({ size } = await upload.commit(digest));
@@ -683,7 +759,19 @@ export class Images {
     // The blob is durable now; only from here on may metadata point at it.
     const layer = await this.#meta.layers.link({ repositoryId: repo.id, digest, size, linkedAt: this.#clock.now() });
     await this.#meta.uploads.delete(upload.id);
+    // Only when a sweep took the blob between its record and the link (a grace period shorter
+    // than the commit): the client pushes it again.
+    if (layer === undefined) throw new ImageError('BlobUnknown', { name: repo.name, registryId: repo.accountId, digest });
     return layer;
+  }
+
+  /**
+   * Records (touches) a blob about to be committed; when a sweep is deleting its bytes right
+   * now, waits for that and records it again, so the commit writes the bytes after the deletion.
+   */
+  async #recordBlob(digest: Digest, size: number): Promise<void> {
+    do await this.#meta.blobs.touch(digest, size, this.#clock.now());
+    while (await this.#sweeps.waitFor(digest));
   }
 
   async #discard(id: string): Promise<void> {

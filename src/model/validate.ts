@@ -648,7 +648,7 @@ function compile(model: ServiceModel): CompiledModel {
   compiled = {
     input(operation: string): StructNode | undefined {
       if (inputs.has(operation)) return inputs.get(operation);
-      const op = model.operations[operation];
+      const op = Object.hasOwn(model.operations, operation) ? model.operations[operation] : undefined;
       if (op === undefined) throw commonErrors.unknownOperation();
       let result: StructNode | undefined;
       if (op.input !== undefined) {

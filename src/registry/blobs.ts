@@ -18,7 +18,8 @@ export function digestParam(raw: string | null, what = 'digest'): Digest {
 
 export async function getBlob({ req, res, repo, ref, signal, deps }: RegistryRequest): Promise<void> {
   const digest = digestParam(ref);
-  const layer = await deps.images.getLayer(repo, digest);
+  // A HEAD is how a push asks whether it must upload the blob.
+  const layer = await deps.images.getLayer(repo, digest, { forPush: req.method === 'HEAD' });
   const headers: Record<string, string | number> = {
     'content-type': 'application/octet-stream',
     'docker-content-digest': digest,

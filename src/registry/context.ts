@@ -1,3 +1,4 @@
+import type { ByteBudget } from '../http/body.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
@@ -13,6 +14,8 @@ export interface RegistryDeps {
   images: Images;
   repositories: Repositories;
   tokens: AuthTokens;
+  /** The current identity of a token's principal (principalIdentity), to refuse stale tokens. */
+  principalIdentity(principal: Principal): Promise<string | undefined>;
   authorizer: Authorizer;
   clock: Clock;
   /** An ECR account setting with its default (BLOB_MOUNTING). */
@@ -27,6 +30,8 @@ export interface RegistryDeps {
   defaultAccountId: string;
   defaultRegion: string;
   log: Logger;
+  /** Bytes of request bodies (manifests) held at once across all requests; shared with the AWS front. */
+  bodyBudget: ByteBudget;
 }
 
 /** One authenticated, authorized registry request, as a handler sees it. */

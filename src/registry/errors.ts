@@ -23,7 +23,13 @@ export const OCI_ERRORS = {
   UNSUPPORTED: { status: 405, message: 'The operation is unsupported.' },
   RANGE_INVALID: { status: 416, message: 'invalid content range' },
   TOOMANYREQUESTS: { status: 429, message: 'too many requests' },
+  /** Not OCI's: ECR answers 400 to a token issued in another region (see auth.ts). */
+  TOKEN_REGION: { status: 400, message: 'Your authorization token was issued for another region. Get one in the region of this registry and try again.' },
   UNKNOWN: { status: 500, message: 'unknown error' },
+  // Not in the spec's table: 507 Insufficient Storage (RFC 4918 §11.5) is the status for "cannot
+  // store what the request carries". docker and containerd print a 5xx's status line even
+  // where they do not parse the body, so the cause shows either way.
+  STORAGE_FULL: { status: 507, message: 'storage is full: the registry has no space left to store this upload; nothing was stored, free space and retry' },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type OciErrorCode = keyof typeof OCI_ERRORS;

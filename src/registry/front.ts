@@ -23,6 +23,10 @@ const PUSH_ROUTES: ReadonlySet<string> = new Set(['upload.start', 'manifest.put'
 
 export function registryFront(deps: RegistryDeps): HttpFront {
   return {
+    refuse(req, res, _ctx, message) {
+      res.setHeader('docker-distribution-api-version', 'registry/2.0');
+      sendError(req, res, new RegistryError('DENIED', { message }));
+    },
     async handle(req: IncomingMessage, res: ServerResponse, ctx): Promise<{ route: string }> {
       // Every answer of the registry says which protocol it speaks — source: distribution-spec v1.1.
       res.setHeader('docker-distribution-api-version', 'registry/2.0');
@@ -39,7 +43,10 @@ export function registryFront(deps: RegistryDeps): HttpFront {
       }
       const routeId = match.kind === 'route' ? match.route.id : 'method-not-allowed';
       try {
-        const principal = authenticate(req.headers.authorization, req.headers.host, deps.tokens, deps.clock.now());
+        const principal = await authenticate(req.headers.authorization, req.headers.host, deps.tokens, deps.clock.now(), {
+          region,
+          identityOf: deps.principalIdentity,
+        });
         if (match.kind === 'method-not-allowed') throw new RegistryError('UNSUPPORTED');
         if (match.name !== '' && !validName(match.name)) throw new RegistryError('NAME_INVALID', { detail: { name: match.name } });
         const repo = { accountId, region, name: match.name };
@@ -75,6 +82,7 @@ export function registryFront(deps: RegistryDeps): HttpFront {
           return { route: `registry:${routeId}` };
         }
         if (err === undefined) deps.log.error({ err: e, requestId: ctx.requestId, route: routeId }, 'registry request failed');
+        else if (err.code === 'STORAGE_FULL') deps.log.error({ err: e, requestId: ctx.requestId, route: routeId }, 'storage is full');
         if (res.headersSent) {
           // Mid-body (a blob stream broke): all we can do is cut the connection.
           res.destroy();

@@ -35,9 +35,16 @@ const S3_ERRORS = {
   MethodNotAllowed: { status: 405, message: 'The specified method is not allowed against this resource.' },
 } as const;
 
-function sendS3Error(req: IncomingMessage, res: ServerResponse, code: keyof typeof S3_ERRORS, requestId: string, extra: Record<string, string> = {}): void {
+function sendS3Error(
+  req: IncomingMessage,
+  res: ServerResponse,
+  code: keyof typeof S3_ERRORS,
+  requestId: string,
+  extra: Record<string, string> = {},
+  message: string = S3_ERRORS[code].message,
+): void {
   if (!req.complete) req.resume();
-  const { status, message } = S3_ERRORS[code];
+  const { status } = S3_ERRORS[code];
   const body =
     req.method === 'HEAD'
       ? ''
@@ -47,6 +54,9 @@ function sendS3Error(req: IncomingMessage, res: ServerResponse, code: keyof type
 
 export function layerDownloadFront(deps: LayerDownloadDeps): HttpFront {
   return {
+    refuse(req, res, ctx, message) {
+      sendS3Error(req, res, 'AccessDenied', ctx.requestId, {}, message);
+    },
     async handle(req, res, ctx) {
       const route = { route: 'layer-download' };
       const url = new URL(req.url ?? '/', 'http://download.invalid');

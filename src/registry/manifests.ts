@@ -8,7 +8,7 @@ import type { RegistryRequest } from './context.js';
 import { RegistryError } from './errors.js';
 import { messages } from '../services/ecr/messages.js';
 import { pullerOf } from '../services/ecr/pull-time-exclusions.js';
-import { BodyTooLargeError, readCapped } from '../http/body.js';
+import { BodyBudgetExceededError, BodyTooLargeError, readCapped, type BudgetLease } from '../http/body.js';
 import { acceptedTypes, sendBody, sendEmpty } from './http.js';
 
 function referenceParam(raw: string): Reference {
@@ -61,15 +61,28 @@ export async function getManifest({ req, res, repo, ref, deps, principal }: Regi
   sendBody(res, 200, body, headers);
 }
 
-export async function putManifest({ req, res, repo, ref, deps }: RegistryRequest): Promise<void> {
+export async function putManifest(r: RegistryRequest): Promise<void> {
+  const lease = r.deps.bodyBudget.lease();
+  try {
+    await storeManifest(r, lease);
+  } finally {
+    lease.release();
+  }
+}
+
+async function storeManifest({ req, res, repo, ref, deps }: RegistryRequest, lease: BudgetLease): Promise<void> {
   const reference = referenceParam(ref);
   let body: Buffer;
   try {
-    // A manifest is small and must be parsed whole; the cap keeps it so.
-    body = await readCapped(req, MAX_MANIFEST_BYTES);
+    // A manifest is small and must be parsed whole; the cap keeps it so, and the budget bounds
+    // how many are held at once.
+    body = await readCapped(req, MAX_MANIFEST_BYTES, lease);
   } catch (e) {
     if (e instanceof BodyTooLargeError) {
       throw new RegistryError('MANIFEST_INVALID', { detail: `manifest is larger than ${MAX_MANIFEST_BYTES} bytes` });
+    }
+    if (e instanceof BodyBudgetExceededError) {
+      throw new RegistryError('TOOMANYREQUESTS', { detail: 'too many request bytes in flight; retry later' });
     }
     throw e;
   }

@@ -1,6 +1,7 @@
 import { AccessDeniedError } from '../iam/authorize.js';
 import { ImageError } from '../images/errors.js';
 import { messages } from '../services/ecr/messages.js';
+import { storageFullCode } from '../store/storage-full.js';
 import { RegistryError } from './errors.js';
 
 const uploadLocation = (name: string, id: string): string => `/v2/${name}/blobs/uploads/${id}`;
@@ -32,6 +33,14 @@ export function imageErrorToRegistry(e: ImageError): RegistryError {
       return new RegistryError('TAG_INVALID', { message: messages.imageTagAlreadyExists(d.tag, d.name) });
     case 'ManifestInvalid':
       return new RegistryError('MANIFEST_INVALID', { detail: d.reason });
+    case 'ManifestSizeMismatch':
+      // MANIFEST_INVALID, not SIZE_INVALID: the spec's SIZE_INVALID is an upload whose length
+      // differs from what the client declared; a manifest failing a validity check is
+      // MANIFEST_INVALID "unless a more specific error is included" — source: distribution-spec
+      // v1.1 "Error Codes" and distribution's errcode descriptions.
+      return new RegistryError('MANIFEST_INVALID', {
+        detail: { digest: d.digest, size: d.declared, actualSize: d.actual, reason: sizeMismatchReason(d) },
+      });
     case 'ManifestDigestMismatch':
       return new RegistryError('DIGEST_INVALID', { detail: { expected: d.expected, actual: d.actual } });
     case 'ManifestBlobUnknown':
@@ -79,5 +88,11 @@ export function toRegistryError(e: unknown): RegistryError | undefined {
   // docker shows it as "denied: User: … is not authorized to perform: ecr:… on resource: …"
   // — source: ecr-behaviour.md §3.8.
   if (e instanceof AccessDeniedError) return new RegistryError('DENIED', { message: e.message });
+  const full = storageFullCode(e);
+  if (full !== undefined) return new RegistryError('STORAGE_FULL', { detail: { cause: full } });
   return undefined;
+}
+
+function sizeMismatchReason(d: { digest: string; declared: number; actual: number }): string {
+  return `descriptor of ${d.digest} declares size ${d.declared}, the content is ${d.actual} bytes`;
 }

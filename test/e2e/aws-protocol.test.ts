@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startServer, type TestServer } from '../support/server.js';
-import { jsonCall } from '../support/signed-fetch.js';
+import { jsonCall, queryCall } from '../support/signed-fetch.js';
 
 const TARGET = 'AmazonEC2ContainerRegistry_V20150921';
 
@@ -88,6 +88,75 @@ describe('AWS JSON protocol and SigV4', () => {
     const res = await jsonCall(server.url, `${TARGET}.MakeCoffee`, '{}');
     assert.equal(res.status, 400);
     assert.equal(res.json().__type, 'UnknownOperationException');
+  });
+
+  it('answers UnknownOperationException for JavaScript built-in names, never a 500', async () => {
+    for (const name of ['constructor', 'toString', '__proto__', 'hasOwnProperty', 'valueOf']) {
+      // when
+      const res = await jsonCall(server.url, `${TARGET}.${name}`, '{}');
+      // then
+      assert.equal(res.status, 400, `${name}: ${res.text}`);
+      assert.equal(res.json().__type, 'UnknownOperationException', name);
+    }
+  });
+
+  it('answers InvalidAction naming a JavaScript built-in on IAM and STS, never an empty 200', async () => {
+    for (const service of ['iam', 'sts']) {
+      for (const name of ['constructor', 'toString', '__proto__']) {
+        // when
+        const res = await queryCall(server.url, `Action=${name}&Version=${service === 'iam' ? '2010-05-08' : '2011-06-15'}`, { service });
+        // then
+        assert.equal(res.status, 400, `${service} ${name}: ${res.text}`);
+        assert.match(
+          res.text,
+          new RegExp(`<Code>InvalidAction</Code><Message>Could not find operation ${name} for version ${service === 'iam' ? '2010-05-08' : '2011-06-15'}</Message>`),
+        );
+      }
+    }
+  });
+
+  it('refuses a signature that does not cover Host', async () => {
+    // when
+    const res = await jsonCall(server.url, `${TARGET}.DescribeRepositories`, '{}', { unsigned: ['host'] });
+    // then
+    assert.equal(res.status, 403);
+    assert.deepEqual(res.json(), {
+      __type: 'InvalidSignatureException',
+      message: "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.",
+    });
+  });
+
+  it('refuses a captured call replayed as another operation when X-Amz-Target was not signed', async () => {
+    // given: a repository, and a ListImages call whose signature leaves X-Amz-Target out
+    await jsonCall(server.url, `${TARGET}.CreateRepository`, '{"repositoryName":"replay-victim"}');
+    // when: the same signed body is replayed as DeleteRepository
+    const res = await jsonCall(server.url, `${TARGET}.ListImages`, '{"repositoryName":"replay-victim"}', {
+      unsigned: ['x-amz-target'],
+      tamper: (h) => {
+        h['x-amz-target'] = `${TARGET}.DeleteRepository`;
+      },
+    });
+    // then
+    assert.equal(res.status, 403);
+    assert.deepEqual(res.json(), {
+      __type: 'InvalidSignatureException',
+      message: "'X-Amz-Target' must be a 'SignedHeader' in the AWS Authorization.",
+    });
+    const still = await jsonCall(server.url, `${TARGET}.DescribeRepositories`, '{"repositoryNames":["replay-victim"]}');
+    assert.equal(still.status, 200, still.text);
+    await jsonCall(server.url, `${TARGET}.DeleteRepository`, '{"repositoryName":"replay-victim"}');
+  });
+
+  it('refuses any unsigned x-amz-* header, in the query protocol too', async () => {
+    // when
+    const res = await queryCall(server.url, 'Action=ListUsers&Version=2010-05-08', {
+      tamper: (h) => {
+        h['x-amz-meta-extra'] = 'added after signing';
+      },
+    });
+    // then
+    assert.equal(res.status, 403);
+    assert.match(res.text, /<Code>SignatureDoesNotMatch<\/Code><Message>'X-Amz-Meta-Extra' must be a 'SignedHeader' in the AWS Authorization.<\/Message>/);
   });
 
   it('answers SerializationException for malformed JSON and leaves state alone', async () => {

@@ -7,7 +7,9 @@ import {
   DescribeRepositoriesCommand,
   DescribeRepositoryCreationTemplatesCommand,
   GetRepositoryPolicyCommand,
+  ListPullTimeUpdateExclusionsCommand,
   ListTagsForResourceCommand,
+  RegisterPullTimeUpdateExclusionCommand,
   UpdateRepositoryCreationTemplateCommand,
   type ECRClient,
 } from '@aws-sdk/client-ecr';
@@ -279,5 +281,31 @@ describe('docker push creates the repository with a CREATE_ON_PUSH template', { 
     const refused = await docker.attempt(['push', `${registry}/nodk/hello:v1`]);
     assert.notEqual(refused.code, 0);
     assert.match(refused.stderr + refused.stdout, /name unknown|does not exist/i);
+  });
+});
+
+describe('templates and pull-time exclusions persist with SIMFRA_DATA_DIR', () => {
+  it('are back after a restart on the same data dir', async () => {
+    const dir = tempDir();
+    try {
+      // given
+      const first = await startServer({ dataDir: dir.path });
+      let ecr = ecrClient(first.url);
+      await ecr.send(new CreateRepositoryCreationTemplateCommand({ prefix: 'kept', appliedFor: ['CREATE_ON_PUSH'], resourceTags: [{ Key: 'k', Value: 'v' }] }));
+      await ecr.send(new RegisterPullTimeUpdateExclusionCommand({ principalArn: `arn:aws:iam::${ACCOUNT}:role/scanner` }));
+      ecr.destroy();
+      await first.close();
+      // when
+      const second = await startServer({ dataDir: dir.path });
+      ecr = ecrClient(second.url);
+      // then
+      const templates = (await ecr.send(new DescribeRepositoryCreationTemplatesCommand({}))).repositoryCreationTemplates!;
+      assert.deepEqual(templates.map((x) => [x.prefix, x.appliedFor, x.resourceTags]), [['kept', ['CREATE_ON_PUSH'], [{ Key: 'k', Value: 'v' }]]]);
+      assert.deepEqual((await ecr.send(new ListPullTimeUpdateExclusionsCommand({}))).pullTimeUpdateExclusions, [`arn:aws:iam::${ACCOUNT}:role/scanner`]);
+      ecr.destroy();
+      await second.close();
+    } finally {
+      dir.remove();
+    }
   });
 });

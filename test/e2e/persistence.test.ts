@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import {
@@ -10,6 +10,7 @@ import {
   PutAccountSettingCommand,
 } from '@aws-sdk/client-ecr';
 import { ecrClient } from '../support/clients.js';
+import { loginPassword, Registry } from '../support/registry.js';
 import { spawnServer, tempDir } from '../support/server.js';
 import { adminFetch } from '../support/admin.js';
 
@@ -54,11 +55,65 @@ describe('persistence with SIMFRA_DATA_DIR and process lifecycle', () => {
   it('keeps secrets sealed: a wrong SIMFRA_PERSISTENCE_KEY cannot read them', async () => {
     const dir = tempDir();
     try {
-      const first = await spawnServer({ SIMFRA_DATA_DIR: dir.path, SIMFRA_PERSISTENCE_KEY: 'right key' });
+      const first = await spawnServer({ SIMFRA_DATA_DIR: dir.path, SIMFRA_PERSISTENCE_KEY: 'the right key, long enough' });
       await first.stop();
-      await assert.rejects(spawnServer({ SIMFRA_DATA_DIR: dir.path, SIMFRA_PERSISTENCE_KEY: 'wrong key' }), /master key/);
+      await assert.rejects(spawnServer({ SIMFRA_DATA_DIR: dir.path, SIMFRA_PERSISTENCE_KEY: 'a wrong key, long enough too' }), /master key/);
     } finally {
       dir.remove();
+    }
+  });
+
+  it('refuses a SIMFRA_PERSISTENCE_KEY shorter than 16 characters with one clear line', async () => {
+    const dir = tempDir();
+    try {
+      // when / then
+      await assert.rejects(
+        spawnServer({ SIMFRA_DATA_DIR: dir.path, SIMFRA_PERSISTENCE_KEY: 'short' }),
+        (e: Error) => {
+          assert.match(e.message, /simfra exited with 2/);
+          assert.match(e.message, /simfra: SIMFRA_PERSISTENCE_KEY must be at least 16 characters \(it was 5\)/);
+          return true;
+        },
+      );
+    } finally {
+      dir.remove();
+    }
+  });
+
+  it('keeps the data dir private: 0700 directories, 0600 files (database, blobs, upload sessions)', async () => {
+    const parent = tempDir();
+    const data = join(parent.path, 'data');
+    try {
+      // given: a server on a new data dir, a pushed blob and an upload session left open
+      const server = await spawnServer({ SIMFRA_DATA_DIR: data });
+      const ecr = ecrClient(server.url);
+      await ecr.send(new CreateRepositoryCommand({ repositoryName: 'private' }));
+      ecr.destroy();
+      const registry = new Registry(server.port, await loginPassword(server.url));
+      await registry.pushBlob('private', 'a layer nobody else may read');
+      const open = await registry.request('POST', '/v2/private/blobs/uploads/');
+      assert.equal(open.status, 202);
+      // when: we walk everything simfra made
+      const walk = (dir: string): string[] => readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+        const p = join(e.parentPath ?? dir, e.name);
+        return e.isDirectory() ? [p, ...walk(p)] : [p];
+      });
+      const entries = walk(data);
+      await server.stop();
+      // then
+      assert.equal(statSync(data).mode & 0o777, 0o700, 'data dir');
+      for (const name of ['simfra.db', 'simfra.db-wal', 'simfra.db-shm']) {
+        assert.ok(entries.includes(join(data, name)), `${name} exists`);
+      }
+      assert.ok(entries.some((p) => p.includes(join('ecr', 'blobs', 'sha256'))), 'a blob file');
+      assert.ok(entries.some((p) => p.includes(join('ecr', 'uploads'))), 'an upload session');
+      for (const p of entries) {
+        const s = statSync(p, { throwIfNoEntry: false });
+        if (s === undefined) continue; // -wal/-shm go when the database closes
+        assert.equal(s.mode & 0o777, s.isDirectory() ? 0o700 : 0o600, p);
+      }
+    } finally {
+      parent.remove();
     }
   });
 });

@@ -121,7 +121,7 @@ function namespace(model: ServiceModel): string {
 
 /** The XML answer of a successful operation. */
 export function encodeQueryOutput(model: ServiceModel, operation: string, output: unknown, requestId: string): string {
-  const op = model.operations[operation];
+  const op = Object.hasOwn(model.operations, operation) ? model.operations[operation] : undefined;
   const out: string[] = [`<${operation}Response${namespace(model)}>`];
   if (op?.output !== undefined) {
     const wrapper = op.resultWrapper ?? `${operation}Result`;

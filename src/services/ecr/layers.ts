@@ -64,7 +64,7 @@ export function batchCheckLayerAvailability(deps: EcrDeps) {
       else if (!isDigest(d)) failures.push({ layerDigest: d, failureCode: 'InvalidLayerDigest', failureReason: messages.failure.invalidLayerDigest(d) });
       else digests.push(d);
     }
-    const states = await deps.images.layerStates(key, digests);
+    const states = await deps.images.layerStates(key, digests, { forPush: true });
     const layers = digests.map((digest): Layer => {
       const s = states.get(digest);
       if (s?.layer === undefined) return { layerDigest: digest, layerAvailability: 'UNAVAILABLE' };
@@ -133,7 +133,7 @@ export function completeLayerUpload(deps: EcrDeps) {
       await deps.images.cancelUpload(key, uploadId);
       throw new InvalidLayerException(messages.layerDigestsDoNotMatch);
     }
-    if ((await deps.images.findLayer(key, state.digest)) !== undefined) {
+    if ((await deps.images.findLayer(key, state.digest, { forPush: true })) !== undefined) {
       await deps.images.cancelUpload(key, uploadId);
       throw new LayerAlreadyExistsException(messages.layerAlreadyExists(state.digest, key.name, key.accountId));
     }

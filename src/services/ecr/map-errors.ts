@@ -41,6 +41,9 @@ export function toEcrError(e: ImageError): AwsError {
       return new InvalidParameterException(
         d.invalid === 'json' || d.invalid === 'unsupported-media-type' ? messages.invalidManifestJson : messages.invalidManifest(d.reason),
       );
+    case 'ManifestSizeMismatch':
+      // ECR words every manifest it refuses on content as a constraint on ImageManifest.
+      return new InvalidParameterException(messages.manifestSizeMismatch(d.digest, d.declared, d.actual));
     case 'ManifestDigestMismatch':
       return new ImageDigestDoesNotMatchException(messages.imageDigestDoesNotMatch(d.expected, d.actual));
     case 'ManifestBlobUnknown':

@@ -79,6 +79,9 @@ export const messages = {
     "Invalid parameter at 'ImageManifest' failed to satisfy constraint: 'Invalid JSON syntax' (the manifest has no mediaType field and the request no imageManifestMediaType; name the manifest's type in imageManifestMediaType)",
   /** Other manifest faults: same envelope, our reason (ECR's wording for these is not known). */
   invalidManifest: (reason: string) => `Invalid parameter at 'ImageManifest' failed to satisfy constraint: '${reason}'`,
+  /** simfra's wording in ECR's InvalidParameterException form (no ECR text for this case is published). */
+  manifestSizeMismatch: (digest: string, declared: number, actual: number) =>
+    `Invalid parameter at 'ImageManifest' failed to satisfy constraint: 'Size of ${digest} is ${declared} in the manifest but ${actual} in the repository'`,
   /** — source: moto exceptions.py (ImageAlreadyExistsException); `null` when no tag was given, as ECR writes absent ids. */
   imageAlreadyExists: (digest: string, tag: string | undefined, name: string, registryId: string) =>
     `Image with digest '${digest}' and tag '${tag ?? 'null'}' already exists in the repository with name '${name}' in registry with id '${registryId}'`,

@@ -152,6 +152,20 @@ export function chunkToBuffer(chunk: unknown): Buffer {
   throw new TypeError(`blob streams carry bytes, not ${typeof chunk}`);
 }
 
+/**
+ * `fn` over `items` with at most `limit` calls in flight; results in input order. Background
+ * work (garbage collection) uses it to leave libuv's four file-system threads to requests.
+ */
+export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    for (let i = next++; i < items.length; i = next++) results[i] = await fn(items[i] as T);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
+
 /** Runs tasks one at a time in call order; a failing task does not stop the ones after it. */
 export class SerialQueue {
   #tail: Promise<unknown> = Promise.resolve();

@@ -313,6 +313,30 @@ export function describeBlobStore(name: string, make: () => Promise<BlobStoreFix
       assert.deepEqual(await listAll(store), [other]);
     });
 
+    it('commits the same content again after it was deleted (garbage collection, then a new push)', async () => {
+      // given a blob deleted while an upload of the same content was open
+      const data = testBytes(2000, 11);
+      const upload = await store.startUpload();
+      await upload.append(streamOf(data));
+      const { digest } = await put(data);
+      await store.delete(digest);
+      // when the upload commits
+      const info = await upload.commit(digest);
+      // then the blob is back, whole
+      assert.deepEqual(info, { digest, size: data.length });
+      assert.deepEqual(await readAll(await store.read(digest)), data);
+      assert.deepEqual(await listAll(store), [info]);
+    });
+
+    it('lists many blobs across prefixes, each once, and none deleted', async () => {
+      // given 300 blobs, a third of them deleted
+      const infos = await Promise.all(Array.from({ length: 300 }, (_, i) => put(testBytes(10 + i, 100 + i))));
+      for (const info of infos.filter((_, i) => i % 3 === 0)) await store.delete(info.digest);
+      // when listed / then
+      const expected = infos.filter((_, i) => i % 3 !== 0).sort((x, y) => x.digest.localeCompare(y.digest));
+      assert.deepEqual(await listAll(store), expected);
+    });
+
     it('keeps serving a stream opened before the blob was deleted', async () => {
       const data = testBytes(300_000);
       const { digest } = await put(data);

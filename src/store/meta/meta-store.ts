@@ -343,10 +343,45 @@ export interface LayerRecord {
 }
 
 export interface LayerRecords {
-  /** Links the blob to the repository; an existing link is kept and returned. */
-  link(layer: LayerRecord): Promise<LayerRecord>;
+  /**
+   * Links the blob to the repository and touches its blob record (at `linkedAt`), in one
+   * transaction; an existing link is kept and returned. Undefined, and nothing linked, when the
+   * blob has no record (never committed, or taken by garbage collection meanwhile).
+   */
+  link(layer: LayerRecord): Promise<LayerRecord | undefined>;
   get(repositoryId: number, digest: string): Promise<LayerRecord | undefined>;
   getMany(repositoryId: number, digests: readonly string[]): Promise<LayerRecord[]>;
+}
+
+/** What the metadata knows of a blob in the blob store, for garbage collection. */
+export interface BlobRecord {
+  digest: string;
+  size: number;
+  /** When a push last needed it: commit, layer link, mount, or a "present" answer to a push. */
+  touchedAt: Date;
+}
+
+/**
+ * The blob store's blobs, shared by every account and region. A blob is referenced while an
+ * image of any repository names it (as config, layer, manifest or subject); an unreferenced
+ * blob untouched for the grace period is garbage.
+ */
+export interface BlobRecords {
+  /** Creates the record, or moves `touchedAt` forward to `at`. */
+  touch(digest: string, size: number, at: Date): Promise<void>;
+  /** Moves `touchedAt` of recorded blobs forward to `at`, when it is older than `at - resolutionMs`. */
+  refresh(digests: readonly string[], at: Date, resolutionMs: number): Promise<void>;
+  /** Records blobs the store holds without a record (crash, older data), touched at `at`; returns how many. */
+  adopt(blobs: readonly { digest: string; size: number }[], at: Date): Promise<number>;
+  get(digest: string): Promise<BlobRecord | undefined>;
+  /** Unreferenced blobs touched at or before `cutoff`, in digest order after `after`. Reads only. */
+  unreferenced(cutoff: Date, opts: { limit: number; after?: string }): Promise<BlobRecord[]>;
+  /**
+   * In one transaction: removes those of `digests` that are still unreferenced and untouched
+   * since `cutoff`, with every layer link to them; returns the removed records. From then on a
+   * push cannot link them, so their bytes may go.
+   */
+  claim(digests: readonly string[], cutoff: Date): Promise<BlobRecord[]>;
 }
 
 /** An upload session; its bytes are in the blob store's session of the same id. */
@@ -359,6 +394,11 @@ export interface UploadRecord {
   lastPartSize: number;
   /** The smallest part but the last (undefined while there is at most one part). */
   smallestPart?: number;
+  /**
+   * Whether a client knows the session's id. False for a single-request upload (POST ?digest=),
+   * which no client can resume: one left by a crash is removed at start.
+   */
+  announced: boolean;
 }
 
 export interface UploadRecords {
@@ -368,6 +408,8 @@ export interface UploadRecords {
   delete(id: string): Promise<void>;
   /** Ids of the sessions started before `at` (for purging abandoned uploads). */
   startedBefore(at: Date): Promise<string[]>;
+  /** Ids of the sessions no client was told of. */
+  unannounced(): Promise<string[]>;
 }
 
 // ——— registry-level settings of issue 13: pull-time update exclusions, creation templates ———
@@ -428,6 +470,7 @@ export interface MetaStore {
   repositories: RepositoryRecords;
   images: ImageRecords;
   layers: LayerRecords;
+  blobs: BlobRecords;
   uploads: UploadRecords;
   iam: IamRecords;
   resourcePolicies: ResourcePolicyRecords;

@@ -2,7 +2,8 @@ import type { Sealer } from '../sealing.js';
 import type { MetaStore } from './meta-store.js';
 import { SqliteAccessKeys } from './sqlite/access-keys.js';
 import { SqliteAccounts } from './sqlite/accounts.js';
-import { openDb } from './sqlite/db.js';
+import { SqliteBlobs } from './sqlite/blobs.js';
+import { openDb, type Db } from './sqlite/db.js';
 import { SqliteImages, SqliteLayers, SqliteUploads } from './sqlite/images.js';
 import { sqliteIam } from './sqlite/iam.js';
 import { SqliteRepositories } from './sqlite/repositories.js';
@@ -13,6 +14,7 @@ import { SqliteCreationTemplates, SqlitePullTimeExclusions } from './sqlite/regi
 /** The SQLite metadata store: `file` is ':memory:' or a path under the data dir. */
 export function openSqliteMetaStore(file: string, sealer: Sealer): MetaStore {
   const db = openDb(file);
+  resealLegacy(db, sealer);
   const accessKeys = new SqliteAccessKeys(db, sealer);
   return {
     accounts: new SqliteAccounts(db, accessKeys),
@@ -22,6 +24,7 @@ export function openSqliteMetaStore(file: string, sealer: Sealer): MetaStore {
     repositories: new SqliteRepositories(db),
     images: new SqliteImages(db),
     layers: new SqliteLayers(db),
+    blobs: new SqliteBlobs(db),
     uploads: new SqliteUploads(db),
     iam: sqliteIam(db),
     resourcePolicies: new SqliteResourcePolicies(db),
@@ -31,4 +34,22 @@ export function openSqliteMetaStore(file: string, sealer: Sealer): MetaStore {
       db.close();
     },
   };
+}
+
+/**
+ * Seals again, under the current derivation, what an older simfra sealed under the legacy one
+ * (see Sealer): once, when the store opens, in one transaction.
+ */
+function resealLegacy(db: Db, sealer: Sealer): void {
+  const tables = [
+    { table: 'secrets', key: 'name', column: 'sealed' },
+    { table: 'access_keys', key: 'access_key_id', column: 'secret_sealed' },
+  ] as const;
+  db.transaction(() => {
+    for (const { table, key, column } of tables) {
+      const rows = db.prepare<[], { id: string; sealed: string }>(`SELECT ${key} AS id, ${column} AS sealed FROM ${table}`).all();
+      const update = db.prepare(`UPDATE ${table} SET ${column} = ? WHERE ${key} = ?`);
+      for (const row of rows) if (sealer.isLegacy(row.sealed)) update.run(sealer.seal(sealer.unseal(row.sealed)), row.id);
+    }
+  })();
 }

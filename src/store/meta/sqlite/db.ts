@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, openSync, readFileSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -16,6 +16,7 @@ const MIGRATIONS_DIR = [join(here, '..', 'migrations'), join(here, 'migrations')
  * one already applied still runs.
  */
 export function openDb(file: string): Db {
+  if (file !== ':memory:') makePrivate(file);
   const db = new Database(file);
   db.pragma('foreign_keys = ON');
   if (file !== ':memory:') {
@@ -25,6 +26,16 @@ export function openDb(file: string): Db {
   }
   migrate(db);
   return db;
+}
+
+/**
+ * The database holds every account's keys (sealed) and all metadata: readable by its owner only.
+ * SQLite gives the -wal and -shm files it creates the database file's mode, so creating that one
+ * 0600 first is enough; files left by an older simfra (0644) are tightened too.
+ */
+function makePrivate(file: string): void {
+  closeSync(openSync(file, 'a', 0o600));
+  for (const f of [file, `${file}-wal`, `${file}-shm`]) if (existsSync(f)) chmodSync(f, 0o600);
 }
 
 function migrate(db: Db): void {

@@ -423,6 +423,7 @@ const toLayer = (r: LayerRow): LayerRecord => ({
 export class SqliteLayers implements LayerRecords {
   private readonly insert;
   private readonly select;
+  private readonly touch;
 
   constructor(private readonly db: Db) {
     this.insert = db.prepare(
@@ -430,10 +431,13 @@ export class SqliteLayers implements LayerRecords {
        ON CONFLICT(repository_id, digest) DO NOTHING`,
     );
     this.select = db.prepare<[number, string], LayerRow>('SELECT * FROM layers WHERE repository_id = ? AND digest = ?');
+    this.touch = db.prepare('UPDATE blobs SET touched_at = max(touched_at, ?) WHERE digest = ?');
   }
 
-  async link(layer: LayerRecord): Promise<LayerRecord> {
+  async link(layer: LayerRecord): Promise<LayerRecord | undefined> {
     return this.db.transaction(() => {
+      // No blob record: garbage collection has taken (or is taking) the bytes.
+      if (this.touch.run(layer.linkedAt.getTime(), layer.digest).changes === 0) return undefined;
       this.insert.run(layer.repositoryId, layer.digest, layer.size, layer.mediaType ?? null, layer.linkedAt.getTime());
       const row = this.select.get(layer.repositoryId, layer.digest);
       if (row === undefined) throw new Error(`layer link ${layer.digest} vanished inside its own transaction`);
@@ -463,6 +467,7 @@ interface UploadRow {
   parts: number;
   last_part_size: number;
   smallest_part: number | null;
+  announced: number;
 }
 
 /** Upload sessions and the repository each belongs to. */
@@ -472,9 +477,10 @@ export class SqliteUploads implements UploadRecords {
   private readonly part;
   private readonly remove;
   private readonly stale;
+  private readonly hidden;
 
   constructor(db: Db) {
-    this.insert = db.prepare('INSERT INTO uploads (id, repository_id, started_at, parts, last_part_size) VALUES (?, ?, ?, ?, ?)');
+    this.insert = db.prepare('INSERT INTO uploads (id, repository_id, started_at, parts, last_part_size, announced) VALUES (?, ?, ?, ?, ?, ?)');
     this.select = db.prepare<[string], UploadRow>('SELECT * FROM uploads WHERE id = ?');
     // The part that was last becomes an earlier one (SQLite reads the old values on the right).
     this.part = db.prepare(
@@ -484,6 +490,11 @@ export class SqliteUploads implements UploadRecords {
     );
     this.remove = db.prepare('DELETE FROM uploads WHERE id = ?');
     this.stale = db.prepare<[number], { id: string }>('SELECT id FROM uploads WHERE started_at < ?');
+    this.hidden = db.prepare<[], { id: string }>('SELECT id FROM uploads WHERE announced = 0');
+  }
+
+  async unannounced(): Promise<string[]> {
+    return this.hidden.all().map((r) => r.id);
   }
 
   async startedBefore(at: Date): Promise<string[]> {
@@ -491,7 +502,7 @@ export class SqliteUploads implements UploadRecords {
   }
 
   async create(u: UploadRecord): Promise<void> {
-    this.insert.run(u.id, u.repositoryId, u.startedAt.getTime(), u.parts, u.lastPartSize);
+    this.insert.run(u.id, u.repositoryId, u.startedAt.getTime(), u.parts, u.lastPartSize, u.announced ? 1 : 0);
   }
 
   async get(id: string): Promise<UploadRecord | undefined> {
@@ -504,6 +515,7 @@ export class SqliteUploads implements UploadRecords {
         parts: r.parts,
         lastPartSize: r.last_part_size,
         ...(r.smallest_part !== null ? { smallestPart: r.smallest_part } : {}),
+        announced: r.announced !== 0,
       }
     );
   }
