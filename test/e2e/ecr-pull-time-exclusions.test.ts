@@ -135,6 +135,22 @@ describe('pull-time update exclusions (SDK, CLI, boto3, registry pulls)', () => 
     await ecr.send(new DeregisterPullTimeUpdateExclusionCommand({ principalArn: Role!.Arn! }));
   });
 
+  it('holds at most 100 exclusions per registry (LimitExceededException)', async () => {
+    // given 100 exclusions
+    const arns = Array.from({ length: 100 }, (_, i) => `arn:aws:iam::222222222222:role/r${String(i).padStart(3, '0')}`);
+    for (const principalArn of arns) await ecr.send(new RegisterPullTimeUpdateExclusionCommand({ principalArn }));
+    // when / then
+    await rejects(
+      ecr.send(new RegisterPullTimeUpdateExclusionCommand({ principalArn: 'arn:aws:iam::222222222222:role/one-too-many' })),
+      'LimitExceededException',
+      'The registry already has the maximum of 100 pull time update exclusions.',
+    );
+    const listed = await ecr.send(new ListPullTimeUpdateExclusionsCommand({}));
+    assert.equal(listed.pullTimeUpdateExclusions?.length, 100);
+    assert.equal(listed.nextToken, undefined);
+    for (const principalArn of arns) await ecr.send(new DeregisterPullTimeUpdateExclusionCommand({ principalArn }));
+  });
+
   it('works from the aws CLI and boto3', async (t) => {
     if (!(await hasTool('aws'))) return t.skip('aws CLI not installed (pip install awscli)');
     // given
