@@ -20,7 +20,9 @@ import { randomIds, type Ids } from './ids.js';
 import { BlobGc, SweepGate } from './images/blob-gc.js';
 import { Images } from './images/images.js';
 import { blobGcJob } from './jobs/blob-gc.js';
+import { ecrLifecycleJob } from './jobs/ecr-lifecycle.js';
 import { Jobs } from './jobs/jobs.js';
+import { Lifecycle } from './images/lifecycle/lifecycle.js';
 import { Repositories } from './images/repositories.js';
 import { LayerUrls } from './images/layer-urls.js';
 import { registryFront } from './registry/front.js';
@@ -119,10 +121,14 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       graceMs: config.blobGcGraceSeconds * 1000,
     }),
   );
+  // Lifecycle policies: evaluated on a schedule and on demand (POST /_simfra/jobs/ecr-lifecycle).
+  const lifecycle = new Lifecycle({ meta, images, repositories, clock });
+  jobs.register(ecrLifecycleJob(lifecycle, config.ecrLifecycleIntervalSeconds * 1000, log));
   const ecrDeps: EcrDeps = {
     meta,
     repositories,
     images,
+    lifecycle,
     tokens,
     endpoints,
     ids,
@@ -153,9 +159,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       authorizer,
       clock,
       accountSetting: (accountId, region, name) => accountSetting(ecrDeps, accountId, region, name),
-      // Repository creation templates: CREATE_ON_PUSH. LIFECYCLE HOOK: when lifecycle policies
-      // are stored (branch `lifecycle`), pass `applyLifecyclePolicy` here so a template's policy
-      // is set on the repository it creates.
+      // Repository creation templates: CREATE_ON_PUSH.
       createOnPush: createOnPush(ecrDeps),
       defaultAccountId: config.defaultAccountId,
       defaultRegion: config.defaultRegion,

@@ -64,6 +64,11 @@ export interface Config {
   blobGcIntervalSeconds: number;
   /** How long an unreferenced blob is kept after a push last touched it (SIMFRA_BLOB_GC_GRACE_SECONDS, default 1 h). */
   blobGcGraceSeconds: number;
+  /**
+   * Seconds between evaluations of every ECR lifecycle policy (SIMFRA_ECR_LIFECYCLE_INTERVAL_SECONDS,
+   * default 60; 0 = only on demand, from POST /_simfra/jobs/ecr-lifecycle). ECR acts "within 24 hours".
+   */
+  ecrLifecycleIntervalSeconds: number;
 }
 
 export type LogFormat = 'auto' | 'json' | 'pretty';
@@ -105,6 +110,7 @@ export const SETTINGS = [
   { name: 'SIMFRA_REQUEST_TIMEOUT_SECONDS', default: '0', meaning: 'most time for a whole request, `0` = none, so that a slow 1 GiB push succeeds' },
   { name: 'SIMFRA_MAX_CONNECTIONS', default: '1000', meaning: 'open connections at most; more are closed on arrival while the open ones are served' },
   { name: 'SIMFRA_MAX_BUFFERED_BODY_MB', default: '256', meaning: 'request bodies held in memory at once across all API requests and manifest pushes; over it the API answers `ThrottlingException` (IAM/STS: `Throttling`) and the registry `429 TOOMANYREQUESTS`' },
+  { name: 'SIMFRA_ECR_LIFECYCLE_INTERVAL_SECONDS', default: '60', meaning: 'seconds between evaluations of every lifecycle policy (`0` = only on demand, `POST /_simfra/jobs/ecr-lifecycle`); ECR acts within 24 hours' },
   { name: 'SIMFRA_DOCKER', default: 'false', meaning: 'reserved for the container runtime of Lambda and ECS; does nothing yet' },
   { name: 'SIMFRA_BLOB_GC_INTERVAL_SECONDS', default: '3600', meaning: 'seconds between blob garbage collections (`0` = only on demand, `POST /_simfra/jobs/blob-gc`)' },
   { name: 'SIMFRA_BLOB_GC_GRACE_SECONDS', default: '3600', meaning: 'how long an unreferenced blob is kept after a push last touched it (60 to 2592000)' },
@@ -153,6 +159,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     maxBufferedBodyBytes: intSetting(env, 'SIMFRA_MAX_BUFFERED_BODY_MB', 32, 64 * 1024) * 1024 * 1024,
     blobGcIntervalSeconds: intSetting(env, 'SIMFRA_BLOB_GC_INTERVAL_SECONDS', 0, 7 * 24 * 3600),
     blobGcGraceSeconds: intSetting(env, 'SIMFRA_BLOB_GC_GRACE_SECONDS', 60, 30 * 24 * 3600),
+    ecrLifecycleIntervalSeconds: intSetting(env, 'SIMFRA_ECR_LIFECYCLE_INTERVAL_SECONDS', 0, 7 * 24 * 3600),
     ...overrides,
   };
   validateConfig(config);

@@ -6,6 +6,7 @@ import {
   DescribeRegistryCommand,
   DescribeRepositoriesCommand,
   DescribeRepositoryCreationTemplatesCommand,
+  GetLifecyclePolicyCommand,
   GetRepositoryPolicyCommand,
   ListPullTimeUpdateExclusionsCommand,
   ListTagsForResourceCommand,
@@ -163,6 +164,7 @@ describe('repository creation templates (SDK, CLI, boto3) and create on push (re
     assert.match(repo!.encryptionConfiguration?.kmsKey ?? '', new RegExp(`^arn:aws:kms:us-east-1:${ACCOUNT}:key/`));
     assert.deepEqual((await ecr.send(new ListTagsForResourceCommand({ resourceArn: repoArn('auto/team/web') }))).tags, [{ Key: 'level', Value: 'team' }]);
     assert.equal((await ecr.send(new GetRepositoryPolicyCommand({ repositoryName: 'auto/team/web' }))).policyText, pullPolicy);
+    assert.equal((await ecr.send(new GetLifecyclePolicyCommand({ repositoryName: 'auto/team/web' }))).lifecyclePolicyText, lifecyclePolicy);
     assert.equal((await reg.request('GET', '/v2/auto/team/web/manifests/v1')).headers['docker-content-digest'], digest);
     assert.deepEqual((await ecr.send(new ListTagsForResourceCommand({ resourceArn: repoArn('auto/other') }))).tags, [{ Key: 'level', Value: 'auto' }]);
     // no CREATE_ON_PUSH template, or a name no template covers: NAME_UNKNOWN as before

@@ -35,18 +35,12 @@ import type { EcrDeps } from './deps.js';
 import { messages } from './messages.js';
 import { decodeToken, encodeToken } from './paging.js';
 import { checkRepositoryPolicy } from './policies.js';
+import { parseLifecyclePolicy } from '../../images/lifecycle/policy.js';
 import { checkMutability, checkTags, encryptionOf, mergeTags } from './repositories.js';
 
 export type CreationScenario = 'REPLICATION' | 'PULL_THROUGH_CACHE' | 'CREATE_ON_PUSH';
 
 export const ROOT_PREFIX = 'ROOT';
-
-/**
- * Where a template's lifecycle policy goes when it creates a repository. Lifecycle policies are
- * stored by the lifecycle feature (branch `lifecycle`); until it is merged nothing is applied and
- * the policy is only kept in the template. app.ts wires it.
- */
-export type ApplyTemplateLifecyclePolicy = (key: RepoKey, lifecyclePolicyText: string) => Promise<void>;
 
 /** Whether `prefix` covers the repository `name` (`prod` covers `prod/app`, not `production`). */
 export function prefixCovers(prefix: string, name: string): boolean {
@@ -118,9 +112,8 @@ async function templateSettings(ctx: RequestContext, deps: EcrDeps, input: Templ
   const repositoryPolicy = input.repositoryPolicy ?? base?.repositoryPolicy;
   if (repositoryPolicy !== undefined && repositoryPolicy !== '') await checkRepositoryPolicy(deps, repositoryPolicy);
   const lifecyclePolicy = input.lifecyclePolicy ?? base?.lifecyclePolicy;
-  if (lifecyclePolicy !== undefined && lifecyclePolicy !== '' && !isLifecyclePolicyShape(lifecyclePolicy)) {
-    throw new InvalidParameterException(messages.templateInvalidLifecyclePolicy);
-  }
+  // Checked with PutLifecyclePolicy's rule language (LifecyclePolicyError → its ECR text).
+  if (lifecyclePolicy !== undefined && lifecyclePolicy !== '') parseLifecyclePolicy(lifecyclePolicy);
   const customRoleArn = input.customRoleArn ?? base?.customRoleArn;
   if (customRoleArn !== undefined && customRoleArn !== '') {
     // "This role must be in the same account as the registry that you are configuring." — source:
@@ -141,19 +134,6 @@ async function templateSettings(ctx: RequestContext, deps: EcrDeps, input: Templ
     appliedFor: [...new Set(appliedFor)],
     ...(customRoleArn !== undefined && customRoleArn !== '' ? { customRoleArn } : {}),
   };
-}
-
-/**
- * The shape every lifecycle policy has (`{"rules": [...]}`); its rules are the lifecycle
- * feature's to validate, when the template creates a repository.
- */
-function isLifecyclePolicyShape(text: string): boolean {
-  try {
-    const doc = JSON.parse(text) as unknown;
-    return typeof doc === 'object' && doc !== null && Array.isArray((doc as { rules?: unknown }).rules);
-  } catch {
-    return false;
-  }
 }
 
 export function createRepositoryCreationTemplate(deps: EcrDeps) {
@@ -228,7 +208,7 @@ export function deleteRepositoryCreationTemplate(deps: EcrDeps) {
  * feature: NAME_UNKNOWN for a push). The caller has authorized the creation.
  */
 export async function createFromTemplate(
-  deps: Pick<EcrDeps, 'meta' | 'repositories' | 'ids'> & { applyLifecyclePolicy?: ApplyTemplateLifecyclePolicy },
+  deps: Pick<EcrDeps, 'meta' | 'repositories' | 'ids'>,
   key: RepoKey,
   scenario: CreationScenario,
 ): Promise<RepositoryRecord | undefined> {
@@ -249,7 +229,7 @@ export async function createFromTemplate(
   };
   const repo = await deps.repositories.create(key, settings);
   if (template.repositoryPolicy !== undefined) await deps.meta.resourcePolicies.putRepositoryPolicy(key, template.repositoryPolicy);
-  if (template.lifecyclePolicy !== undefined) await deps.applyLifecyclePolicy?.(key, template.lifecyclePolicy);
+  if (template.lifecyclePolicy !== undefined) await deps.meta.lifecycle.put(key, template.lifecyclePolicy);
   return repo;
 }
 

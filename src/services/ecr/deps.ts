@@ -3,6 +3,7 @@ import type { PolicyAuthorizer } from '../../iam/authorize.js';
 import type { IamDirectory } from '../../iam/directory.js';
 import type { Images } from '../../images/images.js';
 import type { LayerUrls } from '../../images/layer-urls.js';
+import type { Lifecycle } from '../../images/lifecycle/lifecycle.js';
 import type { Repositories } from '../../images/repositories.js';
 import type { Ids } from '../../ids.js';
 import type { MetaStore } from '../../store/meta/meta-store.js';
@@ -21,6 +22,8 @@ export interface EcrDeps {
   repositories: Repositories;
   /** The one image store the registry writes too (DESIGN.md rule 1). */
   images: Images;
+  /** Lifecycle policy previews and evaluations (the `ecr-lifecycle` job runs them). */
+  lifecycle: Lifecycle;
   tokens: AuthTokens;
   endpoints: Endpoints;
   ids: Ids;

@@ -22,6 +22,13 @@ import {
   initiateLayerUpload,
   uploadLayerPart,
 } from './layers.js';
+import {
+  deleteLifecyclePolicy,
+  getLifecyclePolicy,
+  getLifecyclePolicyPreview,
+  putLifecyclePolicy,
+  startLifecyclePolicyPreview,
+} from './lifecycle.js';
 import { withEcrErrors } from './map-errors.js';
 import {
   deleteRegistryPolicy,
@@ -145,6 +152,11 @@ export function ecrService(deps: EcrDeps): AwsService {
     DescribeRepositoryCreationTemplates: describeRepositoryCreationTemplates(deps),
     UpdateRepositoryCreationTemplate: updateRepositoryCreationTemplate(deps),
     DeleteRepositoryCreationTemplate: deleteRepositoryCreationTemplate(deps),
+    PutLifecyclePolicy: putLifecyclePolicy(deps),
+    GetLifecyclePolicy: getLifecyclePolicy(deps),
+    DeleteLifecyclePolicy: deleteLifecyclePolicy(deps),
+    StartLifecyclePolicyPreview: startLifecyclePolicyPreview(deps),
+    GetLifecyclePolicyPreview: getLifecyclePolicyPreview(deps),
   } satisfies Partial<Handlers<EcrOperations>>;
   const wrapped: Record<string, Handler<never, unknown>> = {};
   for (const [name, fn] of Object.entries(handlers)) {

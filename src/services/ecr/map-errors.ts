@@ -1,5 +1,7 @@
 import { AwsError } from '../../aws/errors.js';
 import { ImageError } from '../../images/errors.js';
+import { PreviewInProgressError } from '../../images/lifecycle/lifecycle.js';
+import { LifecyclePolicyError } from '../../images/lifecycle/policy.js';
 import type { ImageFailure } from '../../model/ecr/types.js';
 import {
   ImageArchivedException,
@@ -10,13 +12,14 @@ import {
   InvalidLayerPartException,
   InvalidParameterException,
   LayersNotFoundException,
+  LifecyclePolicyPreviewInProgressException,
   ReferencedImagesNotFoundException,
   RepositoryAlreadyExistsException,
   RepositoryNotEmptyException,
   RepositoryNotFoundException,
   UploadNotFoundException,
 } from '../../model/ecr/errors.js';
-import { messages } from './messages.js';
+import { lifecyclePolicyViolation, messages } from './messages.js';
 
 /**
  * The one translation from image-domain errors to ECR API errors. Batch operations
@@ -105,6 +108,12 @@ export function withEcrErrors<I, O, C>(fn: (ctx: C, input: I) => Promise<O>): (c
       return await fn(ctx, input);
     } catch (e) {
       if (e instanceof ImageError) throw toEcrError(e);
+      if (e instanceof LifecyclePolicyError) {
+        throw new InvalidParameterException(messages.invalidLifecyclePolicy(lifecyclePolicyViolation(e.violation)));
+      }
+      if (e instanceof PreviewInProgressError) {
+        throw new LifecyclePolicyPreviewInProgressException(messages.lifecyclePolicyPreviewInProgress(e.repositoryName, e.registryId));
+      }
       throw e;
     }
   };

@@ -2,6 +2,8 @@
  * ECR's own words, in one place. Tests assert these whole strings.
  * Sources: ../shared/reference/ecr-behaviour.md §3.3 (public transcripts and moto's exceptions.py).
  */
+import type { LifecyclePolicyViolation } from '../../images/lifecycle/policy.js';
+
 export const messages = {
   repositoryNotFound: (name: string, registryId: string) =>
     `The repository with name '${name}' does not exist in the registry with id '${registryId}'`,
@@ -158,9 +160,88 @@ export const messages = {
     `Repository creation template with prefix '${prefix}' does not exist in the registry with id '${registryId}'`,
   /** UNVERIFIED wording: a template must apply to at least one scenario. */
   templateAppliedForEmpty: 'appliedFor must list at least one of REPLICATION, PULL_THROUGH_CACHE, CREATE_ON_PUSH',
-  /** UNVERIFIED wording (the lifecycle policy's own rules are checked when it is applied). */
-  templateInvalidLifecyclePolicy: "Invalid parameter at 'LifecyclePolicyText' failed to satisfy constraint: 'Lifecycle policy validation failure: the policy must be a JSON object with a rules array'",
   /** UNVERIFIED wording: "This role must be in the same account as the registry" — ECR API reference. */
   templateInvalidCustomRole: (arn: string) =>
     `Invalid parameter at 'customRoleArn' failed to satisfy constraint: 'customRoleArn must be the ARN of an IAM role in the registry's account: ${arn}'`,
+  // ——— lifecycle policies (issue 9) ———
+  /** — source: ecr-behaviour.md §3.3 (moto; same form as the repository policy text) */
+  lifecyclePolicyNotFound: (name: string, registryId: string) =>
+    `Lifecycle policy does not exist for the repository with name '${name}' in the registry with id '${registryId}'`,
+  /** UNVERIFIED wording, in the form of lifecyclePolicyNotFound; the model says "There is no dry run for this repository". */
+  lifecyclePolicyPreviewNotFound: (name: string, registryId: string) =>
+    `Lifecycle policy preview does not exist for the repository with name '${name}' in the registry with id '${registryId}'`,
+  /** UNVERIFIED wording, after the model's documentation of LifecyclePolicyPreviewInProgressException. */
+  lifecyclePolicyPreviewInProgress: (name: string, registryId: string) =>
+    `The previous lifecycle policy preview request for the repository with name '${name}' in the registry with id '${registryId}' has not completed. Wait and try again.`,
+  /**
+   * Every refused policy text: this envelope around a reason — source: ecr-behaviour.md §3.3,
+   * hashicorp/terraform-provider-aws#45909, cloudposse/terraform-aws-ecr#158 (PutLifecyclePolicy
+   * transcripts).
+   */
+  invalidLifecyclePolicy: (reason: string) =>
+    `Invalid parameter at 'LifecyclePolicyText' failed to satisfy constraint: 'Lifecycle policy validation failure: ${reason}'`,
+  /** `imageIds` with paging in GetLifecyclePolicyPreview. UNVERIFIED wording (as DescribeImages'). */
+  previewImageIdsWithPaging:
+    "Invalid parameter at 'maxResults' failed to satisfy constraint: 'maxResults and nextToken cannot be specified with imageIds'",
 } as const;
+
+const jsonList = (names: readonly string[]): string => `[${names.map((n) => JSON.stringify(n)).join(',')}]`;
+
+/**
+ * The reason of a refused lifecycle policy, in ECR's words. The schema messages are those of the
+ * JSON schema validator ECR runs; where a text was captured from ECR the source is named.
+ */
+export function lifecyclePolicyViolation(v: LifecyclePolicyViolation): string {
+  switch (v.kind) {
+    case 'unreadable':
+      // — source: moto's validator tests (not JSON, or not an object)
+      return 'Could not map policyString into LifecyclePolicy.';
+    case 'missing-properties':
+      // — source: moto's validator tests (one name); UNVERIFIED: how several names are listed.
+      return `object has missing required properties (${jsonList(v.names)})`;
+    case 'unknown-properties':
+      // — source: moto's validator tests (one name); UNVERIFIED: how several names are listed.
+      return `object instance has properties which are not allowed by the schema: (${jsonList(v.names)})`;
+    case 'wrong-type':
+      // — source: moto's validator tests (a rule that is not an object)
+      return `instance type (${v.found}) does not match any allowed primitive type (allowed: ["${v.allowed}"])`;
+    case 'not-in-enum':
+      // UNVERIFIED punctuation: moto writes `instance value (unknown) not found in enum :(possible values: […])`.
+      return `instance value (${JSON.stringify(v.value)}) not found in enum (possible values: ${jsonList(v.allowed)})`;
+    case 'below-minimum':
+      // — source: moto's validator tests (countNumber 0 and -1)
+      return `numeric instance is lower than the required minimum (minimum: ${v.minimum}, found: ${v.found})`;
+    case 'too-few-items':
+      // UNVERIFIED: the JSON schema validator's minItems message.
+      return `array is too short: must have at least ${v.minimum} elements but instance has ${v.found} elements`;
+    case 'no-schema-matched':
+      // — source: hashicorp/terraform-provider-aws#45909 ("(matched 0 out of 4)\n" for a selection),
+      // cloudposse/terraform-aws-ecr#158 ("(matched 0 out of 2)" for an action); ECR ends it with a newline.
+      return `instance failed to match exactly one schema (matched 0 out of ${v.schemas})\n`;
+    case 'tagged-without-tag-list':
+      // — source: a user's `terraform apply` transcript quoted in a project's notes (one capture only).
+      return 'Must specify tagPrefixList or tagPatternList when tagStatus=TAGGED.';
+    case 'tag-list-without-tagged':
+      // UNVERIFIED wording; the rule is the user guide's ("If you specify untagged, then you must omit both").
+      return 'tagPrefixList and tagPatternList can only be specified when tagStatus=TAGGED.';
+    case 'both-tag-lists':
+      // UNVERIFIED wording; the user guide: tagPrefixList is "only used if … you aren't specifying tagPatternList".
+      return 'Only one of tagPrefixList and tagPatternList can be specified.';
+    case 'too-many-wildcards':
+      // UNVERIFIED wording; the limit is the user guide's ("up to four wildcards (*) per string").
+      return `A tagPatternList entry can contain at most 4 wildcards (*): '${v.pattern}'.`;
+    case 'duplicate-priority':
+      // UNVERIFIED wording; the user guide: "you must give them each a unique value for rulePriority".
+      return `Rule priorities must be unique; ${v.priority} is used more than once.`;
+    case 'untagged-twice':
+      // — source: two Terraform transcripts ("… per storage class."; before storage classes: "Only one rule can select Untagged images.")
+      return 'Only one rule can select Untagged images per storage class.';
+    case 'any-not-last':
+      // — source: a `terraform apply` transcript quoted in a project's troubleshooting notes.
+      return 'Rule for tagStatus=ANY must have the lowest priority per storage class';
+    case 'transition-of-archived':
+      // UNVERIFIED wording; the user guide allows `transition` (to archive) for standard images only.
+      return 'A rule that selects archived images (storageClass=ARCHIVE) can only expire them.';
+  }
+}
+

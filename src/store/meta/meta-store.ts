@@ -462,6 +462,40 @@ export interface CreationTemplateRecords {
   delete(accountId: string, region: string, prefix: string): Promise<CreationTemplateRecord | undefined>;
 }
 
+/** A repository's lifecycle policy, as stored. */
+export interface LifecyclePolicyRecord extends RepoKey {
+  repositoryId: number;
+  policyText: string;
+  /** When the policy was last evaluated; absent until then. */
+  lastEvaluatedAt?: Date;
+}
+
+/** The latest lifecycle policy preview of a repository. */
+export interface LifecyclePreviewRecord {
+  policyText: string;
+  status: 'IN_PROGRESS' | 'COMPLETE' | 'FAILED';
+  startedAt: Date;
+  /** The results as JSON (the lifecycle domain writes and reads it). */
+  results: string;
+}
+
+/** Lifecycle policies and previews, one of each per repository (deleted with it). */
+export interface LifecycleRecords {
+  get(key: RepoKey): Promise<LifecyclePolicyRecord | undefined>;
+  /** False when the repository does not exist. Keeps lastEvaluatedAt. */
+  put(key: RepoKey, policyText: string): Promise<boolean>;
+  /** Returns the removed policy, or undefined when there was none. */
+  delete(key: RepoKey): Promise<LifecyclePolicyRecord | undefined>;
+  recordEvaluation(repositoryId: number, at: Date): Promise<void>;
+  /** Every policy of every account and region, by repository id. */
+  list(): Promise<LifecyclePolicyRecord[]>;
+  getPreview(key: RepoKey): Promise<LifecyclePreviewRecord | undefined>;
+  /** False when the repository does not exist. */
+  putPreview(key: RepoKey, preview: LifecyclePreviewRecord): Promise<boolean>;
+  /** Every (index, listed manifest) pair of the repository, for evaluating a policy in one read. */
+  indexEdges(repositoryId: number): Promise<{ parent: string; child: string }[]>;
+}
+
 export interface MetaStore {
   accounts: AccountRecords;
   accessKeys: AccessKeyRecords;
@@ -476,5 +510,6 @@ export interface MetaStore {
   resourcePolicies: ResourcePolicyRecords;
   pullTimeExclusions: PullTimeExclusionRecords;
   creationTemplates: CreationTemplateRecords;
+  lifecycle: LifecycleRecords;
   close(): Promise<void>;
 }

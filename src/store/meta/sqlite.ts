@@ -4,6 +4,7 @@ import { SqliteAccessKeys } from './sqlite/access-keys.js';
 import { SqliteAccounts } from './sqlite/accounts.js';
 import { SqliteBlobs } from './sqlite/blobs.js';
 import { openDb, type Db } from './sqlite/db.js';
+import { SqliteLifecycle } from './sqlite/lifecycle.js';
 import { SqliteImages, SqliteLayers, SqliteUploads } from './sqlite/images.js';
 import { sqliteIam } from './sqlite/iam.js';
 import { SqliteRepositories } from './sqlite/repositories.js';
@@ -30,6 +31,7 @@ export function openSqliteMetaStore(file: string, sealer: Sealer): MetaStore {
     resourcePolicies: new SqliteResourcePolicies(db),
     pullTimeExclusions: new SqlitePullTimeExclusions(db),
     creationTemplates: new SqliteCreationTemplates(db),
+    lifecycle: new SqliteLifecycle(db),
     async close() {
       db.close();
     },
