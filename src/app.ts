@@ -30,6 +30,7 @@ import { LayerUrls } from './images/layer-urls.js';
 import { registryFront } from './registry/front.js';
 import { layerDownloadFront } from './registry/layer-downloads.js';
 import { ecrService } from './services/ecr/index.js';
+import { createOnPush } from './services/ecr/creation-templates.js';
 import { ecrResources } from './services/ecr/policies.js';
 import { iamService } from './services/iam/index.js';
 import { kmsService } from './services/kms/index.js';
@@ -220,6 +221,8 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       authorizer,
       clock,
       accountSetting: (accountId, region, name) => accountSetting(ecrDeps, accountId, region, name),
+      // Repository creation templates: CREATE_ON_PUSH.
+      createOnPush: createOnPush(ecrDeps),
       defaultAccountId: config.defaultAccountId,
       defaultRegion: config.defaultRegion,
       log,

@@ -118,7 +118,7 @@ function jsonCodec(byTargetPrefix: ReadonlyMap<string, AwsService>): ProtocolCod
         input: (s, op) => validateInput(s.model, op, decodeJsonBody(body)),
       };
     },
-    unknownOperation: () => commonErrors.unknownOperation(),
+    unknownOperation: (routed) => notImplemented(routed, 'UnknownOperationException') ?? commonErrors.unknownOperation(),
     encodeOutput: (_service, _operation, output) => encodeJsonOutput(output),
     encodeError: (err) => encodeJsonError(err),
     sigV4Error(e) {
@@ -178,6 +178,8 @@ function queryCodec(bySigningName: ReadonlyMap<string, AwsService>): ProtocolCod
     },
     unknownOperation(routed) {
       if (routed.operation === undefined) return queryErrors.missingAction();
+      const missing = notImplemented(routed, 'InvalidAction');
+      if (missing) return missing;
       return queryErrors.invalidAction(routed.operation, routed.service?.model.metadata.apiVersion ?? '');
     },
     encodeOutput: (service, operation, output, requestId) => encodeQueryOutput(service.model, operation, output, requestId),
@@ -255,6 +257,19 @@ function restJsonCodec(router: RestJsonRouter<AwsService>): ProtocolCodec {
     bodyLimit: () => REST_JSON_BODY_LIMIT,
     errorHeaders: (err) => ({ 'x-amzn-errortype': err.code }),
   };
+}
+
+/**
+ * An operation of the service's model that simfra has no handler for. The code is the one the
+ * protocol uses for an operation the endpoint does not serve (json: UnknownOperationException,
+ * query: InvalidAction), both 400 client faults, so SDKs fail at once instead of retrying as
+ * they would a 5xx; the message says what is missing, where AWS would have served it.
+ */
+function notImplemented(routed: Routed, code: 'UnknownOperationException' | 'InvalidAction'): AwsError | undefined {
+  const { service, operation } = routed;
+  if (!service || operation === undefined || !Object.hasOwn(service.model.operations, operation)) return undefined;
+  const name = service.model.metadata.serviceFullName ?? service.model.metadata.serviceId;
+  return new AwsError(code, `simfra does not implement the ${operation} operation of ${name} (${service.signingName}) yet; it is in the AWS API model but not emulated`, 400);
 }
 
 /**

@@ -82,6 +82,16 @@ describe('parsePolicy: identity policies (texts as IAM gives them)', () => {
     it(`rejects ${why}: ${message}`, () => rejects(text, 'identity', message));
   }
 
+  it('accepts statements sharing a Sid only when told to (ECR resource policies)', () => {
+    // given
+    const text = v12(statement({ Sid: 'a' }), statement({ Sid: 'a' }));
+    // when
+    const policy = parsePolicy(text, 'identity', { allowDuplicateSids: true });
+    // then
+    assert.equal(policy.statements.length, 2);
+    rejects(text, 'identity', 'Statement IDs (SID) in a single policy must be unique.');
+  });
+
   it('accepts the valid shapes IAM accepts', () => {
     for (const text of [
       v12(statement()),

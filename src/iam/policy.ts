@@ -82,6 +82,11 @@ export interface ParsePolicyOptions {
   principalExists?: (value: string) => boolean;
   /** Accept identity-type documents without Version 2012-10-17 (IAM rejects them; default false). */
   allowLegacyVersion?: boolean;
+  /**
+   * Accept statements that share a Sid (IAM refuses them; ECR's repository and registry policies
+   * do not — source: getmoto/moto#8933, ECR user guide "Private registry policy examples").
+   */
+  allowDuplicateSids?: boolean;
 }
 
 /** Returns a copy of the policy that knows its ARN (for denial messages). */
@@ -488,7 +493,7 @@ export function compilePolicyJson(json: unknown, kind: PolicyKind, options: Pars
   const sids = new Set<string>();
   for (const s of statements) {
     if (s.Sid === undefined || s.Sid === '') continue;
-    if (sids.has(s.Sid)) fail('Statement IDs (SID) in a single policy must be unique.');
+    if (sids.has(s.Sid) && options.allowDuplicateSids !== true) fail('Statement IDs (SID) in a single policy must be unique.');
     sids.add(s.Sid);
   }
   if (isIdentityKind(kind)) {

@@ -8,6 +8,7 @@ import type { Readable } from 'node:stream';
 
 import type { Clock } from '../clock.js';
 import { sha256Digest, type Digest } from '../oci/digest.js';
+import { PullTimeExclusions, type Puller } from './pull-exclusions.js';
 import { ManifestInvalidError, parseManifest, type ParsedManifest } from '../oci/manifest.js';
 import { MediaType } from '../oci/media-types.js';
 import type { Reference } from '../oci/reference.js';
@@ -117,6 +118,8 @@ export interface PutManifestInput {
   tag?: string;
   /** The digest the client addressed it by; must be the manifest's. */
   digest?: Digest;
+  /** `mediaType` names the type even for a Docker manifest whose body lacks it (PutImage's imageManifestMediaType). */
+  declaredTypeSuffices?: boolean;
 }
 
 export interface PutManifestResult {
@@ -163,6 +166,7 @@ export class Images {
   readonly #blobs: BlobStore;
   readonly #repositories: Repositories;
   readonly #clock: Clock;
+  readonly #pullExclusions: PullTimeExclusions;
   readonly #sweeps: SweepGate;
   /** Per-session queues: an offset check and the append it guards must not interleave with another. */
   readonly #sessionTails = new Map<string, Promise<unknown>>();
@@ -172,6 +176,7 @@ export class Images {
     this.#blobs = deps.blobs;
     this.#repositories = deps.repositories;
     this.#clock = deps.clock;
+    this.#pullExclusions = new PullTimeExclusions(deps.meta);
     this.#sweeps = deps.sweeps ?? new SweepGate();
   }
 
@@ -195,7 +200,7 @@ export class Images {
     }
     let parsed: ParsedManifest;
     try {
-      parsed = parseManifest(bytes, input.mediaType);
+      parsed = parseManifest(bytes, input.mediaType, { declaredTypeSuffices: input.declaredTypeSuffices === true });
     } catch (e) {
       if (e instanceof ManifestInvalidError) throw new ImageError('ManifestInvalid', { ...at, reason: e.reason, invalid: e.kind });
       throw e;
@@ -260,9 +265,13 @@ export class Images {
 
   /**
    * The manifest bytes exactly as pushed, with their image. `recordPull` marks a pull
-   * (lastRecordedPullTime), as a registry GET does.
+   * (lastRecordedPullTime), as a registry GET does, unless the registry excludes `pulledBy`.
    */
-  async getManifest(key: RepoKey, ref: Reference, opts: { recordPull?: boolean } = {}): Promise<{ image: ImageRecord; manifest: Buffer }> {
+  async getManifest(
+    key: RepoKey,
+    ref: Reference,
+    opts: { recordPull?: boolean; pulledBy?: Puller } = {},
+  ): Promise<{ image: ImageRecord; manifest: Buffer }> {
     const repo = await this.#repositories.get(key);
     const image = await this.#require(repo, ref);
     const now = this.#clock.now();
@@ -281,7 +290,9 @@ export class Images {
     const manifest = await this.#meta.images.manifest(repo.id, image.digest);
     if (manifest === undefined) throw this.#notFound(repo, ref);
     if (opts.recordPull === true) {
-      if (image.lastPulledAt === undefined || now.getTime() - image.lastPulledAt.getTime() >= PULL_TIME_RESOLUTION_MS) {
+      const due = image.lastPulledAt === undefined || now.getTime() - image.lastPulledAt.getTime() >= PULL_TIME_RESOLUTION_MS;
+      // Asked only when the pull would be recorded, so most pulls cost no extra read.
+      if (due && !(opts.pulledBy !== undefined && (await this.#pullExclusions.excludes(repo.accountId, repo.region, opts.pulledBy)))) {
         await this.#meta.images.recordPull(repo.id, image.digest, now);
         return { image: { ...image, lastPulledAt: now }, manifest };
       }

@@ -243,6 +243,18 @@ describe('parseManifest: invalid', () => {
     expectInvalid('schema', list, MediaType.DockerManifestList, /mediaType is required/);
   });
 
+  it('takes a declared Docker type for a body without mediaType when the declaration suffices (PutImage)', () => {
+    // given
+    const { mediaType: _, ...body } = dockerManifest;
+    const { mediaType: __, ...list } = ociIndex;
+    // when
+    const manifest = parseManifest(json(body), MediaType.DockerManifest, { declaredTypeSuffices: true });
+    const index = parseManifest(json(list), MediaType.DockerManifestList, { declaredTypeSuffices: true });
+    // then
+    assert.equal(manifest.mediaType, MediaType.DockerManifest);
+    assert.equal(index.mediaType, MediaType.DockerManifestList);
+  });
+
   it('rejects a schema 1 type with schemaVersion 2', () => {
     const { mediaType: _, ...body } = ociManifest;
     expectInvalid('media-type-mismatch', body, MediaType.DockerSchema1SignedManifest);

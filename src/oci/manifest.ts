@@ -120,6 +120,17 @@ export interface Schema1Manifest {
 
 export type ParsedManifest = ImageManifest | ImageIndex | Schema1Manifest;
 
+export interface ParseManifestOptions {
+  /**
+   * A Docker schema 2 manifest or list needs `mediaType` in its body when pushed through the
+   * registry (as distribution requires); ECR's PutImage accepts one without it when the request
+   * names the type in imageManifestMediaType — source: ECR model, PutImageRequest ("If you push an
+   * image manifest that does not contain the mediaType field, you must specify the
+   * imageManifestMediaType in the request"), getmoto/moto#6135.
+   */
+  declaredTypeSuffices?: boolean;
+}
+
 /** Content-Type values that say nothing about which manifest format the body is. */
 const GENERIC_CONTENT_TYPES: ReadonlySet<string> = new Set(['application/json']);
 
@@ -137,7 +148,7 @@ const invalid = (reason: string): ManifestInvalidError => new ManifestInvalidErr
  *   `imageManifestMediaType`); parameters are ignored, and an absent or generic
  *   (`application/json`) type lets the body decide.
  */
-export function parseManifest(bytes: Uint8Array, declaredContentType?: string): ParsedManifest {
+export function parseManifest(bytes: Uint8Array, declaredContentType?: string, options: ParseManifestOptions = {}): ParsedManifest {
   const declared = declaredManifestType(declaredContentType);
   const doc = parseJsonObject(bytes);
 
@@ -161,10 +172,10 @@ export function parseManifest(bytes: Uint8Array, declaredContentType?: string): 
   switch (mediaType) {
     case MediaType.OciManifest:
     case MediaType.DockerManifest:
-      return parseImageManifest(doc, mediaType, bodyType);
+      return parseImageManifest(doc, mediaType, options.declaredTypeSuffices === true ? (bodyType ?? declared) : bodyType);
     case MediaType.OciIndex:
     case MediaType.DockerManifestList:
-      return parseIndex(doc, mediaType, bodyType);
+      return parseIndex(doc, mediaType, options.declaredTypeSuffices === true ? (bodyType ?? declared) : bodyType);
     case MediaType.DockerSchema1Manifest:
     case MediaType.DockerSchema1SignedManifest:
       throw new ManifestInvalidError('media-type-mismatch', `a ${mediaType} manifest must have schemaVersion 1`);

@@ -20,6 +20,12 @@ export interface RegistryDeps {
   clock: Clock;
   /** An ECR account setting with its default (BLOB_MOUNTING). */
   accountSetting(accountId: string, region: string, name: string): Promise<string>;
+  /**
+   * Create on push: makes the repository of a push that names a missing one, when a
+   * CREATE_ON_PUSH creation template applies (services/ecr/creation-templates.ts); `authorize`
+   * asks IAM for the pusher's ecr:CreateRepository.
+   */
+  createOnPush?(repo: RepoKey, authorize: (requests: readonly AuthzRequest[]) => Promise<void>): Promise<void>;
   /** The registry plain `localhost:{port}` reaches. */
   defaultAccountId: string;
   defaultRegion: string;

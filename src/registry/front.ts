@@ -18,6 +18,9 @@ import { matchRoute } from './routes.js';
 /** ECR's repository names are 2–256 characters of the distribution grammar — source: ECR model (RepositoryName). */
 const validName = (name: string): boolean => name.length >= 2 && name.length <= 256 && isRepositoryName(name);
 
+/** The routes a push starts with: a missing repository may be created on push there. */
+const PUSH_ROUTES: ReadonlySet<string> = new Set(['upload.start', 'manifest.put']);
+
 export function registryFront(deps: RegistryDeps): HttpFront {
   return {
     refuse(req, res, _ctx, message) {
@@ -54,6 +57,7 @@ export function registryFront(deps: RegistryDeps): HttpFront {
           );
         const requests = routeAuthorization(match.route.id, method, url, repo);
         if (requests.length > 0) await authorize(requests);
+        if (PUSH_ROUTES.has(match.route.id)) await deps.createOnPush?.(repo, authorize);
         const r: RegistryRequest = {
           req,
           res,

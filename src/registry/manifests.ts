@@ -6,6 +6,8 @@ import { parseManifest } from '../oci/manifest.js';
 import { InvalidReferenceError, parseReference, type Reference } from '../oci/reference.js';
 import type { RegistryRequest } from './context.js';
 import { RegistryError } from './errors.js';
+import { messages } from '../services/ecr/messages.js';
+import { pullerOf } from '../services/ecr/pull-time-exclusions.js';
 import { BodyBudgetExceededError, BodyTooLargeError, readCapped, type BudgetLease } from '../http/body.js';
 import { acceptedTypes, sendBody, sendEmpty } from './http.js';
 
@@ -24,10 +26,20 @@ function referenceParam(raw: string): Reference {
  * The manifest as stored, or converted (Docker schema 2 ⇄ OCI) when pulled by tag by a client
  * that does not accept the stored type, as ECR does. A GET records a pull; a HEAD does not.
  */
-export async function getManifest({ req, res, repo, ref, deps }: RegistryRequest): Promise<void> {
-  const reference = referenceParam(ref);
+export async function getManifest({ req, res, repo, ref, deps, principal }: RegistryRequest): Promise<void> {
+  let reference: Reference;
+  try {
+    reference = referenceParam(ref);
+  } catch (e) {
+    // A tag that cannot exist is an image that is not there: 404 MANIFEST_UNKNOWN on GET and HEAD,
+    // as ECR and the distribution-spec conformance suite (v1.1.1, `.INVALID_MANIFEST_NAME`) expect;
+    // a PUT of such a tag stays TAG_INVALID. The repository is still checked first (NAME_UNKNOWN).
+    if (!(e instanceof RegistryError) || e.code !== 'TAG_INVALID') throw e;
+    await deps.repositories.get(repo);
+    throw new RegistryError('MANIFEST_UNKNOWN', { message: messages.requestedImageNotFound, detail: { tag: ref } });
+  }
   const head = req.method === 'HEAD';
-  const { image, manifest } = await deps.images.getManifest(repo, reference, { recordPull: !head });
+  const { image, manifest } = await deps.images.getManifest(repo, reference, { recordPull: !head, pulledBy: pullerOf(principal) });
   let body = manifest;
   let mediaType = image.mediaType;
   let digest = image.digest;

@@ -370,7 +370,11 @@ describe('ECR image API on the registry’s images (SDK v3 + HTTP registry)', ()
       delete bare.mediaType;
       const bareText = JSON.stringify(bare);
       const invalidJson = "Invalid parameter at 'ImageManifest' failed to satisfy constraint: 'Invalid JSON syntax'";
-      await rejects(ecr.send(new PutImageCommand({ repositoryName: 'put/checks', imageTag: 'bare', imageManifest: bareText })), 'InvalidParameterException', invalidJson);
+      await rejects(
+        ecr.send(new PutImageCommand({ repositoryName: 'put/checks', imageTag: 'bare', imageManifest: bareText })),
+        'InvalidParameterException',
+        `${invalidJson} (the manifest has no mediaType field and the request no imageManifestMediaType; name the manifest's type in imageManifestMediaType)`,
+      );
       await rejects(ecr.send(new PutImageCommand({ repositoryName: 'put/checks', imageTag: 'bad', imageManifest: '{"schemaVersion": 2,' })), 'InvalidParameterException', invalidJson);
       // … which imageManifestMediaType fixes
       const put = await ecr.send(
@@ -378,6 +382,19 @@ describe('ECR image API on the registry’s images (SDK v3 + HTTP registry)', ()
       );
       assert.equal(put.image!.imageId!.imageDigest, sha256(bareText));
       assert.equal((await pull('put/checks', 'bare')).text, bareText);
+      // … for a Docker schema 2 manifest too, as ECR honours the declared type
+      const docker = await image({ format: 'docker' });
+      for (const blob of docker.blobs) await reg.pushBlob('put/checks', blob);
+      const bareDocker = JSON.parse(docker.manifest.toString()) as Record<string, unknown>;
+      delete bareDocker.mediaType;
+      const bareDockerText = JSON.stringify(bareDocker);
+      const putDocker = await ecr.send(
+        new PutImageCommand({ repositoryName: 'put/checks', imageTag: 'bare-docker', imageManifest: bareDockerText, imageManifestMediaType: DOCKER_MANIFEST }),
+      );
+      assert.equal(putDocker.image!.imageManifestMediaType, DOCKER_MANIFEST);
+      const pulledDocker = await pull('put/checks', 'bare-docker');
+      assert.equal(pulledDocker.headers['content-type'], DOCKER_MANIFEST);
+      assert.equal(pulledDocker.text, bareDockerText);
       // a tag the registry could never serve
       await rejects(
         ecr.send(new PutImageCommand({ repositoryName: 'put/checks', imageTag: 'not a tag', imageManifest: manifest })),

@@ -77,13 +77,41 @@ describe('ECR repository policies', () => {
       '{"Version":"2012-10-17","Statement":[',
       doc([{ Effect: 'Allow', Principal: '*', Action: 'ecr:BatchGetImage', Resource: '*' }]),
       doc([{ Effect: 'Allow', Principal: '*', Action: 's3:GetObject' }]),
-      doc([{ Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::999999999999:root' }, Action: 'ecr:BatchGetImage' }]),
       doc([{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${ACCOUNT}:*` }, Action: 'ecr:BatchGetImage' }]),
       doc([{ Effect: 'Allow', Action: 'ecr:BatchGetImage' }]),
     ];
     for (const policyText of bad) {
       await rejects(ecr.send(new SetRepositoryPolicyCommand({ repositoryName: 'strict', policyText })), 'InvalidParameterException', INVALID_REPOSITORY_POLICY);
     }
+    // A user or role of an account simfra holds must exist, as ECR resolves principals.
+    await rejects(
+      ecr.send(
+        new SetRepositoryPolicyCommand({
+          repositoryName: 'strict',
+          policyText: doc([{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${ACCOUNT}:user/nobody` }, Action: 'ecr:BatchGetImage' }]),
+        }),
+      ),
+      'InvalidParameterException',
+      "Invalid parameter at 'PolicyText' failed to satisfy constraint: 'Principal not found'",
+    );
+    // Any well-formed account (held here or not), principals of accounts simfra does not hold, and
+    // statements sharing a Sid are accepted, as ECR accepts them.
+    const accepted = doc([
+      { Sid: 'Same', Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::111111111111:root' }, Action: 'ecr:BatchGetImage' },
+      { Sid: 'Same', Effect: 'Allow', Principal: { AWS: ['999999999999', 'arn:aws:iam::222222222222:role/ci'] }, Action: 'ecr:BatchGetImage' },
+    ]);
+    const stored = await ecr.send(new SetRepositoryPolicyCommand({ repositoryName: 'strict', policyText: accepted }));
+    assert.equal(stored.policyText, accepted);
+    const registry = await ecr.send(
+      new PutRegistryPolicyCommand({
+        policyText: doc([
+          { Sid: 'R', Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::111111111111:root' }, Action: ['ecr:ReplicateImage', 'ecr:CreateRepository'], Resource: '*' },
+          { Sid: 'R', Effect: 'Allow', Principal: { AWS: '333333333333' }, Action: ['ecr:CreateRepository'], Resource: '*' },
+        ]),
+      }),
+    );
+    assert.equal(registry.registryId, ACCOUNT);
+    await ecr.send(new DeleteRegistryPolicyCommand({}));
     // Version 2008-10-17 and service principals are fine.
     await ecr.send(
       new SetRepositoryPolicyCommand({

@@ -93,6 +93,24 @@ describe('registry manifests, tags, referrers and catalog', () => {
     assert.equal(firstError(await reg.request('GET', '/v2/app/manifests/sha256:zz')).code, 'DIGEST_INVALID');
   });
 
+  it('answers 404 MANIFEST_UNKNOWN to GET and HEAD of a tag that cannot exist, and TAG_INVALID to a PUT of it', async () => {
+    // given: the reference the distribution-spec conformance suite v1.1.1 pulls
+    const ref = '.INVALID_MANIFEST_NAME';
+    // when
+    const get = await reg.request('GET', `/v2/app/manifests/${ref}`);
+    const head = await reg.request('HEAD', `/v2/app/manifests/${ref}`);
+    const put = await reg.pushManifest('app', ref, docker.manifest, DOCKER_MANIFEST);
+    const noRepo = await reg.request('GET', `/v2/nowhere/manifests/${ref}`);
+    // then
+    assert.equal(get.status, 404);
+    assert.deepEqual(firstError(get), { code: 'MANIFEST_UNKNOWN', message: 'Requested image not found', detail: { tag: ref } });
+    assert.equal(head.status, 404);
+    assert.equal(put.status, 400);
+    assert.equal(firstError(put).code, 'TAG_INVALID');
+    assert.equal(noRepo.status, 404);
+    assert.equal(firstError(noRepo).code, 'NAME_UNKNOWN');
+  });
+
   it('pushes by digest without a tag, and refuses a body that does not match the digest', async () => {
     const image = await buildImage({ layers: 1, layerSize: 1000, seed: 3 });
     for (const blob of image.blobs) await reg.pushBlob('app', blob);

@@ -38,6 +38,7 @@ import { isDigest, parseDigest, sha256Digest } from '../../oci/digest.js';
 import { parseManifest } from '../../oci/manifest.js';
 import type { RepoKey } from '../../store/meta/meta-store.js';
 import type { EcrDeps } from './deps.js';
+import { pullerOf } from './pull-time-exclusions.js';
 import { answerId, getImageById, isImageTag, repoKeyOf, resolveImageId } from './image-ids.js';
 import { imageFailureOf } from './map-errors.js';
 import { messages } from './messages.js';
@@ -152,7 +153,7 @@ export function batchGetImage(deps: EcrDeps) {
       try {
         // A pull, as the registry's GET: it refreshes lastRecordedPullTime — source: ECR model,
         // BatchGetImage ("When an image is pulled, the BatchGetImage API is called once").
-        got = await deps.images.getManifest(key, resolved.ref, { recordPull: true });
+        got = await deps.images.getManifest(key, resolved.ref, { recordPull: true, pulledBy: pullerOf(ctx.principal) });
       } catch (e) {
         const failure = e instanceof ImageError ? imageFailureOf(e) : undefined;
         if (failure === undefined) throw e;
@@ -222,11 +223,11 @@ export function putImage(deps: EcrDeps) {
     }
     if (input.imageManifestMediaType === undefined && lacksMediaType(input.imageManifest)) {
       await deps.repositories.get(key);
-      throw new InvalidParameterException(messages.invalidManifestJson);
+      throw new InvalidParameterException(messages.manifestWithoutMediaType);
     }
     const result = await deps.images.putManifest(key, {
       manifest: bytes,
-      ...(input.imageManifestMediaType !== undefined ? { mediaType: input.imageManifestMediaType } : {}),
+      ...(input.imageManifestMediaType !== undefined ? { mediaType: input.imageManifestMediaType, declaredTypeSuffices: true } : {}),
       ...(tag !== undefined ? { tag } : {}),
       ...(input.imageDigest !== undefined ? { digest: input.imageDigest } : {}),
     });

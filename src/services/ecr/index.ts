@@ -38,6 +38,17 @@ import {
   putRegistryPolicy,
   setRepositoryPolicy,
 } from './policies.js';
+import {
+  createRepositoryCreationTemplate,
+  deleteRepositoryCreationTemplate,
+  describeRepositoryCreationTemplates,
+  updateRepositoryCreationTemplate,
+} from './creation-templates.js';
+import {
+  deregisterPullTimeUpdateExclusion,
+  listPullTimeUpdateExclusions,
+  registerPullTimeUpdateExclusion,
+} from './pull-time-exclusions.js';
 import { describeRegistry, getAccountSetting, putAccountSetting } from './registry-settings.js';
 import {
   createRepository,
@@ -134,6 +145,13 @@ export function ecrService(deps: EcrDeps): AwsService {
     GetRegistryScanningConfiguration: getRegistryScanningConfiguration(deps),
     PutRegistryScanningConfiguration: putRegistryScanningConfiguration(deps),
     BatchGetRepositoryScanningConfiguration: batchGetRepositoryScanningConfiguration(deps),
+    RegisterPullTimeUpdateExclusion: registerPullTimeUpdateExclusion(deps),
+    DeregisterPullTimeUpdateExclusion: deregisterPullTimeUpdateExclusion(deps),
+    ListPullTimeUpdateExclusions: listPullTimeUpdateExclusions(deps),
+    CreateRepositoryCreationTemplate: createRepositoryCreationTemplate(deps),
+    DescribeRepositoryCreationTemplates: describeRepositoryCreationTemplates(deps),
+    UpdateRepositoryCreationTemplate: updateRepositoryCreationTemplate(deps),
+    DeleteRepositoryCreationTemplate: deleteRepositoryCreationTemplate(deps),
     PutLifecyclePolicy: putLifecyclePolicy(deps),
     GetLifecyclePolicy: getLifecyclePolicy(deps),
     DeleteLifecyclePolicy: deleteLifecyclePolicy(deps),

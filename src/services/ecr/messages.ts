@@ -27,6 +27,8 @@ export const messages = {
   invalidRepositoryPolicy: "Invalid parameter at 'PolicyText' failed to satisfy constraint: 'Invalid repository policy provided'",
   /** — source: pulumi/pulumi-aws#2326 (repository actions in a V1-scope registry policy) */
   invalidRegistryPolicy: "Invalid parameter at 'PolicyText' failed to satisfy constraint: 'Invalid registry policy provided'",
+  /** A user or role principal that does not exist — source: hashicorp/terraform-provider-aws#39064 (SetRepositoryPolicy). */
+  principalNotFound: "Invalid parameter at 'PolicyText' failed to satisfy constraint: 'Principal not found'",
   /** UNVERIFIED wording: the model documents only that `force` is needed to lock oneself out. */
   repositoryPolicyLockOut:
     "Invalid parameter at 'PolicyText' failed to satisfy constraint: 'The repository policy would prevent the caller from setting another policy in the future; set force to override'",
@@ -70,6 +72,13 @@ export const messages = {
    * imageManifestMediaType) — source: aws/aws-cli#8620, aws/aws-sdk#193, aws/containers-roadmap#1873.
    */
   invalidManifestJson: "Invalid parameter at 'ImageManifest' failed to satisfy constraint: 'Invalid JSON syntax'",
+  /**
+   * Valid JSON without `mediaType`, and no imageManifestMediaType: ECR answers the same "Invalid
+   * JSON syntax" (sources above); simfra keeps that text whole, so what matches on it still does,
+   * and adds the real reason after it.
+   */
+  manifestWithoutMediaType:
+    "Invalid parameter at 'ImageManifest' failed to satisfy constraint: 'Invalid JSON syntax' (the manifest has no mediaType field and the request no imageManifestMediaType; name the manifest's type in imageManifestMediaType)",
   /** Other manifest faults: same envelope, our reason (ECR's wording for these is not known). */
   invalidManifest: (reason: string) => `Invalid parameter at 'ImageManifest' failed to satisfy constraint: '${reason}'`,
   /** simfra's wording in ECR's InvalidParameterException form (no ECR text for this case is published). */
@@ -132,6 +141,28 @@ export const messages = {
   storageClassUpdateNotSupported: (status: string) =>
     `The requested image storage class update is not supported for an image with status ${status}.`,
 
+  // ——— pull-time update exclusions (issue 13) ———
+  /** UNVERIFIED wording; the model documents only the meaning of ExclusionAlreadyExistsException. */
+  exclusionAlreadyExists: (principalArn: string, registryId: string) =>
+    `The pull time update exclusion for principal '${principalArn}' already exists in the registry with id '${registryId}'`,
+  /** UNVERIFIED wording; the model documents only the meaning of ExclusionNotFoundException. */
+  exclusionNotFound: (principalArn: string, registryId: string) =>
+    `The pull time update exclusion for principal '${principalArn}' does not exist in the registry with id '${registryId}'`,
+  /** UNVERIFIED wording; the limit is the user guide's ("up to 100 exclusions per account"). */
+  exclusionLimitExceeded: (limit: number) => `The registry already has the maximum of ${limit} pull time update exclusions.`,
+
+  // ——— repository creation templates (issue 13) ———
+  /** UNVERIFIED wording; the model documents only the meaning of TemplateAlreadyExistsException. */
+  templateAlreadyExists: (prefix: string, registryId: string) =>
+    `Repository creation template with prefix '${prefix}' already exists in the registry with id '${registryId}'`,
+  /** UNVERIFIED wording; the model documents only the meaning of TemplateNotFoundException. */
+  templateNotFound: (prefix: string, registryId: string) =>
+    `Repository creation template with prefix '${prefix}' does not exist in the registry with id '${registryId}'`,
+  /** UNVERIFIED wording: a template must apply to at least one scenario. */
+  templateAppliedForEmpty: 'appliedFor must list at least one of REPLICATION, PULL_THROUGH_CACHE, CREATE_ON_PUSH',
+  /** UNVERIFIED wording: "This role must be in the same account as the registry" — ECR API reference. */
+  templateInvalidCustomRole: (arn: string) =>
+    `Invalid parameter at 'customRoleArn' failed to satisfy constraint: 'customRoleArn must be the ARN of an IAM role in the registry's account: ${arn}'`,
   // ——— lifecycle policies (issue 9) ———
   /** — source: ecr-behaviour.md §3.3 (moto; same form as the repository policy text) */
   lifecyclePolicyNotFound: (name: string, registryId: string) =>

@@ -1,7 +1,6 @@
 import type { RequestContext } from '../../aws/context.js';
 import type { ResourceFacts, ResourceResolver } from '../../iam/authorize.js';
-import { IamError } from '../../iam/errors.js';
-import type { Policy } from '../../iam/policy.js';
+import { parsePolicy, PolicyDocumentError, type Policy } from '../../iam/policy.js';
 import {
   InvalidParameterException,
   RegistryPolicyNotFoundException,
@@ -44,24 +43,51 @@ async function registryScope(deps: Pick<EcrDeps, 'meta'>, accountId: string, reg
   return accountSetting(deps, accountId, region, 'REGISTRY_POLICY_SCOPE');
 }
 
-/** Parses a resource policy with IAM's validator (principals must exist); undefined when it is not one. */
-async function parseResourcePolicy(deps: EcrDeps, text: string): Promise<Policy | undefined> {
+/** Why a resource policy is refused: not a policy ECR accepts, or a principal that does not exist. */
+type PolicyFault = 'invalid' | 'principalNotFound';
+
+/**
+ * Parses a resource policy with IAM's grammar, and resolves its `AWS` principals as ECR does:
+ * an account (`123456789012`, `arn:aws:iam::123456789012:root`) is accepted whether or not simfra
+ * holds it, as AWS accepts any well-formed account; a user or role of an account simfra holds must
+ * exist ("Principal not found" — source: hashicorp/terraform-provider-aws#39064, a role not yet
+ * visible to ECR); users and roles of accounts simfra does not hold cannot be checked and are
+ * accepted. Statements may share a Sid, as ECR allows.
+ */
+async function parseResourcePolicy(deps: EcrDeps, text: string): Promise<Policy | PolicyFault> {
+  const named: string[] = [];
+  let policy: Policy;
   try {
-    return await deps.iam.directory.validatePrincipalDocument(text, 'resource', { allowLegacyVersion: true });
+    policy = parsePolicy(text, 'resource', {
+      allowLegacyVersion: true,
+      allowDuplicateSids: true,
+      principalExists: (value) => {
+        named.push(value);
+        return true;
+      },
+    });
   } catch (e) {
-    if (e instanceof IamError) return undefined;
+    if (e instanceof PolicyDocumentError) return 'invalid';
     throw e;
   }
+  for (const value of named) {
+    if (/^\d{12}$/.test(value) || /^arn:aws[a-z-]*:iam::\d{12}:root$/.test(value)) continue;
+    const account = /^arn:aws[a-z-]*:(?:iam|sts)::(\d{12}):/.exec(value)?.[1];
+    if (account !== undefined && (await deps.meta.accounts.get(account)) === undefined) continue;
+    if (!(await deps.iam.directory.principalExists(value))) return 'principalNotFound';
+  }
+  return policy;
 }
 
 /**
  * A repository policy is an IAM resource policy with ECR actions only and no Resource element
  * (the repository is implied) — source: awsdocs/amazon-ecr-user-guide#20, aws/aws-cdk#3590.
  */
-async function checkRepositoryPolicy(deps: EcrDeps, text: string): Promise<void> {
+export async function checkRepositoryPolicy(deps: EcrDeps, text: string): Promise<void> {
   const policy = await parseResourcePolicy(deps, text);
+  if (policy === 'principalNotFound') throw new InvalidParameterException(messages.principalNotFound);
   const ok =
-    policy !== undefined &&
+    policy !== 'invalid' &&
     policy.document.Statement.every(
       (s) =>
         s.Resource === undefined &&
@@ -73,11 +99,12 @@ async function checkRepositoryPolicy(deps: EcrDeps, text: string): Promise<void>
 
 async function checkRegistryPolicy(deps: EcrDeps, text: string, scope: string): Promise<void> {
   const policy = await parseResourcePolicy(deps, text);
+  if (policy === 'principalNotFound') throw new InvalidParameterException(messages.principalNotFound);
   const allowed = (a: string) => {
     const lower = a.toLowerCase();
     return scope === 'V1' ? V1_REGISTRY_ACTIONS.has(lower) : lower.startsWith('ecr:');
   };
-  const ok = policy !== undefined && policy.document.Statement.every((s) => (s.Action ?? s.NotAction ?? []).every(allowed));
+  const ok = policy !== 'invalid' && policy.document.Statement.every((s) => (s.Action ?? s.NotAction ?? []).every(allowed));
   if (!ok) throw new InvalidParameterException(messages.invalidRegistryPolicy);
 }
 

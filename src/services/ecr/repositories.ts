@@ -91,10 +91,10 @@ export function checkMutability(
   return filters ? [...filters] : [];
 }
 
-async function encryptionOf(
-  ctx: RequestContext,
+export async function encryptionOf(
+  ctx: Pick<RequestContext, 'region'>,
   registryId: string,
-  input: CreateRepositoryRequest,
+  input: Pick<CreateRepositoryRequest, 'encryptionConfiguration'>,
   deps: EcrDeps,
 ): Promise<{ encryptionType: string; kmsKey?: string }> {
   const type = input.encryptionConfiguration?.encryptionType ?? 'AES256';

@@ -412,6 +412,55 @@ export interface UploadRecords {
   unannounced(): Promise<string[]>;
 }
 
+// ——— registry-level settings of issue 13: pull-time update exclusions, creation templates ———
+
+/** An IAM user or role whose pulls do not update lastRecordedPullTime. */
+export interface PullTimeExclusionRecord {
+  principalArn: string;
+  createdAt: Date;
+}
+
+export interface PullTimeExclusionRecords {
+  /** False when the principal is already excluded. */
+  add(accountId: string, region: string, exclusion: PullTimeExclusionRecord): Promise<boolean>;
+  /** False when the principal was not excluded. */
+  remove(accountId: string, region: string, principalArn: string): Promise<boolean>;
+  /** The registry's exclusions in ARN order (at most 100 exist). */
+  all(accountId: string, region: string): Promise<PullTimeExclusionRecord[]>;
+}
+
+/** A repository creation template, with ECR's defaults filled in. */
+export interface CreationTemplateRecord {
+  accountId: string;
+  region: string;
+  /** A repository name prefix, or `ROOT` (every repository). */
+  prefix: string;
+  description?: string;
+  encryptionType: string;
+  kmsKey?: string;
+  resourceTags: TagRecord[];
+  imageTagMutability: string;
+  imageTagMutabilityExclusionFilters: MutabilityExclusionFilter[];
+  repositoryPolicy?: string;
+  lifecyclePolicy?: string;
+  /** REPLICATION, PULL_THROUGH_CACHE, CREATE_ON_PUSH. */
+  appliedFor: string[];
+  customRoleArn?: string;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface CreationTemplateRecords {
+  /** Throws AlreadyExistsError when the prefix has a template. */
+  create(template: CreationTemplateRecord): Promise<void>;
+  get(accountId: string, region: string, prefix: string): Promise<CreationTemplateRecord | undefined>;
+  /** The registry's templates in prefix order. */
+  all(accountId: string, region: string): Promise<CreationTemplateRecord[]>;
+  /** Replaces a template; false when there is none for its prefix. */
+  replace(template: CreationTemplateRecord): Promise<boolean>;
+  /** The removed template, or undefined. */
+  delete(accountId: string, region: string, prefix: string): Promise<CreationTemplateRecord | undefined>;
+}
 
 /** A repository's lifecycle policy, as stored. */
 export interface LifecyclePolicyRecord extends RepoKey {
@@ -621,6 +670,8 @@ export interface MetaStore {
   uploads: UploadRecords;
   iam: IamRecords;
   resourcePolicies: ResourcePolicyRecords;
+  pullTimeExclusions: PullTimeExclusionRecords;
+  creationTemplates: CreationTemplateRecords;
   lifecycle: LifecycleRecords;
   kms: KmsRecords;
   lambdaFunctions: LambdaFunctionRecords;

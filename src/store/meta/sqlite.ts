@@ -12,6 +12,7 @@ import { SqliteLambdaFunctions } from './sqlite/lambda.js';
 import { SqliteRepositories } from './sqlite/repositories.js';
 import { SqliteResourcePolicies } from './sqlite/resource-policies.js';
 import { SqliteSecrets, SqliteSettings } from './sqlite/settings.js';
+import { SqliteCreationTemplates, SqlitePullTimeExclusions } from './sqlite/registry-templates.js';
 
 /** The SQLite metadata store: `file` is ':memory:' or a path under the data dir. */
 export function openSqliteMetaStore(file: string, sealer: Sealer): MetaStore {
@@ -30,6 +31,8 @@ export function openSqliteMetaStore(file: string, sealer: Sealer): MetaStore {
     uploads: new SqliteUploads(db),
     iam: sqliteIam(db),
     resourcePolicies: new SqliteResourcePolicies(db),
+    pullTimeExclusions: new SqlitePullTimeExclusions(db),
+    creationTemplates: new SqliteCreationTemplates(db),
     lifecycle: new SqliteLifecycle(db),
     kms: new SqliteKms(db, sealer),
     lambdaFunctions: new SqliteLambdaFunctions(db),
