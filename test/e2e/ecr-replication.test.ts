@@ -15,6 +15,7 @@ import {
   type ECRClient,
 } from '@aws-sdk/client-ecr';
 import { awsCli, boto3, ecrClient, type Credentials } from '../support/clients.js';
+import { dockerUnavailable, ensureHostsEntry, startDocker, type Docker } from '../support/docker.js';
 import { rejects } from '../support/ecr-images.js';
 import { doc, makeAccount } from '../support/iam.js';
 import { buildImage, buildIndex, type BuiltImage } from '../support/oci-image.js';
@@ -259,5 +260,49 @@ describe('ECR replication into another region and another account', () => {
     const tags = await west.send(new ListTagsForResourceCommand({ resourceArn: repo.repositoryArn! }));
     assert.deepEqual(tags.tags, [{ Key: 'origin', Value: 'replication' }]);
     await assertPullable(await registryOf(server, ROOT, ACCOUNT, WEST), 'prod/tmpl/svc', 'v1', app);
+  });
+});
+
+const dockerMissing = dockerUnavailable();
+
+describe('docker pulls a replicated image from the destination region’s registry host', { skip: dockerMissing ? `skipped: ${dockerMissing}` : false }, () => {
+  let server: TestServer;
+  let docker: Docker;
+  let ecr: ECRClient;
+  let east: string;
+  let westHost: string;
+
+  before(async () => {
+    ensureHostsEntry(`${ACCOUNT}.dkr.ecr.${REGION}.localhost`);
+    ensureHostsEntry(`${ACCOUNT}.dkr.ecr.${WEST}.localhost`);
+    server = await startServer();
+    east = `${ACCOUNT}.dkr.ecr.${REGION}.localhost:${server.port}`;
+    westHost = `${ACCOUNT}.dkr.ecr.${WEST}.localhost:${server.port}`;
+    ecr = ecrClient(server.url);
+    docker = await startDocker();
+    await docker.cli(['login', '-u', 'AWS', '--password-stdin', east], await loginPassword(server.url));
+    await docker.cli(['login', '-u', 'AWS', '--password-stdin', westHost], (await registryOf(server, ROOT, ACCOUNT, WEST)).password);
+  });
+  after(async () => {
+    await docker?.stop();
+    ecr?.destroy();
+    await server?.close();
+  });
+
+  it('docker push to us-east-1, docker pull of the copy from us-west-2, which runs', async () => {
+    // given
+    await ecr.send(new PutReplicationConfigurationCommand({ replicationConfiguration: { rules: [{ destinations: [{ region: WEST, registryId: ACCOUNT }] }] } }));
+    await ecr.send(new CreateRepositoryCommand({ repositoryName: 'dk/hello' }));
+    await docker.importBusybox('local/repl:1', 'replicated-hello');
+    await docker.cli(['tag', 'local/repl:1', `${east}/dk/hello:v1`]);
+    // when
+    await docker.cli(['push', `${east}/dk/hello:v1`]);
+    await runJob(server.url, 'ecr-replication');
+    await docker.cli(['rmi', `${east}/dk/hello:v1`, 'local/repl:1']);
+    const pulled = await docker.attempt(['pull', `${westHost}/dk/hello:v1`]);
+    // then
+    assert.equal(pulled.code, 0, pulled.stderr);
+    const ran = await docker.cli(['run', '--rm', '--network', 'none', `${westHost}/dk/hello:v1`]);
+    assert.match(ran.stdout, /replicated-hello/);
   });
 });
