@@ -110,6 +110,19 @@ describe('Replicator (queue and copies)', () => {
     assert.equal(kicks, 1);
   });
 
+  it('kicks the job once for the pushes made before the kicked run starts, and again after', async () => {
+    // given
+    await push('v1');
+    await push('v2');
+    // when
+    const before = kicks;
+    await replicator.drain();
+    await push('v3');
+    // then
+    assert.equal(before, 1);
+    assert.equal(kicks, 2);
+  });
+
   it('fails a copy into an account simfra does not hold', async () => {
     // given
     await meta.settings.put(ACCOUNT, 'us-east-1', REPLICATION_CONFIGURATION, JSON.stringify({ rules: [{ destinations: [{ region: 'us-east-1', registryId: '999999999999' }] }] }));

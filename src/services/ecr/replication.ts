@@ -125,6 +125,9 @@ export interface ReplicationRunSummary {
 
 /** The queue of copies and the worker that makes them (the `ecr-replication` job runs `drain`). */
 export class Replicator {
+  /** A kicked run has not started yet: a further push need not kick again (that run sees it). */
+  private runWaiting = false;
+
   constructor(private readonly deps: ReplicatorDeps) {}
 
   /** A client pushed `image` to `key`: records a pending copy per matching destination. */
@@ -145,11 +148,15 @@ export class Replicator {
         updatedAt: now,
       });
     }
-    this.deps.kick?.();
+    if (!this.runWaiting && this.deps.kick) {
+      this.runWaiting = true;
+      this.deps.kick();
+    }
   }
 
   /** Makes every pending copy (also those a push adds meanwhile). */
   async drain(): Promise<ReplicationRunSummary> {
+    this.runWaiting = false;
     const summary: ReplicationRunSummary = { copied: 0, failed: 0 };
     const tried = new Set<string>();
     for (;;) {
