@@ -1,0 +1,140 @@
+/**
+ * The on-disk format of an encrypted blob (envelope encryption, segment-wise AES-256-GCM):
+ *
+ *   header   "SFE1" | segment size (u32 BE) | wrapped-key length (u16 BE) | wrapped data key
+ *   record*  nonce (12) | ciphertext | tag (16)
+ *
+ * Every record but the last holds exactly `segment size` plaintext bytes; the last one holds
+ * 0 … segment size − 1 bytes (an empty last record when the size is a multiple of the segment).
+ * Each record is sealed under the blob's own data key with a fresh random nonce and with its
+ * index and a "last" flag as associated data, so reordered, repeated or dropped records and a
+ * file cut at any point fail authentication instead of reading as other bytes. The plaintext size
+ * follows from the file size, so `stat` needs no key; a byte range decrypts only the records it
+ * touches.
+ */
+import { createCipheriv, createDecipheriv, randomFillSync } from 'node:crypto';
+
+export const MAGIC = Buffer.from('SFE1', 'latin1');
+export const NONCE = 12;
+export const TAG = 16;
+export const OVERHEAD = NONCE + TAG;
+/** 64 KiB: small enough that a Range request decrypts little it does not send. */
+export const DEFAULT_SEGMENT = 64 * 1024;
+
+export class SealedBlobCorruptError extends Error {
+  constructor(reason: string) {
+    super(`encrypted blob is corrupt: ${reason}`);
+    this.name = 'SealedBlobCorruptError';
+  }
+}
+
+export interface SealedHeader {
+  segment: number;
+  wrapped: Buffer;
+  /** Header length in bytes: where record 0 starts. */
+  length: number;
+}
+
+export function encodeHeader(segment: number, wrapped: Buffer): Buffer {
+  if (wrapped.length > 0xffff) throw new Error('wrapped data key too long');
+  const head = Buffer.alloc(MAGIC.length + 6);
+  MAGIC.copy(head, 0);
+  head.writeUInt32BE(segment, 4);
+  head.writeUInt16BE(wrapped.length, 8);
+  return Buffer.concat([head, wrapped]);
+}
+
+/** The fixed part of the header; `decodeHeader` tells how much more to read. */
+export const HEADER_FIXED = MAGIC.length + 6;
+
+export function decodeHeaderFixed(fixed: Buffer): { segment: number; wrappedLength: number } {
+  if (fixed.length < HEADER_FIXED || !fixed.subarray(0, MAGIC.length).equals(MAGIC)) throw new SealedBlobCorruptError('bad header');
+  const segment = fixed.readUInt32BE(4);
+  if (segment < 16 || segment > 64 * 1024 * 1024) throw new SealedBlobCorruptError(`segment size ${segment}`);
+  return { segment, wrappedLength: fixed.readUInt16BE(8) };
+}
+
+/** Plaintext size of a file of `fileSize` bytes, or throws when no record layout fits it. */
+export function plainSize(fileSize: number, header: { segment: number; length: number }): number {
+  const body = fileSize - header.length;
+  const record = header.segment + OVERHEAD;
+  const full = Math.floor(body / record);
+  const last = body - full * record - OVERHEAD;
+  if (body < OVERHEAD || last < 0 || last >= header.segment) throw new SealedBlobCorruptError(`size ${fileSize}`);
+  return full * header.segment + last;
+}
+
+/** File offset of record `index`. */
+export function recordOffset(index: number, header: { segment: number; length: number }): number {
+  return header.length + index * (header.segment + OVERHEAD);
+}
+
+function aad(index: number, last: boolean): Buffer {
+  const a = Buffer.alloc(9);
+  a.writeBigUInt64BE(BigInt(index), 0);
+  a[8] = last ? 1 : 0;
+  return a;
+}
+
+/** Seals `plain` as record `index` into `out` at `at`; returns the bytes written. */
+export function sealRecord(key: Buffer, index: number, last: boolean, plain: Buffer, out: Buffer, at: number): number {
+  const nonce = out.subarray(at, at + NONCE);
+  randomFillSync(nonce);
+  const cipher = createCipheriv('aes-256-gcm', key, nonce);
+  cipher.setAAD(aad(index, last));
+  let n = at + NONCE;
+  n += cipher.update(plain).copy(out, n);
+  n += cipher.final().copy(out, n);
+  cipher.getAuthTag().copy(out, n);
+  return n + TAG - at;
+}
+
+export function sealRecordAlloc(key: Buffer, index: number, last: boolean, plain: Buffer): Buffer {
+  const out = Buffer.allocUnsafe(plain.length + OVERHEAD);
+  sealRecord(key, index, last, plain, out, 0);
+  return out;
+}
+
+/** Opens record `index` (nonce | ciphertext | tag); throws SealedBlobCorruptError when it does not authenticate. */
+export function openRecord(key: Buffer, index: number, last: boolean, record: Buffer): Buffer {
+  if (record.length < OVERHEAD) throw new SealedBlobCorruptError(`record ${index} truncated`);
+  const decipher = createDecipheriv('aes-256-gcm', key, record.subarray(0, NONCE));
+  decipher.setAAD(aad(index, last));
+  decipher.setAuthTag(record.subarray(record.length - TAG));
+  try {
+    const body = decipher.update(record.subarray(NONCE, record.length - TAG));
+    decipher.final();
+    return body;
+  } catch {
+    throw new SealedBlobCorruptError(`record ${index} does not authenticate`);
+  }
+}
+
+/** The staged tail of an upload (fewer bytes than a segment): size | nonce | ciphertext | tag. */
+export function sealTail(key: Buffer, size: number, tail: Buffer): Buffer {
+  const out = Buffer.allocUnsafe(8 + tail.length + OVERHEAD);
+  out.writeBigUInt64BE(BigInt(size), 0);
+  const nonce = out.subarray(8, 8 + NONCE);
+  randomFillSync(nonce);
+  const cipher = createCipheriv('aes-256-gcm', key, nonce);
+  cipher.setAAD(Buffer.concat([Buffer.from('tail'), out.subarray(0, 8)]));
+  let n = 8 + NONCE;
+  n += cipher.update(tail).copy(out, n);
+  n += cipher.final().copy(out, n);
+  cipher.getAuthTag().copy(out, n);
+  return out;
+}
+
+export function openTail(key: Buffer, sealed: Buffer): { size: number; tail: Buffer } {
+  if (sealed.length < 8 + OVERHEAD) throw new SealedBlobCorruptError('tail truncated');
+  const sizeBytes = sealed.subarray(0, 8);
+  const decipher = createDecipheriv('aes-256-gcm', key, sealed.subarray(8, 8 + NONCE));
+  decipher.setAAD(Buffer.concat([Buffer.from('tail'), sizeBytes]));
+  decipher.setAuthTag(sealed.subarray(sealed.length - TAG));
+  try {
+    const tail = Buffer.concat([decipher.update(sealed.subarray(8 + NONCE, sealed.length - TAG)), decipher.final()]);
+    return { size: Number(sizeBytes.readBigUInt64BE(0)), tail };
+  } catch {
+    throw new SealedBlobCorruptError('tail does not authenticate');
+  }
+}
