@@ -370,6 +370,81 @@ export interface UploadRecords {
   startedBefore(at: Date): Promise<string[]>;
 }
 
+/** Key states KMS reports (only the ones simfra's keys can be in). */
+export type KmsKeyState = 'Enabled' | 'Disabled' | 'PendingDeletion';
+
+/** A KMS key's metadata, policy and tags (its material is kept apart: KmsKeyMaterial). */
+export interface KmsKeyRecord {
+  /** A UUID, or `mrk-<32 hex>` for a multi-Region key; unique across accounts. */
+  keyId: string;
+  arn: string;
+  accountId: string;
+  region: string;
+  keyState: KmsKeyState;
+  /** SYMMETRIC_DEFAULT, RSA_2048, …, HMAC_256. */
+  keySpec: string;
+  /** ENCRYPT_DECRYPT, SIGN_VERIFY, GENERATE_VERIFY_MAC, KEY_AGREEMENT. */
+  keyUsage: string;
+  keyManager: 'CUSTOMER' | 'AWS';
+  origin: string;
+  multiRegion: boolean;
+  creationDate: Date;
+  /** While PendingDeletion: when the key goes. */
+  deletionDate?: Date;
+  pendingWindowInDays?: number;
+  description: string;
+  /** The key policy (KMS has one, named `default`), as given or as KMS wrote it. */
+  policy: string;
+  tags: TagRecord[];
+  rotation: { enabled: boolean; periodInDays?: number; nextRotationDate?: Date };
+}
+
+/** One version of a key's material (rotation adds one; every version still decrypts). */
+export interface KmsKeyMaterial {
+  id: string;
+  key: Buffer;
+  createdAt: Date;
+}
+
+export interface KmsAliasRecord {
+  accountId: string;
+  region: string;
+  /** `alias/…` */
+  name: string;
+  targetKeyId: string;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+/** KMS keys (found by id across accounts: a ciphertext names only its key id) and aliases. */
+export interface KmsRecords {
+  /** Stores the key and its material (the store seals the material). */
+  createKey(key: KmsKeyRecord, material: readonly KmsKeyMaterial[]): Promise<void>;
+  getKey(keyId: string): Promise<KmsKeyRecord | undefined>;
+  /** The key's material versions, oldest first. */
+  getMaterial(keyId: string): Promise<KmsKeyMaterial[] | undefined>;
+  /** Keys of an account and region in creation order; `after` is an opaque cursor from `next`. */
+  listKeys(accountId: string, region: string, opts: { limit: number; after?: string }): Promise<Page<KmsKeyRecord>>;
+  /** Applies `change` in one transaction; returns the new record (undefined: no such key). */
+  updateKey(keyId: string, change: (k: KmsKeyRecord) => KmsKeyRecord): Promise<KmsKeyRecord | undefined>;
+  /** Appends a material version (rotation) and applies `change` to the record, in one transaction. */
+  addMaterial(keyId: string, material: KmsKeyMaterial, change: (k: KmsKeyRecord) => KmsKeyRecord): Promise<KmsKeyRecord | undefined>;
+  /** Removes the key, its material and its aliases. */
+  deleteKey(keyId: string): Promise<boolean>;
+  /** Ids of keys pending deletion whose date is at or before `now`. */
+  dueForDeletion(now: Date): Promise<string[]>;
+  /** Ids of keys with automatic rotation due at or before `now`. */
+  dueForRotation(now: Date): Promise<string[]>;
+  /** Throws AlreadyExistsError when the name is taken in that account and region. */
+  createAlias(alias: KmsAliasRecord): Promise<void>;
+  getAlias(accountId: string, region: string, name: string): Promise<KmsAliasRecord | undefined>;
+  /** Every alias of the account and region, by name. */
+  listAliases(accountId: string, region: string): Promise<KmsAliasRecord[]>;
+  /** Points the alias at another key; false when there is no such alias. */
+  updateAlias(accountId: string, region: string, name: string, targetKeyId: string, at: Date): Promise<boolean>;
+  deleteAlias(accountId: string, region: string, name: string): Promise<boolean>;
+}
+
 export interface MetaStore {
   accounts: AccountRecords;
   accessKeys: AccessKeyRecords;
@@ -381,5 +456,6 @@ export interface MetaStore {
   uploads: UploadRecords;
   iam: IamRecords;
   resourcePolicies: ResourcePolicyRecords;
+  kms: KmsRecords;
   close(): Promise<void>;
 }

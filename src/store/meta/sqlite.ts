@@ -3,6 +3,7 @@ import type { MetaStore } from './meta-store.js';
 import { SqliteAccessKeys } from './sqlite/access-keys.js';
 import { SqliteAccounts } from './sqlite/accounts.js';
 import { openDb } from './sqlite/db.js';
+import { SqliteKms } from './sqlite/kms.js';
 import { SqliteImages, SqliteLayers, SqliteUploads } from './sqlite/images.js';
 import { sqliteIam } from './sqlite/iam.js';
 import { SqliteRepositories } from './sqlite/repositories.js';
@@ -24,6 +25,7 @@ export function openSqliteMetaStore(file: string, sealer: Sealer): MetaStore {
     uploads: new SqliteUploads(db),
     iam: sqliteIam(db),
     resourcePolicies: new SqliteResourcePolicies(db),
+    kms: new SqliteKms(db, sealer),
     async close() {
       db.close();
     },
