@@ -8,6 +8,7 @@ import type { Readable } from 'node:stream';
 
 import type { Clock } from '../clock.js';
 import { sha256Digest, type Digest } from '../oci/digest.js';
+import { KmsError } from '../kms/errors.js';
 import { ManifestInvalidError, parseManifest, type ParsedManifest } from '../oci/manifest.js';
 import { MediaType } from '../oci/media-types.js';
 import type { Reference } from '../oci/reference.js';
@@ -37,6 +38,7 @@ import type {
   TagStatusFilter,
   UploadRecord,
 } from '../store/meta/meta-store.js';
+import { plainEncryption, kmsKeyUnusable, type RepositoryEncryption } from './encryption.js';
 import { ImageError } from './errors.js';
 import { isTagImmutable } from './mutability.js';
 import { parseScanningConfig, REGISTRY_SCANNING_SETTING, repositoryScanning } from './scanning-rules.js';
@@ -93,9 +95,12 @@ export function basicScan(image: Pick<ImageRecord, 'mediaType' | 'artifactType'>
 
 export interface ImagesDeps {
   meta: MetaStore;
+  /** The store of AES256 repositories (all of them when `encryption` is absent). */
   blobs: BlobStore;
   repositories: Repositories;
   clock: Clock;
+  /** Where KMS-encrypted repositories keep their blobs, and their keys' state (encryption.ts). */
+  encryption?: RepositoryEncryption;
 }
 
 /** What the client pushes: the manifest bytes as sent, how it was declared and where it goes. */
@@ -150,7 +155,7 @@ export interface RemoveImageResult {
 
 export class Images {
   readonly #meta: MetaStore;
-  readonly #blobs: BlobStore;
+  readonly #encryption: RepositoryEncryption;
   readonly #repositories: Repositories;
   readonly #clock: Clock;
   /** Per-session queues: an offset check and the append it guards must not interleave with another. */
@@ -158,7 +163,7 @@ export class Images {
 
   constructor(deps: ImagesDeps) {
     this.#meta = deps.meta;
-    this.#blobs = deps.blobs;
+    this.#encryption = deps.encryption ?? plainEncryption(deps.blobs);
     this.#repositories = deps.repositories;
     this.#clock = deps.clock;
   }
@@ -173,6 +178,8 @@ export class Images {
   async putManifest(key: RepoKey, input: PutManifestInput): Promise<PutManifestResult> {
     const repo = await this.#repositories.get(key);
     const at = { name: key.name, registryId: key.accountId };
+    // PutImage of a KMS repository needs its key (the model lists KmsException for PutImage).
+    await this.#encryption.checkKey(repo);
     const bytes = input.manifest;
     if (bytes.byteLength > MAX_MANIFEST_BYTES) {
       throw new ImageError('ManifestInvalid', { ...at, reason: `manifest is larger than ${MAX_MANIFEST_BYTES} bytes` });
@@ -440,15 +447,20 @@ export class Images {
     digest: Digest,
     opts: { range?: ByteRange; signal?: AbortSignal } = {},
   ): Promise<{ layer: LayerRecord; span?: { start: number; end: number }; stream: Readable }> {
-    const layer = await this.getLayer(key, digest);
+    const repo = await this.#repositories.get(key);
     const at = { name: key.name, registryId: key.accountId, digest };
+    const layer = await this.#meta.layers.get(repo.id, digest);
+    if (layer === undefined) throw new ImageError('BlobUnknown', at);
+    // A KMS repository's layers are readable only while its key is usable (re-read every time).
+    await this.#encryption.checkKey(repo);
     try {
       const span = resolveRange(opts.range, layer.size);
-      const stream = await this.#blobs.read(digest, opts);
+      const stream = await this.#blobsOf(repo).read(digest, opts);
       return { layer, ...(span !== undefined ? { span } : {}), stream };
     } catch (e) {
       if (e instanceof InvalidRangeError) throw new ImageError('RangeInvalid', { ...at, size: layer.size });
       if (e instanceof BlobNotFoundError) throw new ImageError('BlobUnknown', at);
+      if (e instanceof KmsError) throw kmsKeyUnusable(repo, e);
       throw e;
     }
   }
@@ -467,7 +479,8 @@ export class Images {
     const existing = await this.#meta.layers.get(to.id, digest);
     if (existing !== undefined) return existing;
     const link = await this.#meta.layers.get(from.id, digest);
-    if (link === undefined || (await this.#blobs.stat(digest)) === undefined) return undefined;
+    // Same key, same store: the blob is there for `to` as well.
+    if (link === undefined || (await this.#blobsOf(from).stat(digest)) === undefined) return undefined;
     return this.#meta.layers.link({
       repositoryId: to.id,
       digest,
@@ -481,7 +494,8 @@ export class Images {
 
   async startUpload(key: RepoKey): Promise<UploadState> {
     const repo = await this.#repositories.get(key);
-    const upload = await this.#blobs.startUpload();
+    await this.#encryption.checkKey(repo);
+    const upload = await this.#withKms(repo, () => this.#blobsOf(repo).startUpload());
     const record: UploadRecord = { id: upload.id, repositoryId: repo.id, startedAt: upload.startedAt, parts: 0, lastPartSize: 0 };
     try {
       await this.#meta.uploads.create(record);
@@ -499,13 +513,18 @@ export class Images {
    */
   async purgeStaleUploads(olderThan: Date): Promise<number> {
     const ids = await this.#meta.uploads.startedBefore(olderThan);
+    const stores = await this.#encryption.allStores();
     for (const id of ids) {
       await this.#serial(id, async () => {
-        await (await this.#blobs.openUpload(id))?.cancel();
+        // A session lives in its repository's store; one that cannot be opened now (its KMS key
+        // disabled) goes with the store's own purge below.
+        for (const store of stores) await (await store.openUpload(id).catch(() => undefined))?.cancel();
         await this.#meta.uploads.delete(id);
       });
     }
-    return ids.length + (await this.#blobs.purgeUploads(olderThan));
+    let purged = ids.length;
+    for (const store of stores) purged += await store.purgeUploads(olderThan);
+    return purged;
   }
 
   /** Throws UploadNotFound. */
@@ -523,6 +542,7 @@ export class Images {
   async appendUpload(key: RepoKey, id: string, body: Readable, opts: AppendOptions = {}): Promise<UploadState> {
     return this.#serial(id, async () => {
       const { repo, record, upload } = await this.#openSession(key, id);
+      await this.#encryption.checkKey(repo);
       const part = await this.#append(repo, record, upload, body, opts);
       return stateOf(part > 0 ? afterPart(record, part) : record, upload);
     });
@@ -540,6 +560,7 @@ export class Images {
   ): Promise<LayerRecord> {
     return this.#serial(id, async () => {
       const { repo, record, upload } = await this.#openSession(key, id);
+      await this.#encryption.checkKey(repo);
       if (last !== undefined) await this.#append(repo, record, upload, last.body, last);
       return this.#commit(repo, upload, digest);
     });
@@ -560,7 +581,7 @@ export class Images {
     try {
       return await this.completeUpload(key, state.id, digest, { ...opts, body });
     } catch (e) {
-      await this.#discard(state.id);
+      await this.#discard(key, state.id);
       throw e;
     }
   }
@@ -618,7 +639,7 @@ export class Images {
     const record = await this.#meta.uploads.get(id);
     const notFound = () => new ImageError('UploadNotFound', { name: repo.name, registryId: repo.accountId, uploadId: id });
     if (record === undefined || record.repositoryId !== repo.id) throw notFound();
-    const upload = await this.#blobs.openUpload(id);
+    const upload = await this.#withKms(repo, () => this.#blobsOf(repo).openUpload(id));
     if (upload === undefined) {
       // The store lost it (purged, or committed just before a crash): forget the record too.
       await this.#meta.uploads.delete(id);
@@ -675,10 +696,26 @@ export class Images {
     return layer;
   }
 
-  async #discard(id: string): Promise<void> {
-    const upload = await this.#blobs.openUpload(id).catch(() => undefined);
-    await upload?.cancel().catch(() => undefined);
+  async #discard(key: RepoKey, id: string): Promise<void> {
+    const repo = await this.#repositories.find(key).catch(() => undefined);
+    const stores = repo !== undefined ? [this.#blobsOf(repo)] : await this.#encryption.allStores();
+    for (const store of stores) await (await store.openUpload(id).catch(() => undefined))?.cancel().catch(() => undefined);
     await this.#meta.uploads.delete(id);
+  }
+
+  /** The blob store of the repository: the plain one, or its KMS key's sealed one. */
+  #blobsOf(repo: RepositoryRecord): BlobStore {
+    return this.#encryption.blobsFor(repo);
+  }
+
+  /** Runs a blob-store call that may need the repository's KMS key; KMS refusals become KmsKeyUnusable. */
+  async #withKms<T>(repo: RepositoryRecord, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (e) {
+      if (e instanceof KmsError) throw kmsKeyUnusable(repo, e);
+      throw e;
+    }
   }
 
   /** Runs `task` after every earlier task of the same session. */

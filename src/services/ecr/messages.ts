@@ -126,4 +126,14 @@ export const messages = {
   /** UNVERIFIED wording: ECR documents no rule; simfra refuses an archive while a restore runs. */
   storageClassUpdateNotSupported: (status: string) =>
     `The requested image storage class update is not supported for an image with status ${status}.`,
+
+  // ——— KMS-encrypted repositories (issue 10) ———
+  /**
+   * KmsException carries the KMS exception's name in `kmsError` and KMS's own text as its message
+   * (kms/messages.ts). AWS services that call KMS for a caller relay the text, in Java-SDK form
+   * with a "(Service: AWSKMS; Status Code: 400; Error Code: …; Request ID: …)" suffix (SSM, in
+   * cloudposse/docs#152); whether ECR appends that suffix is UNVERIFIED, so simfra relays the
+   * text alone.
+   */
+  kmsError: (kmsMessage: string) => kmsMessage,
 } as const;

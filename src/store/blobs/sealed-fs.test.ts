@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
-import { digestHex, sha256Digest } from '../../oci/digest.js';
+import { digestHex, sha256Digest, type Digest } from '../../oci/digest.js';
 import { describeBlobStore, readAll, streamOf, testBytes } from './contract.js';
 import { SealedFsBlobStore, type BlobKeyring } from './sealed-fs.js';
 import { SealedBlobCorruptError } from './sealed-format.js';
@@ -62,7 +62,7 @@ describe('SealedFsBlobStore', () => {
     await rm(dir, { recursive: true, force: true });
   });
   const blobFile = (root: string, digest: string): string => {
-    const hex = digestHex(digest as `sha256:${string}`);
+    const hex = digestHex(digest as Digest);
     return join(root, 'blobs', 'sha256', hex.slice(0, 2), hex);
   };
 
