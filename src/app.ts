@@ -20,6 +20,8 @@ import { Images } from './images/images.js';
 import { parsePolicy } from './iam/policy.js';
 import { Kms } from './kms/keys.js';
 import { Jobs } from './jobs/jobs.js';
+import { keyPolicyChecks, kmsResources } from './kms/authorization.js';
+import { Kms } from './kms/keys.js';
 import { Repositories } from './images/repositories.js';
 import { LayerUrls } from './images/layer-urls.js';
 import { registryFront } from './registry/front.js';
@@ -27,6 +29,7 @@ import { layerDownloadFront } from './registry/layer-downloads.js';
 import { ecrService } from './services/ecr/index.js';
 import { ecrResources } from './services/ecr/policies.js';
 import { iamService } from './services/iam/index.js';
+import { kmsService } from './services/kms/index.js';
 import { stsService } from './services/sts/index.js';
 import { accountSetting } from './services/ecr/registry-settings.js';
 import type { BlobStore } from './store/blobs/blob-store.js';
@@ -38,6 +41,7 @@ import { Sealer } from './store/sealing.js';
 
 const UPLOAD_MAX_AGE_MS = 7 * 24 * 3600_000;
 const UPLOAD_PURGE_EVERY_MS = 3600_000;
+const KMS_SCHEDULE_EVERY_MS = 60_000;
 
 export interface AppOptions {
   clock?: Clock;
@@ -115,6 +119,12 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     });
   const jobs = new Jobs(log);
   jobs.register({ name: 'upload-purge', intervalMs: UPLOAD_PURGE_EVERY_MS, run: async () => ({ purged: await purgeStaleUploads() }) });
+  // KMS: keys and aliases with their key policies (the primary control of every key request),
+  // real AES-256-GCM under per-key material sealed with the master key.
+  const kms = new Kms({ meta, authorizer, policies: keyPolicyChecks(directory, authorizer), ids, clock });
+  authorizer.registerResources('arn:aws:kms:', kmsResources(meta));
+  // Keys whose scheduled deletion date passed are deleted (and rotation falls due) on this clock.
+  jobs.register({ name: 'kms-key-deletion', intervalMs: KMS_SCHEDULE_EVERY_MS, run: () => kms.runSchedule() });
   const ecrDeps: EcrDeps = {
     meta,
     repositories,
@@ -130,7 +140,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   authorizer.registerResources('arn:aws:ecr:', ecrResources(ecrDeps));
 
   const verifier = new SigV4Verifier(new StoredCredentials(meta), config.maxClockSkewSeconds);
-  const aws = new AwsFront({ services: [ecrService(ecrDeps), iamService({ directory }), stsService({ sessions, meta })], verifier, authorizer, clock, log });
+  const aws = new AwsFront({ services: [ecrService(ecrDeps), iamService({ directory }), stsService({ sessions, meta }), kmsService({ kms })], verifier, authorizer, clock, log });
   const server = createGateway({
     aws,
     registry: registryFront({

@@ -91,6 +91,11 @@ export interface ResourceFacts {
   policies: readonly string[];
   /** aws:ResourceTag/* (and the service's own `<svc>:ResourceTag/*`). */
   tags?: Readonly<Record<string, string>>;
+  /**
+   * The policies are the primary control, as KMS key policies are: without an Allow in them the
+   * request is denied whatever identity policies say (evaluate.ts, `resourcePolicyRequired`).
+   */
+  primary?: boolean;
 }
 
 /** Finds the resource policies of a resource ARN; services register one per ARN prefix. */
@@ -235,6 +240,7 @@ export class PolicyAuthorizer implements Authorizer {
     return authorizeRequest({
       ...(await this.identityInputs(subject.principal)),
       ...(resourcePolicy ? { resourcePolicy } : {}),
+      ...(resource?.primary ? { resourcePolicyRequired: true } : {}),
       facts: {
         principal: await this.facts(subject.principal),
         action: req.action,
@@ -242,6 +248,27 @@ export class PolicyAuthorizer implements Authorizer {
         context: this.context(subject, req, resource?.tags, extra),
       },
     });
+  }
+
+  /**
+   * Whether `req` would be allowed if `policyText` were the resource's primary policy (a KMS key
+   * policy): KMS's lock-out check on CreateKey/PutKeyPolicy asks this for kms:PutKeyPolicy.
+   */
+  async allowedUnderPrimaryPolicy(subject: AuthzSubject, req: AuthzRequest, policyText: string): Promise<boolean> {
+    const policy = this.compile(policyText, 'resource');
+    if (!policy) return false;
+    const result = authorizeRequest({
+      ...(await this.identityInputs(subject.principal)),
+      resourcePolicy: policy,
+      resourcePolicyRequired: true,
+      facts: {
+        principal: await this.facts(subject.principal),
+        action: req.action,
+        resource: req.resource,
+        context: this.context(subject, req, undefined, undefined),
+      },
+    });
+    return result.decision === 'Allow';
   }
 
   private async identityInputs(p: Principal): Promise<{ identityPolicies: Policy[]; permissionBoundary?: Policy; sessionPolicies?: Policy[] }> {

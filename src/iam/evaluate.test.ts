@@ -711,3 +711,91 @@ describe('cost per evaluation', () => {
     assert.ok(nsPerOp < 20_000, `${nsPerOp} ns/op`);
   });
 });
+
+// ---------------------------------------------------------------------------------------------
+// KMS key policies: the resource policy is the primary control (resourcePolicyRequired)
+// ---------------------------------------------------------------------------------------------
+
+describe('key-policy mode (KMS)', () => {
+  const KEY = `arn:aws:kms:us-east-1:${A}:key/1234abcd-12ab-34cd-56ef-1234567890ab`;
+  const keyPolicy = (...statements: unknown[]): Policy => policy('resource', ...statements);
+  const enableIam = keyPolicy({ Sid: 'Enable IAM User Permissions', Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${A}:root` }, Action: 'kms:*', Resource: '*' });
+  const onlyDev = keyPolicy({ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${A}:user/dev` }, Action: 'kms:Encrypt', Resource: '*' });
+  const kms = (input: Partial<AuthorizeInput> & { facts: RequestFacts }) => decide({ resourcePolicyRequired: true, ...input });
+
+  it('a key policy granting the account delegates to IAM policies: an identity allow is needed', () => {
+    // given the default key policy
+    // when / then
+    assert.equal(kms({ resourcePolicy: enableIam, facts: facts(dev, 'kms:Encrypt', KEY) }), 'Deny:noIdentityAllow');
+    assert.equal(kms({ resourcePolicy: enableIam, identityPolicies: [identity(allowAll('kms:Encrypt'))], facts: facts(dev, 'kms:Encrypt', KEY) }), 'Allow');
+  });
+
+  it('a key policy that does not grant the account leaves IAM policies powerless', () => {
+    // given a key policy naming only another principal, and an identity policy allowing kms:*
+    const admin = identity(allowAll('kms:*'));
+    // when
+    const result = authorizeRequest({ resourcePolicyRequired: true, resourcePolicy: onlyDev, identityPolicies: [admin], facts: facts(session, 'kms:Encrypt', KEY) });
+    // then
+    assert.equal(result.decision, 'Deny');
+    assert.equal(result.deniedBy, 'resource-based policy');
+  });
+
+  it('a key policy naming the user grants without any identity policy', () => {
+    assert.equal(kms({ resourcePolicy: onlyDev, facts: facts(dev, 'kms:Encrypt', KEY) }), 'Allow');
+    assert.equal(kms({ resourcePolicy: onlyDev, facts: facts(dev, 'kms:Decrypt', KEY) }), 'Deny:noResourceAllow');
+  });
+
+  it('root of the key account is not allowed unless the key policy allows the account', () => {
+    assert.equal(kms({ resourcePolicy: onlyDev, facts: facts(root, 'kms:PutKeyPolicy', KEY) }), 'Deny:noResourceAllow');
+    assert.equal(kms({ resourcePolicy: enableIam, facts: facts(root, 'kms:PutKeyPolicy', KEY) }), 'Allow');
+    // and without the mode, root may do everything in its account (the ECR rule is unchanged)
+    assert.equal(decide({ resourcePolicy: onlyDev, facts: facts(root, 'kms:PutKeyPolicy', KEY) }), 'Allow');
+  });
+
+  it('no key policy at all denies everyone', () => {
+    assert.equal(kms({ facts: facts(root, 'kms:DescribeKey', KEY) }), 'Deny:noResourceAllow');
+    assert.equal(kms({ identityPolicies: [identity(allowAll('kms:*'))], facts: facts(dev, 'kms:DescribeKey', KEY) }), 'Deny:noResourceAllow');
+  });
+
+  it('cross account needs the key policy and the caller’s IAM policies', () => {
+    // given a key policy granting account B
+    const grantB = keyPolicy(
+      { Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${A}:root` }, Action: 'kms:*', Resource: '*' },
+      { Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${B}:root` }, Action: ['kms:Encrypt', 'kms:Decrypt'], Resource: '*' },
+    );
+    // when / then
+    assert.equal(kms({ resourcePolicy: grantB, facts: facts(partner, 'kms:Decrypt', KEY) }), 'Deny:noIdentityAllow');
+    assert.equal(kms({ resourcePolicy: grantB, identityPolicies: [identity(allowAll('kms:Decrypt'))], facts: facts(partner, 'kms:Decrypt', KEY) }), 'Allow');
+    assert.equal(kms({ resourcePolicy: enableIam, identityPolicies: [identity(allowAll('kms:Decrypt'))], facts: facts(partner, 'kms:Decrypt', KEY) }), 'Deny:noResourceAllow');
+    assert.equal(kms({ resourcePolicy: grantB, facts: facts(partnerRoot, 'kms:Encrypt', KEY) }), 'Allow');
+  });
+
+  it('an explicit deny in the key policy beats the account grant', () => {
+    const denyDev = keyPolicy(
+      { Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${A}:root` }, Action: 'kms:*', Resource: '*' },
+      { Effect: 'Deny', Principal: { AWS: `arn:aws:iam::${A}:user/dev` }, Action: 'kms:Decrypt', Resource: '*' },
+    );
+    assert.equal(kms({ resourcePolicy: denyDev, identityPolicies: [identity(allowAll('kms:*'))], facts: facts(dev, 'kms:Decrypt', KEY) }), 'Deny:explicitDeny');
+  });
+
+  it('the AWS managed key policy allows use only through the service (kms:ViaService)', () => {
+    // given alias/aws/ecr's policy shape
+    const managedKey = keyPolicy(
+      {
+        Effect: 'Allow',
+        Principal: { AWS: '*' },
+        Action: ['kms:Encrypt', 'kms:Decrypt', 'kms:GenerateDataKey*', 'kms:DescribeKey'],
+        Resource: '*',
+        Condition: { StringEquals: { 'kms:CallerAccount': A, 'kms:ViaService': 'ecr.us-east-1.amazonaws.com' } },
+      },
+      { Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${A}:root` }, Action: ['kms:Describe*', 'kms:Get*', 'kms:List*'], Resource: '*' },
+    );
+    const via = { 'kms:CallerAccount': A, 'kms:ViaService': 'ecr.us-east-1.amazonaws.com' };
+    // when / then
+    assert.equal(kms({ resourcePolicy: managedKey, facts: facts(dev, 'kms:GenerateDataKey', KEY, via) }), 'Allow');
+    assert.equal(kms({ resourcePolicy: managedKey, facts: facts(dev, 'kms:GenerateDataKey', KEY, { 'kms:CallerAccount': A }) }), 'Deny:noResourceAllow');
+    assert.equal(kms({ resourcePolicy: managedKey, facts: facts(root, 'kms:Decrypt', KEY, { 'kms:CallerAccount': A }) }), 'Deny:noResourceAllow');
+    assert.equal(kms({ resourcePolicy: managedKey, facts: facts(root, 'kms:DescribeKey', KEY, { 'kms:CallerAccount': A }) }), 'Allow');
+    assert.equal(kms({ resourcePolicy: managedKey, facts: facts(partner, 'kms:GenerateDataKey', KEY, { ...via, 'kms:CallerAccount': B }) }), 'Deny:noIdentityAllow');
+  });
+});

@@ -609,6 +609,14 @@ export interface AuthorizeInput {
   readonly identityPolicies: readonly Policy[];
   /** The resource's policy (repository/registry policy, or a role trust policy — kind 'trust' must allow explicitly). */
   readonly resourcePolicy?: Policy;
+  /**
+   * The resource policy is the primary control (KMS key policies): unless it allows, nothing
+   * does — not identity policies, not even the account's root. An Allow naming the account
+   * (`…:root`) delegates to IAM policies (root has them all); one naming the caller grants as any
+   * resource policy does — source: KMS Developer Guide, "Key policies in AWS KMS" ("Unless the key
+   * policy explicitly allows it, you cannot use IAM policies to allow access to a KMS key").
+   */
+  readonly resourcePolicyRequired?: boolean;
   readonly permissionBoundary?: Policy;
   /** Session policies passed to AssumeRole / GetFederationToken (one of them allowing suffices). */
   readonly sessionPolicies?: readonly Policy[];
@@ -698,7 +706,9 @@ function allowed(statement: CompiledStatement | undefined, crossAccount: boolean
  *     must both allow;
  *  5. root is allowed everything in its own account (explicit denies in resource policies and SCPs
  *     still apply); elsewhere it needs the resource policy;
- *  6. service principals are allowed only by a resource policy that names them.
+ *  6. service principals are allowed only by a resource policy that names them;
+ *  7. with `resourcePolicyRequired` (KMS key policies), no Allow in the resource policy is a deny,
+ *     for root too; an Allow for the account then works as in 3 (identity policies must allow).
  */
 export function authorizeRequest(input: AuthorizeInput): AuthorizeResult {
   const { facts } = input;
@@ -757,7 +767,7 @@ export function authorizeRequest(input: AuthorizeInput): AuthorizeResult {
 
   // 5. root
   if (p.kind === 'root') {
-    if (!crossAccount && !mustBeTrusted) return allowed(undefined, crossAccount);
+    if (!crossAccount && !mustBeTrusted && !input.resourcePolicyRequired) return allowed(undefined, crossAccount);
     return resourceAllows ? allowed(resource.statement, crossAccount) : implicitDeny('noResourceAllow', crossAccount);
   }
 
@@ -783,6 +793,6 @@ export function authorizeRequest(input: AuthorizeInput): AuthorizeResult {
     }
     return identityFailure === undefined ? allowed(identity.statement, crossAccount) : implicitDeny(identityFailure, crossAccount);
   }
-  if (mustBeTrusted) return implicitDeny('noResourceAllow', crossAccount);
+  if (mustBeTrusted || input.resourcePolicyRequired) return implicitDeny('noResourceAllow', crossAccount);
   return identityFailure === undefined ? allowed(identity.statement, crossAccount) : implicitDeny(identityFailure, crossAccount);
 }

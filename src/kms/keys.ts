@@ -180,6 +180,11 @@ export class Kms {
     await this.deps.authorizer.authorize(subject, [{ action, resource: key.arn, context }]);
   }
 
+  /** Authorizes an action on an alias ARN (aliases have no policy: IAM policies decide). */
+  async authorizeAlias(subject: AuthzSubject, action: string, aliasArnValue: string): Promise<void> {
+    await this.deps.authorizer.authorize(subject, [{ action, resource: aliasArnValue, context: { 'kms:CallerAccount': subject.principal.accountId } }]);
+  }
+
   // -------------------------------------------------------------------------------------------
   // Keys
   // -------------------------------------------------------------------------------------------
@@ -449,6 +454,11 @@ export class Kms {
   // -------------------------------------------------------------------------------------------
   // Cryptography
   // -------------------------------------------------------------------------------------------
+
+  /** GenerateRandom's bytes. */
+  random(count: number): Buffer {
+    return this.deps.ids.bytes(count);
+  }
 
   private async currentMaterial(key: KeyRecord): Promise<{ index: number; key: Buffer }> {
     const material = await this.store.getMaterial(key.keyId);
