@@ -17,8 +17,6 @@ import { StsSessions } from './iam/sessions.js';
 import { randomIds, type Ids } from './ids.js';
 import { KmsRepositoryEncryption } from './images/encryption.js';
 import { Images } from './images/images.js';
-import { parsePolicy } from './iam/policy.js';
-import { Kms } from './kms/keys.js';
 import { Jobs } from './jobs/jobs.js';
 import { keyPolicyChecks, kmsResources } from './kms/authorization.js';
 import { Kms } from './kms/keys.js';
@@ -96,14 +94,10 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     ? new FsBlobStore(join(config.dataDir, 'ecr'), blobOptions)
     : new MemoryBlobStore(blobOptions);
   const repositories = new Repositories(meta, clock, { countImages: (repo) => meta.images.count(repo.id) });
-  // KMS keys (the kms branch wires its own KeyPolicyChecks; this placeholder only parses).
-  const kms = new Kms({
-    meta,
-    authorizer,
-    policies: { validate: async (text) => parsePolicy(text, 'resource'), allowsPutKeyPolicy: async () => true },
-    ids,
-    clock,
-  });
+  // KMS: keys and aliases with their key policies (the primary control of every key request),
+  // real AES-256-GCM under per-key material sealed with the master key.
+  const kms = new Kms({ meta, authorizer, policies: keyPolicyChecks(directory, authorizer), ids, clock });
+  authorizer.registerResources('arn:aws:kms:', kmsResources(meta));
   // KMS-encrypted repositories keep their blobs sealed per key under $SIMFRA_DATA_DIR/ecr/kms/.
   const encryption = new KmsRepositoryEncryption({
     kms,
@@ -119,10 +113,6 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     });
   const jobs = new Jobs(log);
   jobs.register({ name: 'upload-purge', intervalMs: UPLOAD_PURGE_EVERY_MS, run: async () => ({ purged: await purgeStaleUploads() }) });
-  // KMS: keys and aliases with their key policies (the primary control of every key request),
-  // real AES-256-GCM under per-key material sealed with the master key.
-  const kms = new Kms({ meta, authorizer, policies: keyPolicyChecks(directory, authorizer), ids, clock });
-  authorizer.registerResources('arn:aws:kms:', kmsResources(meta));
   // Keys whose scheduled deletion date passed are deleted (and rotation falls due) on this clock.
   jobs.register({ name: 'kms-key-deletion', intervalMs: KMS_SCHEDULE_EVERY_MS, run: () => kms.runSchedule() });
   const ecrDeps: EcrDeps = {
