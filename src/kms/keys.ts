@@ -407,10 +407,10 @@ export class Kms {
   // Aliases
   // -------------------------------------------------------------------------------------------
 
-  private checkAliasName(name: string): void {
+  private checkAliasName(name: string, forWriting = true): void {
     if (!name.startsWith('alias/')) throw new KmsError('Validation', m.aliasPrefix);
     if (!ALIAS_NAME.test(name)) throw new KmsError('Validation', m.aliasInvalidCharacters(name));
-    if (name.startsWith('alias/aws/')) throw new KmsError('InvalidAliasName', m.aliasReserved(name));
+    if (forWriting && name.startsWith('alias/aws/')) throw new KmsError('InvalidAliasName', m.aliasReserved(name));
   }
 
   async createAlias(accountId: string, region: string, name: string, target: KeyRecord): Promise<void> {
@@ -427,7 +427,7 @@ export class Kms {
   }
 
   async getAlias(accountId: string, region: string, name: string): Promise<AliasRecord> {
-    this.checkAliasName(name);
+    this.checkAliasName(name, false);
     const alias = await this.store.getAlias(accountId, region, name);
     if (!alias) throw new KmsError('NotFound', m.aliasNotFound(aliasArn(region, accountId, name)));
     return alias;
