@@ -22,8 +22,11 @@ import {
   DisableKeyCommand,
   EnableKeyCommand,
   KMSClient,
+  EnableKeyRotationCommand,
   ScheduleKeyDeletionCommand,
 } from '@aws-sdk/client-kms';
+import { ManualClock } from '../../src/clock.js';
+import { runJob } from '../support/admin.js';
 import { awsCli, boto3, ecrClient, type Credentials } from '../support/clients.js';
 import { MANAGED, makeUser } from '../support/iam.js';
 import { buildImage, OCI_MANIFEST } from '../support/oci-image.js';
@@ -390,3 +393,65 @@ describe('blobs of KMS-encrypted repositories at rest and under key state change
     await kms.send(new EnableKeyCommand({ KeyId: keyArn }));
   });
 });
+
+for (const where of ['in memory', 'under SIMFRA_DATA_DIR'] as const) {
+  describe(`a KMS repository ${where}, through key rotation and deletion`, () => {
+    const clock = new ManualClock(new Date());
+    const dir = tempDir('simfra-kms-rot-');
+    let server: TestServer;
+    let ecr: ECRClient;
+    let kms: KMSClient;
+
+    before(async () => {
+      // The clock moves by days (the deletion window): signatures stay valid.
+      server = await startServer({ maxClockSkewSeconds: 10 * 365 * 86_400, ...(where === 'in memory' ? {} : { dataDir: dir.path }) }, { clock });
+      ecr = ecrClient(server.url);
+      kms = kmsClient(server.url);
+    });
+    after(async () => {
+      ecr.destroy();
+      kms.destroy();
+      await server.close();
+      dir.remove();
+    });
+
+    it('pulls across a rotation, and fails with NotFoundException once the key is deleted', async () => {
+      // given an image in a repository under a key
+      const { KeyMetadata } = await kms.send(new CreateKeyCommand({}));
+      const keyArn = KeyMetadata!.Arn!;
+      await ecr.send(new CreateRepositoryCommand({ repositoryName: 'mem/sealed', encryptionConfiguration: { encryptionType: 'KMS', kmsKey: keyArn } }));
+      const built = await buildImage({ layers: 1, layerSize: 50_000, seed: 21 });
+      await new Registry(server.port, await loginPassword(server.url)).pushImage('mem/sealed', 'v1', {
+        manifest: built.manifest,
+        mediaType: OCI_MANIFEST,
+        blobs: built.blobs,
+      });
+      const layer = built.blobs[built.blobs.length - 1]!;
+      // when the key rotates (automatic rotation falls due)
+      await kms.send(new EnableKeyRotationCommand({ KeyId: keyArn, RotationPeriodInDays: 90 }));
+      clock.advance(91 * 86_400_000);
+      assert.ok(((await runJob(server.url, 'kms-key-deletion')).rotated as number) >= 1);
+      // then the layer still pulls
+      let reg = new Registry(server.port, await loginPassword(server.url));
+      assert.ok((await reg.request('GET', `/v2/mem/sealed/blobs/${sha256(layer)}`)).body.equals(layer));
+      // when the key is deleted at the end of its window
+      await kms.send(new ScheduleKeyDeletionCommand({ KeyId: keyArn, PendingWindowInDays: 7 }));
+      clock.advance(7 * 86_400_000);
+      await runJob(server.url, 'kms-key-deletion');
+      // then pulls and pushes fail with KMS's NotFoundException
+      reg = new Registry(server.port, await loginPassword(server.url));
+      const pulled = await reg.request('GET', `/v2/mem/sealed/blobs/${sha256(layer)}`);
+      assert.equal(pulled.status, 403);
+      assert.deepEqual(JSON.parse(pulled.text).errors[0], {
+        code: 'DENIED',
+        message: `Key '${keyArn}' does not exist`,
+        detail: { kmsError: 'NotFoundException' },
+      });
+      assert.deepEqual(await kmsFailure(ecr.send(new InitiateLayerUploadCommand({ repositoryName: 'mem/sealed' }))), {
+        name: 'KmsException',
+        message: `Key '${keyArn}' does not exist`,
+        kmsError: 'NotFoundException',
+      });
+    });
+  });
+}
