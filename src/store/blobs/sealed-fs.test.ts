@@ -1,9 +1,13 @@
 import assert from 'node:assert/strict';
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
 import { appendFile, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable, Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { after, before, describe, it } from 'node:test';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 
 import { digestHex, sha256Digest, type Digest } from '../../oci/digest.js';
 import { describeBlobStore, readAll, streamOf, testBytes } from './contract.js';
@@ -196,5 +200,58 @@ describe('SealedFsBlobStore', () => {
     keyring.enabled = true;
     assert.equal((await second.openUpload(upload.id))?.size, 100);
     await second.close();
+  });
+
+  it('streams a 64 MiB upload and download with flat memory', async (t) => {
+    // given
+    const store = new SealedFsBlobStore(join(dir, 'large'), new TestKeyring());
+    const chunkSize = 256 * 1024;
+    const total = 64 * 1024 * 1024;
+    const pool = Array.from({ length: 16 }, (_, i) => testBytes(chunkSize, i + 1));
+    const expected = createHash('sha256');
+    function* chunks(): Generator<Buffer> {
+      for (let i = 0; i * chunkSize < total; i++) {
+        const chunk = pool[i % pool.length] ?? Buffer.alloc(chunkSize);
+        expected.update(chunk);
+        yield chunk;
+      }
+    }
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const sample = (): number => {
+      gc();
+      return process.memoryUsage().rss;
+    };
+    let peak = 0;
+    const baseline = sample();
+    const sampler = setInterval(() => {
+      peak = Math.max(peak, sample() - baseline);
+    }, 20);
+    try {
+      // when
+      const upload = await store.startUpload();
+      assert.equal(await upload.append(Readable.from(chunks(), { objectMode: false })), total);
+      const digest = `sha256:${expected.digest('hex')}` as Digest;
+      await upload.commit(digest);
+      const readBack = createHash('sha256');
+      await pipeline(
+        await store.read(digest),
+        new Writable({
+          write(chunk: Buffer, _encoding, callback) {
+            readBack.update(chunk);
+            callback();
+          },
+        }),
+      );
+      // then
+      assert.equal(`sha256:${readBack.digest('hex')}`, digest);
+    } finally {
+      clearInterval(sampler);
+      peak = Math.max(peak, sample() - baseline);
+      await store.close();
+    }
+    t.diagnostic(`peak rss growth ${(peak / 2 ** 20).toFixed(1)} MiB`);
+    // A few 1 MiB segments and read batches in flight (~11 MiB here), not the blob.
+    assert.ok(peak < total / 4, `rss grew by ${(peak / 2 ** 20).toFixed(1)} MiB for a 64 MiB blob`);
   });
 });
