@@ -4,7 +4,7 @@ import { IamError } from '../iam/errors.js';
 import type { Policy } from '../iam/policy.js';
 import type { MetaStore } from '../store/meta/meta-store.js';
 import { KmsError } from './errors.js';
-import { parseKmsArn, type KeyPolicyChecks } from './keys.js';
+import { grantsPolicy, parseKmsArn, type KeyPolicyChecks } from './keys.js';
 import { kmsMessages } from './messages.js';
 
 /**
@@ -20,7 +20,8 @@ export function kmsResources(meta: Pick<MetaStore, 'kms'>): ResourceResolver {
     // A key that is gone has no policy that could allow anything.
     if (!key || key.accountId !== parsed.accountId) return { policies: [], primary: true };
     const tags = key.tags.length > 0 ? Object.fromEntries(key.tags.map((t) => [t.Key, t.Value])) : undefined;
-    return { policies: [key.policy], primary: true, ...(tags ? { tags } : {}) };
+    const grants = grantsPolicy(key.grants ?? []);
+    return { policies: grants ? [key.policy, grants] : [key.policy], primary: true, ...(tags ? { tags } : {}) };
   };
 }
 

@@ -17,7 +17,8 @@ export type KmsErrorKind =
   | 'Validation'
   | 'MalformedPolicyDocument'
   | 'Tag'
-  | 'Unsupported';
+  | 'Unsupported'
+  | 'InvalidGrantToken';
 
 /** The KMS exception each kind becomes on the wire (what ECR reports as `kmsError`). */
 export const KMS_WIRE_NAME: Readonly<Record<KmsErrorKind, string>> = {
@@ -34,6 +35,7 @@ export const KMS_WIRE_NAME: Readonly<Record<KmsErrorKind, string>> = {
   MalformedPolicyDocument: 'MalformedPolicyDocumentException',
   Tag: 'TagException',
   Unsupported: 'UnsupportedOperationException',
+  InvalidGrantToken: 'InvalidGrantTokenException',
 };
 
 export class KmsError extends Error {

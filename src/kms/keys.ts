@@ -26,7 +26,7 @@ import type { Clock } from '../clock.js';
 import type { AuthzSubject, Authorizer } from '../iam/authorize.js';
 import type { Ids } from '../ids.js';
 import type { Policy } from '../iam/policy.js';
-import type { KmsAliasRecord, KmsKeyMaterial, KmsKeyRecord, MetaStore, Page, TagRecord } from '../store/meta/meta-store.js';
+import type { KmsAliasRecord, KmsGrantRecord, KmsKeyMaterial, KmsKeyRecord, MetaStore, Page, TagRecord } from '../store/meta/meta-store.js';
 import { AlreadyExistsError } from '../store/meta/meta-store.js';
 import { open, readHeader, seal } from './ciphertext.js';
 import { KmsError } from './errors.js';
@@ -35,10 +35,11 @@ import { kmsMessages as m } from './messages.js';
 
 export type KeyRecord = KmsKeyRecord;
 export type AliasRecord = KmsAliasRecord;
+export type GrantRecord = KmsGrantRecord;
 export { KmsError } from './errors.js';
 
-/** Services whose AWS managed key simfra makes (`alias/aws/<service>`). */
-export type ManagedKeyService = 'ecr';
+/** Services whose AWS managed key simfra makes (`alias/aws/<service>`): ECR uses it; the others on DescribeKey. */
+export type ManagedKeyService = 'ecr' | (string & {});
 
 export interface UseOptions {
   /** The service calling KMS for the principal (kms:ViaService = `<service>.<region>.amazonaws.com`). */
@@ -155,9 +156,8 @@ export class Kms {
   }
 
   private checkSymmetric(key: KeyRecord, operation: string): void {
-    if (key.keySpec !== SYMMETRIC || key.keyUsage !== 'ENCRYPT_DECRYPT') {
-      throw new KmsError('InvalidKeyUsage', m.invalidKeyUsage(key.arn, operation, key.keyUsage));
-    }
+    if (key.keyUsage !== 'ENCRYPT_DECRYPT') throw new KmsError('InvalidKeyUsage', m.invalidKeyUsage(key.arn, operation, key.keyUsage));
+    if (key.keySpec !== SYMMETRIC) throw new KmsError('Unsupported', m.asymmetricUnsupported(key.arn, operation));
   }
 
   // -------------------------------------------------------------------------------------------
@@ -224,7 +224,9 @@ export class Kms {
       tags,
       rotation: { enabled: false },
     };
-    await this.store.createKey(key, this.newMaterial(keySpec));
+    const material = this.newMaterial(keySpec);
+    if (material[0] && keySpec === SYMMETRIC) key.currentKeyMaterialId = material[0].id;
+    await this.store.createKey(key, material);
     return key;
   }
 
@@ -269,7 +271,9 @@ export class Kms {
       // AWS managed keys rotate every year, always — source: KMS Developer Guide, "Rotating AWS KMS keys".
       rotation: { enabled: true, periodInDays: 365, nextRotationDate: new Date(now.getTime() + 365 * DAY) },
     };
-    await this.store.createKey(key, this.newMaterial(SYMMETRIC));
+    const material = this.newMaterial(SYMMETRIC);
+    key.currentKeyMaterialId = material[0]!.id;
+    await this.store.createKey(key, material);
     try {
       await this.store.createAlias({ accountId, region, name, targetKeyId: keyId, createdAt: now, updatedAt: now });
       return key;
@@ -311,7 +315,7 @@ export class Kms {
   async scheduleDeletion(key: KeyRecord, pendingWindowInDays = 30): Promise<KeyRecord> {
     this.requireCustomer(key);
     if (!Number.isInteger(pendingWindowInDays) || pendingWindowInDays < 7 || pendingWindowInDays > 30) {
-      throw new KmsError('Validation', m.pendingWindow(pendingWindowInDays));
+      throw new KmsError('Validation', m.pendingWindow);
     }
     this.requireNotPending(key);
     const deletionDate = new Date(this.now().getTime() + pendingWindowInDays * DAY);
@@ -376,15 +380,77 @@ export class Kms {
   }
 
   /** Adds a material version now (RotateKeyOnDemand and the rotation job); old versions keep decrypting. */
-  async rotate(key: KeyRecord): Promise<KeyRecord> {
-    const [material] = this.newMaterial(key.keySpec);
-    if (!material) throw new KmsError('Unsupported', m.rotationUnsupported(key.arn));
+  async rotate(key: KeyRecord, rotationType: 'AUTOMATIC' | 'ON_DEMAND' = 'AUTOMATIC'): Promise<KeyRecord> {
+    const [fresh] = key.keySpec === SYMMETRIC ? this.newMaterial(key.keySpec) : [];
+    if (!fresh) throw new KmsError('Unsupported', m.rotationUnsupported(key.arn));
+    const material = { ...fresh, rotationType };
     const now = this.now();
-    const next = await this.store.addMaterial(key.keyId, material, (k) =>
-      k.rotation.enabled ? { ...k, rotation: { ...k.rotation, nextRotationDate: new Date(now.getTime() + (k.rotation.periodInDays ?? 365) * DAY) } } : k,
-    );
+    const next = await this.store.addMaterial(key.keyId, material, (k) => ({
+      ...k,
+      currentKeyMaterialId: material.id,
+      ...(k.rotation.enabled && rotationType === 'AUTOMATIC'
+        ? { rotation: { ...k.rotation, nextRotationDate: new Date(now.getTime() + (k.rotation.periodInDays ?? 365) * DAY) } }
+        : {}),
+    }));
     if (!next) throw new KmsError('NotFound', m.keyNotFound(key.arn));
     return next;
+  }
+
+  /** RotateKeyOnDemand: a customer managed symmetric key that can be used now. */
+  async rotateOnDemand(key: KeyRecord): Promise<KeyRecord> {
+    this.requireCustomer(key);
+    this.checkUsable(key);
+    return this.rotate(key, 'ON_DEMAND');
+  }
+
+  /** The material versions after the first, oldest first (ListKeyRotations). */
+  async rotations(key: KeyRecord): Promise<KmsKeyMaterial[]> {
+    return ((await this.store.getMaterial(key.keyId)) ?? []).slice(1);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Grants
+  // -------------------------------------------------------------------------------------------
+
+  /**
+   * A grant lets its grantee perform `operations` on the key, beside the key policy (see
+   * grantsPolicy). The token names the key and the grant, so RetireGrant needs nothing else.
+   */
+  async createGrant(
+    key: KeyRecord,
+    issuingAccount: string,
+    input: Omit<GrantRecord, 'grantId' | 'issuingAccount' | 'creationDate'>,
+  ): Promise<{ grantId: string; grantToken: string }> {
+    this.requireNotPending(key);
+    if (input.constraints?.encryptionContextEquals && input.constraints.encryptionContextSubset) {
+      throw new KmsError('Validation', m.grantConstraints);
+    }
+    // CreateGrant with the name and parameters of an existing grant returns that grant — source: CreateGrant API reference ("Name").
+    const same = input.name !== undefined ? key.grants?.find((g) => g.name === input.name && g.granteePrincipal === input.granteePrincipal && sameOps(g.operations, input.operations)) : undefined;
+    const grantId = same?.grantId ?? this.deps.ids.bytes(32).toString('hex');
+    if (!same) {
+      const grant: GrantRecord = { ...input, grantId, issuingAccount, creationDate: this.now() };
+      await this.update(key, (k) => ({ ...k, grants: [...(k.grants ?? []), grant] }));
+    }
+    return { grantId, grantToken: grantToken(key.keyId, grantId, this.deps.ids.bytes(32)) };
+  }
+
+  listGrants(key: KeyRecord): GrantRecord[] {
+    return key.grants ?? [];
+  }
+
+  async revokeGrant(key: KeyRecord, grantId: string): Promise<void> {
+    if (!(key.grants ?? []).some((g) => g.grantId === grantId)) throw new KmsError('NotFound', m.grantNotFound(grantId));
+    await this.update(key, (k) => ({ ...k, grants: (k.grants ?? []).filter((g) => g.grantId !== grantId) }));
+  }
+
+  /** The key and grant a RetireGrant token names. */
+  async grantOfToken(token: string): Promise<{ key: KeyRecord; grant: GrantRecord }> {
+    const named = parseGrantToken(token);
+    const key = named && (await this.store.getKey(named.keyId));
+    const grant = key?.grants?.find((g) => g.grantId === named?.grantId);
+    if (!key || !grant) throw new KmsError('InvalidGrantToken', m.invalidGrantToken);
+    return { key, grant };
   }
 
   /** The background work: deletes keys whose deletion date passed, rotates keys whose rotation is due. */
@@ -436,6 +502,12 @@ export class Kms {
   async updateAlias(alias: AliasRecord, target: KeyRecord): Promise<void> {
     this.requireCustomer(target);
     this.requireNotPending(target);
+    // "The current and new KMS key must be the same type … and they must have the same key usage"
+    // — source: UpdateAlias API reference.
+    const current = await this.store.getKey(alias.targetKeyId);
+    if (current && (current.keyUsage !== target.keyUsage || (current.keySpec === SYMMETRIC) !== (target.keySpec === SYMMETRIC))) {
+      throw new KmsError('Validation', m.aliasTypeMismatch(target.arn));
+    }
     if (!(await this.store.updateAlias(alias.accountId, alias.region, alias.name, target.keyId, this.now()))) {
       throw new KmsError('NotFound', m.aliasNotFound(aliasArn(alias.region, alias.accountId, alias.name)));
     }
@@ -518,4 +590,51 @@ export class Kms {
 
 function checkTags(tags: readonly TagRecord[]): void {
   if (tags.some((t) => t.Key.toLowerCase().startsWith('aws:'))) throw new KmsError('Tag', m.reservedTag);
+}
+
+function sameOps(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && [...a].sort().join() === [...b].sort().join();
+}
+
+function grantToken(keyId: string, grantId: string, nonce: Buffer): string {
+  return Buffer.from(JSON.stringify({ k: keyId, g: grantId, n: nonce.toString('base64') }), 'utf8').toString('base64url');
+}
+
+function parseGrantToken(token: string): { keyId: string; grantId: string } | undefined {
+  try {
+    const v = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as { k?: unknown; g?: unknown };
+    return typeof v.k === 'string' && typeof v.g === 'string' ? { keyId: v.k, grantId: v.g } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Grants as one resource policy the IAM engine evaluates beside the key policy: each grant an Allow
+ * for its grantee (an IAM ARN, or a service principal such as `ecr.amazonaws.com`) of its
+ * operations, its encryption-context constraints as conditions — source: KMS Developer Guide,
+ * "Grants in AWS KMS" and "Grant constraints".
+ */
+export function grantsPolicy(grants: readonly GrantRecord[]): string | undefined {
+  if (grants.length === 0) return undefined;
+  const statements = grants.map((g) => {
+    const principal = /^arn:|^\d{12}$/.test(g.granteePrincipal) ? { AWS: g.granteePrincipal } : { Service: g.granteePrincipal };
+    const condition: Record<string, Record<string, string | string[]>> = {};
+    const subset = g.constraints?.encryptionContextSubset;
+    const equals = g.constraints?.encryptionContextEquals;
+    const pairs = subset ?? equals;
+    if (pairs) {
+      condition.StringEquals = Object.fromEntries(Object.entries(pairs).map(([k, v]) => [`kms:EncryptionContext:${k}`, v]));
+      if (equals) condition['ForAllValues:StringEquals'] = { 'kms:EncryptionContextKeys': Object.keys(equals) };
+    }
+    return {
+      Sid: `grant-${g.grantId}`,
+      Effect: 'Allow',
+      Principal: principal,
+      Action: g.operations.map((o) => `kms:${o}`),
+      Resource: '*',
+      ...(Object.keys(condition).length > 0 ? { Condition: condition } : {}),
+    };
+  });
+  return JSON.stringify({ Version: '2012-10-17', Statement: statements });
 }

@@ -29,12 +29,13 @@ export const kmsMessages = {
   invalidPrincipals: 'Policy contains a statement with one or more invalid principals.',
   /** IncorrectKeyException on Decrypt/ReEncrypt with a KeyId that did not encrypt the blob — floci-io/floci#1844 quoting AWS. */
   incorrectKey: 'The key ID in the request does not identify a KMS key that can perform this operation.',
-  // UNVERIFIED: InvalidKeyUsageException for a key whose KeyUsage does not allow the operation.
+  /** "InvalidKeyUsageException: arn:aws:kms:eu-west-1:…:key/… key usage is SIGN_VERIFY which is not valid for Encrypt." — jonathankeebler/jwt-kms#4. */
   invalidKeyUsage: (keyArn: string, operation: string, usage: string) =>
     `${keyArn} key usage is ${usage} which is not valid for ${operation}.`,
-  // UNVERIFIED: ScheduleKeyDeletion's PendingWindowInDays outside 7–30.
-  pendingWindow: (days: number) =>
-    `1 validation error detected: Value '${days}' at 'pendingWindowInDays' failed to satisfy constraint: Member must have value between 7 and 30`,
+  /** "ValidationException: PendingWindowInDays must be between 7 and 30" — Skyscanner/kms-issuer#8. */
+  pendingWindow: 'PendingWindowInDays must be between 7 and 30',
+  // simfra's own: cryptography with asymmetric keys is not emulated.
+  asymmetricUnsupported: (keyArn: string, operation: string) => `simfra does not emulate ${operation} with the asymmetric key ${keyArn}.`,
   // UNVERIFIED: GenerateDataKey with both or neither of KeySpec and NumberOfBytes.
   dataKeySpec: 'Please specify either number of bytes or key spec.',
   // UNVERIFIED: a policy name other than "default".
@@ -50,6 +51,18 @@ export const kmsMessages = {
     `1 validation error detected: Value '${days}' at 'rotationPeriodInDays' failed to satisfy constraint: Member must have value between 90 and 2560`,
   /** InvalidArnException for a malformed key ARN, e.g. "Invalid arn" — coreos/coreos-kubernetes#688 (a NotFound then); UNVERIFIED wording. */
   invalidArn: (arn: string) => `Invalid arn ${arn}`,
+  // UNVERIFIED: UpdateAlias to a key of another type or key usage.
+  aliasTypeMismatch: (keyArn: string) => `${keyArn} is not the same type of key or does not have the same key usage as the alias's current key.`,
+  // UNVERIFIED: RevokeGrant/RetireGrant of a grant the key does not have.
+  grantNotFound: (grantId: string) => `Grant ID ${grantId} not found`,
+  // UNVERIFIED: RetireGrant with neither a token nor KeyId and GrantId.
+  retireGrantInput: 'Either GrantToken or both KeyId and GrantId must be specified.',
+  // UNVERIFIED: RetireGrant with a token that is not one of ours.
+  invalidGrantToken: 'Invalid grant token',
+  // UNVERIFIED: a grant whose constraints give both EncryptionContextSubset and EncryptionContextEquals.
+  grantConstraints: 'Only one of EncryptionContextSubset and EncryptionContextEquals may be specified.',
+  // simfra's own: key material it does not emulate (imported, CloudHSM, external key stores).
+  originUnsupported: (origin: string) => `simfra does not emulate keys with Origin ${origin}; only AWS_KMS keys are supported.`,
   // UNVERIFIED: tag keys starting with aws: are reserved.
   reservedTag: 'Tag keys prefixed with aws: are reserved for use by AWS.',
 } as const;

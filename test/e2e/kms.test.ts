@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import {
   CancelKeyDeletionCommand,
   CreateAliasCommand,
+  CreateGrantCommand,
   CreateKeyCommand,
   DecryptCommand,
   DeleteAliasCommand,
@@ -14,23 +15,30 @@ import {
   EncryptCommand,
   GenerateDataKeyCommand,
   GenerateDataKeyWithoutPlaintextCommand,
+  GenerateRandomCommand,
   GetKeyPolicyCommand,
   GetKeyRotationStatusCommand,
   ListAliasesCommand,
+  ListGrantsCommand,
   ListKeyPoliciesCommand,
+  ListKeyRotationsCommand,
   ListKeysCommand,
   ListResourceTagsCommand,
   PutKeyPolicyCommand,
   ReEncryptCommand,
+  RetireGrantCommand,
+  RevokeGrantCommand,
+  RotateKeyOnDemandCommand,
   ScheduleKeyDeletionCommand,
   TagResourceCommand,
   UntagResourceCommand,
   UpdateAliasCommand,
+  UpdateKeyDescriptionCommand,
   type KMSClient,
 } from '@aws-sdk/client-kms';
 import { ManualClock } from '../../src/clock.js';
 import { runJob } from '../support/admin.js';
-import { doc, makeAccount, makeUser, noIdentityAllow, noResourceAllow } from '../support/iam.js';
+import { assumeRole, doc, makeAccount, makeRole, makeUser, noIdentityAllow, noResourceAllow } from '../support/iam.js';
 import { defaultKeyPolicyText, kmsClient } from '../support/kms.js';
 import { ACCOUNT, REGION, startServer, type TestServer } from '../support/server.js';
 
@@ -160,6 +168,8 @@ describe('KMS (SDK v3)', () => {
       } while (marker);
       assert.ok(all.includes(key.KeyId!));
       assert.equal(new Set(all).size, all.length);
+      await rejects(kms.send(new ListKeysCommand({ Marker: 'not-a-marker' })), 'InvalidMarkerException');
+      await rejects(kms.send(new ListAliasesCommand({ Marker: 'not-a-marker' })), 'InvalidMarkerException');
     });
 
     it('DisableKey / EnableKey; a disabled key refuses cryptography with DisabledException', async () => {
@@ -210,10 +220,17 @@ describe('KMS (SDK v3)', () => {
 
     it('PendingWindowInDays outside 7–30 is a ValidationException and changes nothing', async () => {
       const key = await newKey();
-      await rejects(kms.send(new ScheduleKeyDeletionCommand({ KeyId: key.KeyId, PendingWindowInDays: 6 })), 'ValidationException');
+      await rejects(kms.send(new ScheduleKeyDeletionCommand({ KeyId: key.KeyId, PendingWindowInDays: 6 })), 'ValidationException', 'PendingWindowInDays must be between 7 and 30');
       await rejects(kms.send(new ScheduleKeyDeletionCommand({ KeyId: key.KeyId, PendingWindowInDays: 31 })), 'ValidationException');
       assert.equal((await kms.send(new DescribeKeyCommand({ KeyId: key.KeyId }))).KeyMetadata?.KeyState, 'Enabled');
       await rejects(kms.send(new CancelKeyDeletionCommand({ KeyId: key.KeyId })), 'KMSInvalidStateException');
+    });
+
+    it('UpdateKeyDescription changes what DescribeKey reports; GenerateRandom gives the bytes asked for', async () => {
+      const key = await newKey({ Description: 'before' });
+      await kms.send(new UpdateKeyDescriptionCommand({ KeyId: key.Arn, Description: 'after' }));
+      assert.equal((await kms.send(new DescribeKeyCommand({ KeyId: key.KeyId }))).KeyMetadata?.Description, 'after');
+      assert.equal((await kms.send(new GenerateRandomCommand({ NumberOfBytes: 48 }))).Plaintext?.length, 48);
     });
 
     it('tags: TagResource, UntagResource, ListResourceTags', async () => {
@@ -243,6 +260,21 @@ describe('KMS (SDK v3)', () => {
       assert.equal(utf8((await kms.send(new DecryptCommand({ CiphertextBlob: before }))).Plaintext), 'old');
       await kms.send(new DisableKeyRotationCommand({ KeyId: key.KeyId }));
       assert.equal((await kms.send(new GetKeyRotationStatusCommand({ KeyId: key.KeyId }))).KeyRotationEnabled, false);
+      // on demand: a new current material, listed with the automatic one
+      const materialBefore = (await kms.send(new DescribeKeyCommand({ KeyId: key.KeyId }))).KeyMetadata!.CurrentKeyMaterialId;
+      assert.match(materialBefore ?? '', /^[0-9a-f]{64}$/);
+      assert.equal((await kms.send(new RotateKeyOnDemandCommand({ KeyId: key.Arn }))).KeyId, key.KeyId);
+      const materialAfter = (await kms.send(new DescribeKeyCommand({ KeyId: key.KeyId }))).KeyMetadata!.CurrentKeyMaterialId;
+      assert.notEqual(materialAfter, materialBefore);
+      const rotations = (await kms.send(new ListKeyRotationsCommand({ KeyId: key.KeyId }))).Rotations!;
+      assert.deepEqual(
+        rotations.map((r) => [r.RotationType, r.KeyMaterialState, r.KeyMaterialId === materialAfter]),
+        [
+          ['AUTOMATIC', 'NON_CURRENT', false],
+          ['ON_DEMAND', 'CURRENT', true],
+        ],
+      );
+      assert.equal(utf8((await kms.send(new DecryptCommand({ CiphertextBlob: before }))).Plaintext), 'old');
     });
   });
 
@@ -270,6 +302,15 @@ describe('KMS (SDK v3)', () => {
       await kms.send(new DeleteAliasCommand({ AliasName: 'alias/app' }));
       await rejects(kms.send(new DescribeKeyCommand({ KeyId: 'alias/app' })), 'NotFoundException');
       await rejects(kms.send(new DeleteAliasCommand({ AliasName: 'alias/app' })), 'NotFoundException', `Alias arn:aws:kms:${REGION}:${ACCOUNT}:alias/app is not found.`);
+    });
+
+    it('ListAliases pages with Limit and Marker', async () => {
+      const key = await newKey();
+      for (const n of ['p1', 'p2', 'p3']) await kms.send(new CreateAliasCommand({ AliasName: `alias/page-${n}`, TargetKeyId: key.KeyId }));
+      const first = await kms.send(new ListAliasesCommand({ KeyId: key.KeyId, Limit: 2 }));
+      assert.deepEqual([first.Aliases!.map((a) => a.AliasName), first.Truncated], [['alias/page-p1', 'alias/page-p2'], true]);
+      const second = await kms.send(new ListAliasesCommand({ KeyId: key.KeyId, Limit: 2, Marker: first.NextMarker }));
+      assert.deepEqual([second.Aliases!.map((a) => a.AliasName), second.Truncated], [['alias/page-p3'], false]);
     });
 
     it('refuses a taken name, a name without alias/, invalid characters and the reserved alias/aws/', async () => {
@@ -382,7 +423,11 @@ describe('KMS (SDK v3)', () => {
 
     it('a signing key refuses Encrypt with InvalidKeyUsageException', async () => {
       const key = await newKey({ KeySpec: 'ECC_NIST_P256', KeyUsage: 'SIGN_VERIFY' });
-      await rejects(kms.send(new EncryptCommand({ KeyId: key.KeyId, Plaintext: text('x') })), 'InvalidKeyUsageException');
+      await rejects(
+        kms.send(new EncryptCommand({ KeyId: key.KeyId, Plaintext: text('x') })),
+        'InvalidKeyUsageException',
+        `${key.Arn} key usage is SIGN_VERIFY which is not valid for Encrypt.`,
+      );
     });
   });
 
@@ -435,6 +480,28 @@ describe('KMS (SDK v3)', () => {
       }
     });
 
+    it('a key policy naming a role grants its sessions without any identity policy', async () => {
+      // given a role with no policies, named by the key policy
+      const roleArn = await makeRole(server.url, 'kms-decrypter', `arn:aws:iam::${ACCOUNT}:root`);
+      const key = await newKey({
+        Policy: doc([
+          { Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` }, Action: 'kms:*', Resource: '*' },
+          { Effect: 'Allow', Principal: { AWS: roleArn }, Action: 'kms:Decrypt', Resource: '*' },
+        ]),
+      });
+      const enc = await kms.send(new EncryptCommand({ KeyId: key.KeyId, Plaintext: text('for the role') }));
+      const runner = await makeUser(server.url, 'kms-runner', { inline: { assume: doc([{ Effect: 'Allow', Action: 'sts:AssumeRole', Resource: roleArn }]) } });
+      const session = await assumeRole(server.url, runner, roleArn, 'job');
+      const asRole = kmsClient(server.url, session);
+      try {
+        // then
+        assert.equal(utf8((await asRole.send(new DecryptCommand({ CiphertextBlob: enc.CiphertextBlob }))).Plaintext), 'for the role');
+        await rejects(asRole.send(new EncryptCommand({ KeyId: key.KeyId, Plaintext: text('x') })), 'AccessDeniedException', noIdentityAllow(session.arn, 'kms:Encrypt', key.Arn!));
+      } finally {
+        asRole.destroy();
+      }
+    });
+
     it('PutKeyPolicy and CreateKey refuse a policy that would lock the caller out, unless bypassed', async () => {
       // given
       const key = await newKey();
@@ -455,6 +522,50 @@ describe('KMS (SDK v3)', () => {
         'MalformedPolicyDocumentException',
       );
       await rejects(kms.send(new PutKeyPolicyCommand({ KeyId: key.KeyId, Policy: '{not json' })), 'MalformedPolicyDocumentException');
+    });
+
+    it('grants allow their grantee its operations within their constraints; RevokeGrant and RetireGrant end them', async () => {
+      // given a user with no policies and a key with the default policy
+      const grantee = await makeUser(server.url, 'kms-grantee');
+      const key = await newKey();
+      const ctxOk = { app: 'web' };
+      const enc = await kms.send(new EncryptCommand({ KeyId: key.KeyId, Plaintext: text('granted'), EncryptionContext: ctxOk }));
+      const other = await kms.send(new EncryptCommand({ KeyId: key.KeyId, Plaintext: text('other'), EncryptionContext: { app: 'api' } }));
+      const asGrantee = kmsClient(server.url, grantee);
+      try {
+        await rejects(asGrantee.send(new DecryptCommand({ CiphertextBlob: enc.CiphertextBlob, EncryptionContext: ctxOk })), 'AccessDeniedException');
+        // when a grant is made
+        const grant = await kms.send(
+          new CreateGrantCommand({ KeyId: key.KeyId, GranteePrincipal: grantee.arn, RetiringPrincipal: grantee.arn, Operations: ['Decrypt'], Constraints: { EncryptionContextSubset: ctxOk }, Name: 'web' }),
+        );
+        assert.match(grant.GrantId!, /^[0-9a-f]{64}$/);
+        // then
+        assert.equal(utf8((await asGrantee.send(new DecryptCommand({ CiphertextBlob: enc.CiphertextBlob, EncryptionContext: ctxOk }))).Plaintext), 'granted');
+        await rejects(asGrantee.send(new DecryptCommand({ CiphertextBlob: other.CiphertextBlob, EncryptionContext: { app: 'api' } })), 'AccessDeniedException');
+        await rejects(asGrantee.send(new EncryptCommand({ KeyId: key.KeyId, Plaintext: text('x'), EncryptionContext: ctxOk })), 'AccessDeniedException');
+        const listed = (await kms.send(new ListGrantsCommand({ KeyId: key.KeyId }))).Grants!;
+        assert.deepEqual(
+          listed.map((g) => [g.GrantId, g.Name, g.GranteePrincipal, g.Operations, g.Constraints, g.IssuingAccount, g.KeyId]),
+          [[grant.GrantId, 'web', grantee.arn, ['Decrypt'], { EncryptionContextSubset: ctxOk }, `arn:aws:iam::${ACCOUNT}:root`, key.Arn]],
+        );
+        // the same name and parameters give the same grant
+        const again = await kms.send(
+          new CreateGrantCommand({ KeyId: key.KeyId, GranteePrincipal: grantee.arn, RetiringPrincipal: grantee.arn, Operations: ['Decrypt'], Constraints: { EncryptionContextSubset: ctxOk }, Name: 'web' }),
+        );
+        assert.equal(again.GrantId, grant.GrantId);
+        // when the retiring principal retires it by token
+        await asGrantee.send(new RetireGrantCommand({ GrantToken: grant.GrantToken }));
+        await rejects(asGrantee.send(new DecryptCommand({ CiphertextBlob: enc.CiphertextBlob, EncryptionContext: ctxOk })), 'AccessDeniedException');
+        // and a revoked grant is gone too
+        const second = await kms.send(new CreateGrantCommand({ KeyId: key.KeyId, GranteePrincipal: grantee.arn, Operations: ['Decrypt', 'DescribeKey'] }));
+        assert.equal((await asGrantee.send(new DescribeKeyCommand({ KeyId: key.Arn }))).KeyMetadata?.KeyId, key.KeyId);
+        await kms.send(new RevokeGrantCommand({ KeyId: key.KeyId, GrantId: second.GrantId }));
+        assert.deepEqual((await kms.send(new ListGrantsCommand({ KeyId: key.KeyId }))).Grants, []);
+        await rejects(asGrantee.send(new DescribeKeyCommand({ KeyId: key.Arn })), 'AccessDeniedException');
+        await rejects(kms.send(new RevokeGrantCommand({ KeyId: key.KeyId, GrantId: second.GrantId })), 'NotFoundException');
+      } finally {
+        asGrantee.destroy();
+      }
     });
 
     it('cross account: the key policy must grant the other account and its IAM policies must allow', async () => {

@@ -3,8 +3,9 @@ import type { AwsService, Handler, Handlers } from '../../aws/service.js';
 import type { AuthzRequest, AuthzSubject } from '../../iam/authorize.js';
 import { KmsError } from '../../kms/errors.js';
 import { AWS_MANAGED_ALIASES } from '../../kms/key-policies.js';
-import { aliasArn, type KeyRecord, type Kms } from '../../kms/keys.js';
+import { aliasArn, type KeyRecord, type Kms, type ManagedKeyService } from '../../kms/keys.js';
 import { kmsMessages } from '../../kms/messages.js';
+import { InvalidMarkerException } from '../../model/kms/errors.js';
 import { kmsModel } from '../../model/kms/index.js';
 import type { KmsOperations } from '../../model/kms/operations.js';
 import type * as T from '../../model/kms/types.js';
@@ -65,6 +66,7 @@ export function keyMetadata(k: KeyRecord): T.KeyMetadata {
       ? { MultiRegionConfiguration: { MultiRegionKeyType: 'PRIMARY', PrimaryKey: { Arn: k.arn, Region: k.region }, ReplicaKeys: [] } }
       : {}),
     ...(k.pendingWindowInDays !== undefined ? { PendingDeletionWindowInDays: k.pendingWindowInDays } : {}),
+    ...(k.currentKeyMaterialId !== undefined ? { CurrentKeyMaterialId: k.currentKeyMaterialId } : {}),
   };
 }
 
@@ -85,6 +87,10 @@ const CROSS_ACCOUNT = new Set([
   'GenerateDataKey',
   'GenerateDataKeyWithoutPlaintext',
   'GetKeyRotationStatus',
+  'CreateGrant',
+  'ListGrants',
+  'RevokeGrant',
+  'RetireGrant',
 ]);
 
 /** Operations authorized before the handler (no key to resolve): IAM policies alone decide. */
@@ -102,8 +108,12 @@ export function kmsAuthorization(operation: string, input: unknown): AuthzReques
   return [{ action: `kms:${operation}`, resource: '*', context }];
 }
 
+// UNVERIFIED: the text of InvalidMarkerException for a Marker KMS did not hand out.
+const invalidMarker = () => new InvalidMarkerException('Invalid marker');
+
 function page<T>(items: readonly T[], limit: number | undefined, marker: string | undefined, max: number, dflt: number) {
-  const start = marker === undefined ? 0 : Number(Buffer.from(marker, 'base64url').toString('utf8')) || 0;
+  const start = marker === undefined ? 0 : Number(Buffer.from(marker, 'base64url').toString('utf8'));
+  if (!Number.isInteger(start) || start < 0) throw invalidMarker();
   const n = Math.min(limit ?? dflt, max);
   const slice = items.slice(start, start + n);
   const more = start + n < items.length;
@@ -125,14 +135,18 @@ export function kmsService(deps: KmsServiceDeps): AwsService {
   }
 
   async function dataKey(ctx: RequestContext, operation: string, i: T.GenerateDataKeyRequest) {
-    const key = await keyFor(ctx, operation, i.KeyId, undefined, i.EncryptionContext);
     if ((i.KeySpec === undefined) === (i.NumberOfBytes === undefined)) throw new KmsError('Validation', kmsMessages.dataKeySpec);
+    const key = await keyFor(ctx, operation, i.KeyId, undefined, i.EncryptionContext);
     const bytes = i.NumberOfBytes ?? (i.KeySpec === 'AES_128' ? 16 : 32);
     return kms.generateDataKey(key, i.EncryptionContext, bytes);
   }
 
   const handlers = {
     CreateKey: async (ctx: RequestContext, i: T.CreateKeyRequest): Promise<T.CreateKeyResponse> => {
+      // Imported, CloudHSM and external key material are not emulated: refused rather than faked.
+      if ((i.Origin !== undefined && i.Origin !== 'AWS_KMS') || i.CustomKeyStoreId !== undefined || i.XksKeyId !== undefined) {
+        throw new KmsError('Unsupported', kmsMessages.originUnsupported(i.Origin ?? 'AWS_CLOUDHSM'));
+      }
       const key = await kms.createKey(
         ctx.accountId,
         ctx.region,
@@ -151,14 +165,15 @@ export function kmsService(deps: KmsServiceDeps): AwsService {
     },
 
     DescribeKey: async (ctx: RequestContext, i: T.DescribeKeyRequest): Promise<T.DescribeKeyResponse> => {
-      // DescribeKey of an AWS managed alias makes its key, as KMS does on first reference — UNVERIFIED
-      // beyond alias/aws/ecr (the only managed key simfra makes).
-      if (i.KeyId === 'alias/aws/ecr') await kms.awsManagedKey(ctx.accountId, ctx.region, 'ecr');
+      // DescribeKey of an AWS managed alias makes its key, as KMS does on first reference (ListAliases
+      // shows the target only afterwards — hashicorp/terraform-provider-aws#2009).
+      if (AWS_MANAGED_ALIASES.includes(i.KeyId)) await kms.awsManagedKey(ctx.accountId, ctx.region, i.KeyId.slice('alias/aws/'.length) as ManagedKeyService);
       return { KeyMetadata: keyMetadata(await keyFor(ctx, 'DescribeKey', i.KeyId)) };
     },
 
     ListKeys: async (ctx: RequestContext, i: T.ListKeysRequest): Promise<T.ListKeysResponse> => {
       const limit = Math.min(i.Limit ?? 100, 1000);
+      if (i.Marker !== undefined && !/^\d+\|.+$/.test(Buffer.from(i.Marker, 'base64url').toString('utf8'))) throw invalidMarker();
       const p = await kms.listKeys(ctx.accountId, ctx.region, { limit, ...(i.Marker !== undefined ? { after: i.Marker } : {}) });
       return { Keys: p.items.map((k) => ({ KeyId: k.keyId, KeyArn: k.arn })), Truncated: p.next !== undefined, ...(p.next ? { NextMarker: p.next } : {}) };
     },
@@ -243,6 +258,105 @@ export function kmsService(deps: KmsServiceDeps): AwsService {
         ...(r.enabled && r.periodInDays !== undefined ? { RotationPeriodInDays: r.periodInDays } : {}),
         ...(r.enabled && r.nextRotationDate !== undefined ? { NextRotationDate: r.nextRotationDate } : {}),
       };
+    },
+
+    RotateKeyOnDemand: async (ctx: RequestContext, i: T.RotateKeyOnDemandRequest): Promise<T.RotateKeyOnDemandResponse> => {
+      const key = await kms.rotateOnDemand(await keyFor(ctx, 'RotateKeyOnDemand', i.KeyId));
+      return { KeyId: key.keyId };
+    },
+
+    ListKeyRotations: async (ctx: RequestContext, i: T.ListKeyRotationsRequest): Promise<T.ListKeyRotationsResponse> => {
+      const key = await keyFor(ctx, 'ListKeyRotations', i.KeyId);
+      if (key.keySpec !== 'SYMMETRIC_DEFAULT') throw new KmsError('Unsupported', kmsMessages.rotationUnsupported(key.arn));
+      const entries: T.RotationsListEntry[] = (await kms.rotations(key)).map((r) => ({
+        KeyId: key.keyId,
+        KeyMaterialId: r.id,
+        KeyMaterialState: r.id === key.currentKeyMaterialId ? 'CURRENT' : 'NON_CURRENT',
+        RotationDate: r.createdAt,
+        RotationType: r.rotationType ?? 'AUTOMATIC',
+      }));
+      const p = page(entries, i.Limit, i.Marker, 1000, 100);
+      return { Rotations: p.slice, Truncated: p.truncated, ...(p.next ? { NextMarker: p.next } : {}) };
+    },
+
+    CreateGrant: async (ctx: RequestContext, i: T.CreateGrantRequest): Promise<T.CreateGrantResponse> => {
+      const key = await keyFor(ctx, 'CreateGrant', i.KeyId);
+      const c = i.Constraints;
+      const out = await kms.createGrant(key, ctx.accountId, {
+        granteePrincipal: i.GranteePrincipal,
+        operations: i.Operations,
+        ...(i.RetiringPrincipal !== undefined ? { retiringPrincipal: i.RetiringPrincipal } : {}),
+        ...(i.Name !== undefined ? { name: i.Name } : {}),
+        ...(c
+          ? {
+              constraints: {
+                ...(c.EncryptionContextSubset ? { encryptionContextSubset: c.EncryptionContextSubset } : {}),
+                ...(c.EncryptionContextEquals ? { encryptionContextEquals: c.EncryptionContextEquals } : {}),
+              },
+            }
+          : {}),
+      });
+      return { GrantId: out.grantId, GrantToken: out.grantToken };
+    },
+
+    ListGrants: async (ctx: RequestContext, i: T.ListGrantsRequest): Promise<T.ListGrantsResponse> => {
+      const key = await keyFor(ctx, 'ListGrants', i.KeyId);
+      const grants = kms
+        .listGrants(key)
+        .filter((g) => (i.GrantId === undefined || g.grantId === i.GrantId) && (i.GranteePrincipal === undefined || g.granteePrincipal === i.GranteePrincipal))
+        .map(
+          (g): T.GrantListEntry => ({
+            KeyId: key.arn,
+            GrantId: g.grantId,
+            ...(g.name !== undefined ? { Name: g.name } : {}),
+            CreationDate: g.creationDate,
+            GranteePrincipal: g.granteePrincipal,
+            ...(g.retiringPrincipal !== undefined ? { RetiringPrincipal: g.retiringPrincipal } : {}),
+            IssuingAccount: `arn:aws:iam::${g.issuingAccount}:root`,
+            Operations: g.operations as T.GrantListEntry['Operations'],
+            ...(g.constraints
+              ? {
+                  Constraints: {
+                    ...(g.constraints.encryptionContextSubset ? { EncryptionContextSubset: g.constraints.encryptionContextSubset } : {}),
+                    ...(g.constraints.encryptionContextEquals ? { EncryptionContextEquals: g.constraints.encryptionContextEquals } : {}),
+                  },
+                }
+              : {}),
+          }),
+        );
+      const p = page(grants, i.Limit, i.Marker, 100, 50);
+      return { Grants: p.slice, Truncated: p.truncated, ...(p.next ? { NextMarker: p.next } : {}) };
+    },
+
+    RevokeGrant: async (ctx: RequestContext, i: T.RevokeGrantRequest): Promise<Record<string, never>> => {
+      await kms.revokeGrant(await keyFor(ctx, 'RevokeGrant', i.KeyId), i.GrantId);
+      return {};
+    },
+
+    RetireGrant: async (ctx: RequestContext, i: T.RetireGrantRequest): Promise<Record<string, never>> => {
+      let key: KeyRecord;
+      let grantId: string;
+      if (i.GrantToken !== undefined) {
+        const found = await kms.grantOfToken(i.GrantToken);
+        key = found.key;
+        grantId = found.grant.grantId;
+      } else if (i.KeyId !== undefined && i.GrantId !== undefined) {
+        key = await kms.resolveKey(ctx.accountId, ctx.region, i.KeyId);
+        grantId = i.GrantId;
+      } else {
+        throw new KmsError('Validation', kmsMessages.retireGrantInput);
+      }
+      const grant = kms.listGrants(key).find((g) => g.grantId === grantId);
+      if (!grant) throw new KmsError('NotFound', kmsMessages.grantNotFound(grantId));
+      // Who may retire: the retiring principal, the grantee when the grant includes RetireGrant, or
+      // whoever the key policy lets retire grants — source: KMS Developer Guide, "Retiring and revoking grants".
+      const caller = ctx.principal.kind === 'assumed-role' ? [ctx.principal.arn, ctx.principal.roleArn] : [ctx.principal.arn];
+      const mayRetire =
+        (grant.retiringPrincipal !== undefined && caller.includes(grant.retiringPrincipal)) ||
+        (caller.includes(grant.granteePrincipal) && grant.operations.includes('RetireGrant'));
+      if (!mayRetire) await kms.authorize(subjectOf(ctx), 'kms:RetireGrant', key);
+      await kms.revokeGrant(key, grantId);
+      return {};
     },
 
     CreateAlias: async (ctx: RequestContext, i: T.CreateAliasRequest): Promise<Record<string, never>> => {

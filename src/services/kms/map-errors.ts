@@ -8,6 +8,7 @@ import {
   InvalidAliasNameException,
   InvalidArnException,
   InvalidCiphertextException,
+  InvalidGrantTokenException,
   InvalidKeyUsageException,
   KMSInvalidStateException,
   MalformedPolicyDocumentException,
@@ -46,6 +47,8 @@ export function toKmsError(e: KmsError): AwsError {
       return new TagException(e.message);
     case 'Unsupported':
       return new UnsupportedOperationException(e.message);
+    case 'InvalidGrantToken':
+      return new InvalidGrantTokenException(e.message);
   }
 }
 

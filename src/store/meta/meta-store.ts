@@ -397,6 +397,22 @@ export interface KmsKeyRecord {
   policy: string;
   tags: TagRecord[];
   rotation: { enabled: boolean; periodInDays?: number; nextRotationDate?: Date };
+  /** The id of the material new ciphertexts use (DescribeKey's CurrentKeyMaterialId). */
+  currentKeyMaterialId?: string;
+  /** Grants on the key (they allow their grantee its operations beside the key policy). */
+  grants?: KmsGrantRecord[];
+}
+
+export interface KmsGrantRecord {
+  grantId: string;
+  name?: string;
+  granteePrincipal: string;
+  retiringPrincipal?: string;
+  issuingAccount: string;
+  /** KMS operation names (Decrypt, GenerateDataKey, …). */
+  operations: string[];
+  constraints?: { encryptionContextSubset?: Record<string, string>; encryptionContextEquals?: Record<string, string> };
+  creationDate: Date;
 }
 
 /** One version of a key's material (rotation adds one; every version still decrypts). */
@@ -404,6 +420,8 @@ export interface KmsKeyMaterial {
   id: string;
   key: Buffer;
   createdAt: Date;
+  /** How a later version came: automatic or on-demand rotation (the first has none). */
+  rotationType?: 'AUTOMATIC' | 'ON_DEMAND';
 }
 
 export interface KmsAliasRecord {

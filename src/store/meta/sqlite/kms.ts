@@ -96,12 +96,12 @@ export class SqliteKms implements KmsRecords {
   }
 
   private seal(material: readonly KmsKeyMaterial[]): string {
-    return this.sealer.seal(JSON.stringify(material.map((m) => ({ id: m.id, key: m.key.toString('base64'), createdAt: m.createdAt }))));
+    return this.sealer.seal(JSON.stringify(material.map((m) => ({ ...m, key: m.key.toString('base64') }))));
   }
 
   private unseal(sealed: string): KmsKeyMaterial[] {
-    const list = JSON.parse(this.sealer.unseal(sealed)) as { id: string; key: string; createdAt: string }[];
-    return list.map((m) => ({ id: m.id, key: Buffer.from(m.key, 'base64'), createdAt: new Date(m.createdAt) }));
+    const list = JSON.parse(this.sealer.unseal(sealed)) as (Omit<KmsKeyMaterial, 'key' | 'createdAt'> & { key: string; createdAt: string })[];
+    return list.map((m) => ({ ...m, key: Buffer.from(m.key, 'base64'), createdAt: new Date(m.createdAt) }));
   }
 
   async createKey(key: KmsKeyRecord, material: readonly KmsKeyMaterial[]): Promise<void> {
