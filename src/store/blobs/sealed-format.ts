@@ -80,19 +80,6 @@ function aad(index: number, last: boolean): Buffer {
   return a;
 }
 
-/** Seals `plain` as record `index` into `out` at `at`; returns the bytes written. */
-export function sealRecord(key: Buffer, index: number, last: boolean, plain: Buffer, out: Buffer, at: number): number {
-  const nonce = out.subarray(at, at + NONCE);
-  randomFillSync(nonce);
-  const cipher = createCipheriv('aes-256-gcm', key, nonce);
-  cipher.setAAD(aad(index, last));
-  let n = at + NONCE;
-  n += cipher.update(plain).copy(out, n);
-  n += cipher.final().copy(out, n);
-  cipher.getAuthTag().copy(out, n);
-  return n + TAG - at;
-}
-
 /**
  * Node's Cipher allocates a new output Buffer per update(); above glibc's mmap threshold each is
  * fresh pages to fault in and zero, which made a 1 MiB update cost 4–5× the cipher itself here.
@@ -139,25 +126,9 @@ export function openRecordPieces(key: Buffer, index: number, last: boolean, reco
   return out;
 }
 
+/** Record `index` of `plain` as one buffer (the last record, at commit). */
 export function sealRecordAlloc(key: Buffer, index: number, last: boolean, plain: Buffer): Buffer {
-  const out = Buffer.allocUnsafe(plain.length + OVERHEAD);
-  sealRecord(key, index, last, plain, out, 0);
-  return out;
-}
-
-/** Opens record `index` (nonce | ciphertext | tag); throws SealedBlobCorruptError when it does not authenticate. */
-export function openRecord(key: Buffer, index: number, last: boolean, record: Buffer): Buffer {
-  if (record.length < OVERHEAD) throw new SealedBlobCorruptError(`record ${index} truncated`);
-  const decipher = createDecipheriv('aes-256-gcm', key, record.subarray(0, NONCE));
-  decipher.setAAD(aad(index, last));
-  decipher.setAuthTag(record.subarray(record.length - TAG));
-  try {
-    const body = decipher.update(record.subarray(NONCE, record.length - TAG));
-    decipher.final();
-    return body;
-  } catch {
-    throw new SealedBlobCorruptError(`record ${index} does not authenticate`);
-  }
+  return Buffer.concat(sealPieces(key, index, last, [plain]));
 }
 
 /** The staged tail of an upload (fewer bytes than a segment): size | nonce | ciphertext | tag. */
