@@ -22,6 +22,7 @@ import { join } from 'node:path';
 import type { AuthzSubject } from '../iam/authorize.js';
 import { KmsError, parseKmsArn, type KeyRecord, type Kms } from '../kms/keys.js';
 import type { BlobStore } from '../store/blobs/blob-store.js';
+import { SealWorker } from '../store/blobs/seal-worker.js';
 import { SealedFsBlobStore, listDirs, type BlobKeyring, type SealedFsBlobStoreOptions } from '../store/blobs/sealed-fs.js';
 import type { RepositoryRecord } from '../store/meta/meta-store.js';
 import { ImageError } from './errors.js';
@@ -75,12 +76,15 @@ export class KmsRepositoryEncryption implements RepositoryEncryption {
   readonly #storeOptions: SealedFsBlobStoreOptions;
   readonly #stores = new Map<string, SealedFsBlobStore>();
   readonly #dataKeys = new Map<string, Buffer>();
+  /** One thread sealing the uploads of every key's store (see seal-worker.ts). */
+  readonly #worker: SealWorker | undefined;
 
   constructor(opts: KmsEncryptionOptions) {
     this.#kms = opts.kms;
     this.#plain = opts.plain;
     this.#root = opts.sealedRoot;
-    this.#storeOptions = opts.storeOptions ?? {};
+    this.#worker = opts.sealedRoot !== undefined ? new SealWorker() : undefined;
+    this.#storeOptions = { ...opts.storeOptions, ...(this.#worker !== undefined ? { worker: this.#worker } : {}) };
   }
 
   blobsFor(repo: RepositoryRecord): BlobStore {
@@ -115,6 +119,7 @@ export class KmsRepositoryEncryption implements RepositoryEncryption {
 
   async close(): Promise<void> {
     await Promise.all([this.#plain.close(), ...[...this.#stores.values()].map((s) => s.close())]);
+    await this.#worker?.close();
     this.#dataKeys.clear();
   }
 

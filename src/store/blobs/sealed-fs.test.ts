@@ -11,6 +11,7 @@ import { runInNewContext } from 'node:vm';
 
 import { digestHex, sha256Digest, type Digest } from '../../oci/digest.js';
 import { describeBlobStore, readAll, streamOf, testBytes } from './contract.js';
+import { SealWorker } from './seal-worker.js';
 import { SealedFsBlobStore, type BlobKeyring } from './sealed-fs.js';
 import { SealedBlobCorruptError } from './sealed-format.js';
 
@@ -54,6 +55,19 @@ describeBlobStore('sealed-fs (1 KiB segments)', async () => {
   return {
     store: new SealedFsBlobStore(dir, new TestKeyring(), { segment: 1024 }),
     cleanup: () => rm(dir, { recursive: true, force: true }),
+  };
+});
+
+// And with upload segments sealed on the worker thread, as the app runs it.
+describeBlobStore('sealed-fs (sealing worker)', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'simfra-sealed-'));
+  const worker = new SealWorker();
+  return {
+    store: new SealedFsBlobStore(dir, new TestKeyring(), { segment: 4096, worker }),
+    cleanup: async () => {
+      await worker.close();
+      await rm(dir, { recursive: true, force: true });
+    },
   };
 });
 

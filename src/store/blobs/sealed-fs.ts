@@ -43,6 +43,7 @@ import {
   type ReadOptions,
   type Upload,
 } from './blob-store.js';
+import type { SealWorker } from './seal-worker.js';
 import { WRITEBACK_EVERY, closeFd, ensureDir, fsyncDir, isNotFound, openFd, readdirOrEmpty, statOrUndefined } from './fs.js';
 import {
   DEFAULT_SEGMENT,
@@ -74,13 +75,17 @@ export interface BlobKeyring {
 export interface SealedFsBlobStoreOptions {
   ids?: () => string;
   now?: () => Date;
-  /** Plaintext bytes per record; DEFAULT_SEGMENT (64 KiB) unless a test wants tiny ones. */
+  /** Plaintext bytes per record; DEFAULT_SEGMENT (1 MiB) unless a test wants tiny ones. */
   segment?: number;
+  /** Seals upload segments off the request's thread (shared by the stores of an app; not closed by them). */
+  worker?: SealWorker;
 }
 
 const UPLOAD_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/;
 const PREFIX = /^[0-9a-f]{2}$/;
 const HEX = /^[0-9a-f]{64}$/;
+/** Segments an upload may have being sealed before it waits for the oldest. */
+const SEALS_IN_FLIGHT = 4;
 /** About how many bytes one filesystem read takes in (whole records, at least one). */
 const READ_BYTES = 1 << 20;
 
@@ -93,6 +98,7 @@ export class SealedFsBlobStore implements BlobStore {
   readonly #now: () => Date;
   readonly #segment: number;
   readonly #sessions = new Map<string, Promise<SealedUpload | undefined>>();
+  readonly #worker: SealWorker | undefined;
   #closed = false;
 
   constructor(rootDir: string, keyring: BlobKeyring, opts: SealedFsBlobStoreOptions = {}) {
@@ -103,6 +109,7 @@ export class SealedFsBlobStore implements BlobStore {
     this.#ids = opts.ids ?? randomUUID;
     this.#now = opts.now ?? (() => new Date());
     this.#segment = opts.segment ?? DEFAULT_SEGMENT;
+    this.#worker = opts.worker;
   }
 
   async stat(digest: Digest): Promise<BlobInfo | undefined> {
@@ -248,6 +255,7 @@ export class SealedFsBlobStore implements BlobStore {
       forget: () => {
         this.#sessions.delete(id);
       },
+      worker: this.#worker,
     };
   }
 
@@ -314,6 +322,7 @@ export class SealedFsBlobStore implements BlobStore {
 interface SealedUploadHost {
   blobPath(digest: Digest): string;
   forget(): void;
+  worker: SealWorker | undefined;
 }
 
 class SealedUpload implements Upload {
@@ -370,6 +379,13 @@ class SealedUpload implements Upload {
       let pieces: Buffer[] = this.#tail.length > 0 ? [this.#tail] : [];
       let pending = this.#tail.length;
       let syncedAt = digester.size;
+      // Full segments are sealed as they complete — on the sealing worker when the store has
+      // one, while this thread hashes on — and written in order, at most SEALS_IN_FLIGHT behind.
+      const worker = this.host.worker;
+      const queue: Promise<Buffer>[] = [];
+      const drain = async (stream: Transform, max: number): Promise<void> => {
+        while (queue.length > max) stream.push(await queue.shift()!);
+      };
       const sealer = new Transform({
         transform(chunk: unknown, _encoding, callback) {
           const buf = chunkToBuffer(chunk);
@@ -378,17 +394,26 @@ class SealedUpload implements Upload {
             return;
           }
           digester.update(buf);
-          // Gather views of the incoming chunks until a segment is full, then seal it straight
-          // from them: no concatenation, one copy (the cipher's output) per byte.
           for (let at = 0; at < buf.byteLength; ) {
             const take = Math.min(segment - pending, buf.byteLength - at);
             pieces.push(buf.subarray(at, at + take));
             pending += take;
             at += take;
             if (pending === segment) {
-              // One buffer per record: thousands of small writes cost the file stream far more
-              // (a 256 MiB push: ~4× the CPU and wall time) than one copy.
-              this.push(Buffer.concat(sealPieces(key, records++, false, pieces)));
+              let sealed: Promise<Buffer>;
+              if (worker === undefined) {
+                // One buffer per record: thousands of small writes cost the file stream far more
+                // (a 256 MiB push: ~4× the CPU and wall time) than one copy.
+                sealed = Promise.resolve(Buffer.concat(sealPieces(key, records++, false, pieces)));
+              } else {
+                // A buffer of its own, handed over to the worker (transferred, not copied again).
+                const data = Buffer.allocUnsafeSlow(segment);
+                let n = 0;
+                for (const piece of pieces) n += piece.copy(data, n);
+                sealed = worker.seal(key, records++, false, data);
+                sealed.catch(() => undefined); // drain awaits it; one abandoned by a failed append must not go unhandled
+              }
+              queue.push(sealed);
               pieces = [];
               pending = 0;
             }
@@ -397,7 +422,10 @@ class SealedUpload implements Upload {
             syncedAt = digester.size;
             fdatasync(fd, () => undefined);
           }
-          callback();
+          drain(this, SEALS_IN_FLIGHT).then(() => callback(), callback);
+        },
+        flush(callback) {
+          drain(this, 0).then(() => callback(), callback);
         },
       });
       const { controller, dispose } = linkedAbort(opts.signal);
