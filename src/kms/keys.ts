@@ -18,6 +18,12 @@
  *                                                      'InvalidCiphertext' on a wrong context or foreign bytes)
  *   kms.keyOfCiphertext(ciphertextBlob)                → KeyRecord   (to authorize kms:Decrypt before decrypting)
  *   kms.encrypt(key, plaintext, context)               → { ciphertextBlob, keyArn }
+ *   kms.createGrant(key, issuingAccount, { granteePrincipal, operations, … })
+ *                                                      → { grantId, grantToken }  (what ECR makes on a repository's key
+ *                                                      in AWS; grants count beside the key policy)
+ *
+ * Region: resolveKey finds a key ARN of another region (so a caller can report "wrong region");
+ * KMS's own front refuses it with NotFound, as KMS is regional.
  *
  * A KmsError's `kind` says what went wrong, its message is KMS's text and `wireName` the KMS
  * exception name (what ECR's KmsException reports as `kmsError`).
