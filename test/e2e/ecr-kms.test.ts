@@ -348,6 +348,9 @@ describe('blobs of KMS-encrypted repositories at rest and under key state change
       kmsError: 'DisabledException',
     });
     assert.equal((await reg.request('POST', '/v2/sealed/blobs/uploads/')).status, 403);
+    const manifestPush = await reg.pushManifest('sealed', 'v2', built.manifest, OCI_MANIFEST);
+    assert.equal(manifestPush.status, 403, 'PutImage needs the key too');
+    assert.equal(JSON.parse(manifestPush.text).errors[0].message, `${keyArn} is disabled.`);
     // while the manifest (BatchGetImage lists no KmsException) and AES256 repositories still answer
     const manifests = await ecr.send(new BatchGetImageCommand({ repositoryName: 'sealed', imageIds: [{ imageTag: 'v1' }] }));
     assert.equal(manifests.images?.length, 1);
