@@ -18,6 +18,7 @@ import { principalIdentity } from './iam/principal-identity.js';
 import { StsSessions } from './iam/sessions.js';
 import { randomIds, type Ids } from './ids.js';
 import { BlobGc, SweepGate } from './images/blob-gc.js';
+import { KmsRepositoryEncryption } from './images/encryption.js';
 import { Images } from './images/images.js';
 import { blobGcJob } from './jobs/blob-gc.js';
 import { ecrLifecycleJob } from './jobs/ecr-lifecycle.js';
@@ -112,9 +113,19 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     ? new FsBlobStore(join(config.dataDir, 'ecr'), blobOptions)
     : new MemoryBlobStore(blobOptions);
   const repositories = new Repositories(meta, clock, { countImages: (repo) => meta.images.count(repo.id) });
+  // KMS: keys and aliases with their key policies (the primary control of every key request),
+  // real AES-256-GCM under per-key material sealed with the master key.
+  const kms = new Kms({ meta, authorizer, policies: keyPolicyChecks(directory, authorizer), ids, clock });
+  authorizer.registerResources('arn:aws:kms:', kmsResources(meta));
+  // KMS-encrypted repositories keep their blobs sealed per key under $SIMFRA_DATA_DIR/ecr/kms/.
+  const encryption = new KmsRepositoryEncryption({
+    kms,
+    plain: blobs,
+    ...(config.dataDir ? { sealedRoot: join(config.dataDir, 'ecr', 'kms'), storeOptions: blobOptions } : {}),
+  });
   // Blob garbage collection and pushes share the gate: a commit waits while a sweep deletes its digest.
   const sweeps = new SweepGate();
-  const images = new Images({ meta, blobs, repositories, clock, sweeps });
+  const images = new Images({ meta, blobs, repositories, clock, sweeps, encryption });
   // Before anything is served: a single-request upload (POST ?digest=) that a crash cut off has
   // a session no client knows of, so nobody could ever resume it.
   const cutOff = await images.purgeUnannouncedUploads().catch((err: unknown) => {
@@ -131,7 +142,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   const jobs = new Jobs(log);
   jobs.register({ name: 'upload-purge', intervalMs: UPLOAD_PURGE_EVERY_MS, run: async () => ({ purged: await purgeStaleUploads() }) });
   jobs.register(
-    blobGcJob(new BlobGc({ meta, stores: async () => [blobs], clock, gate: sweeps }), {
+    blobGcJob(new BlobGc({ meta, stores: () => encryption.allStores(), clock, gate: sweeps }), {
       intervalMs: config.blobGcIntervalSeconds * 1000,
       graceMs: config.blobGcGraceSeconds * 1000,
     }),
@@ -139,10 +150,6 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   // Lifecycle policies: evaluated on a schedule and on demand (POST /_simfra/jobs/ecr-lifecycle).
   const lifecycle = new Lifecycle({ meta, images, repositories, clock });
   jobs.register(ecrLifecycleJob(lifecycle, config.ecrLifecycleIntervalSeconds * 1000, log));
-  // KMS: keys and aliases with their key policies (the primary control of every key request),
-  // real AES-256-GCM under per-key material sealed with the master key.
-  const kms = new Kms({ meta, authorizer, policies: keyPolicyChecks(directory, authorizer), ids, clock });
-  authorizer.registerResources('arn:aws:kms:', kmsResources(meta));
   // Keys whose scheduled deletion date passed are deleted (and rotation falls due) on this clock.
   jobs.register({ name: 'kms-key-deletion', intervalMs: KMS_SCHEDULE_EVERY_MS, run: () => kms.runSchedule() });
   const ecrDeps: EcrDeps = {
@@ -156,6 +163,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     layerUrls,
     authTokenTtlSeconds: config.authTokenTtlSeconds,
     iam: { directory, authorizer },
+    kms,
   };
   authorizer.registerResources('arn:aws:ecr:', ecrResources(ecrDeps));
   // ECR replication: a push that a replication rule matches records pending copies (awaited, so
@@ -288,7 +296,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
         });
         listening = false;
       }
-      await blobs.close();
+      await encryption.close();
       await meta.close();
     },
   };

@@ -48,6 +48,8 @@ export interface ImageErrorArgs {
   RangeInvalid: InRepository & { digest: string; size: number };
   /** The image is in the archive storage class (or still being restored from it): it cannot be pulled or scanned. */
   ImageArchived: InRepository & { imageDigest: string; imageTag?: string; status: 'ARCHIVED' | 'ACTIVATING' };
+  /** The repository's KMS key cannot be used now (disabled, pending deletion, deleted): `kmsError` is KMS's exception name, `reason` its text. */
+  KmsKeyUnusable: InRepository & { kmsError: string; reason: string };
 }
 
 export type ImageErrorKind = keyof ImageErrorArgs;

@@ -9,6 +9,7 @@ import type { Readable } from 'node:stream';
 import type { Clock } from '../clock.js';
 import { sha256Digest, type Digest } from '../oci/digest.js';
 import { PullTimeExclusions, type Puller } from './pull-exclusions.js';
+import { KmsError } from '../kms/errors.js';
 import { ManifestInvalidError, parseManifest, type ParsedManifest } from '../oci/manifest.js';
 import { MediaType } from '../oci/media-types.js';
 import type { Reference } from '../oci/reference.js';
@@ -39,6 +40,7 @@ import type {
   UploadRecord,
 } from '../store/meta/meta-store.js';
 import { SweepGate } from './blob-gc.js';
+import { plainEncryption, kmsKeyUnusable, type RepositoryEncryption } from './encryption.js';
 import { ImageError } from './errors.js';
 import { isTagImmutable } from './mutability.js';
 import { parseScanningConfig, REGISTRY_SCANNING_SETTING, repositoryScanning } from './scanning-rules.js';
@@ -102,11 +104,14 @@ export function basicScan(image: Pick<ImageRecord, 'mediaType' | 'artifactType'>
 
 export interface ImagesDeps {
   meta: MetaStore;
+  /** The store of AES256 repositories (all of them when `encryption` is absent). */
   blobs: BlobStore;
   repositories: Repositories;
   clock: Clock;
   /** Shared with BlobGc: the blobs a sweep is deleting (a commit of one waits). */
   sweeps?: SweepGate;
+  /** Where KMS-encrypted repositories keep their blobs, and their keys' state (encryption.ts). */
+  encryption?: RepositoryEncryption;
 }
 
 /** What the client pushes: the manifest bytes as sent, how it was declared and where it goes. */
@@ -168,7 +173,7 @@ export interface RemoveImageResult {
 
 export class Images {
   readonly #meta: MetaStore;
-  readonly #blobs: BlobStore;
+  readonly #encryption: RepositoryEncryption;
   readonly #repositories: Repositories;
   readonly #clock: Clock;
   readonly #pullExclusions: PullTimeExclusions;
@@ -179,7 +184,7 @@ export class Images {
 
   constructor(deps: ImagesDeps) {
     this.#meta = deps.meta;
-    this.#blobs = deps.blobs;
+    this.#encryption = deps.encryption ?? plainEncryption(deps.blobs);
     this.#repositories = deps.repositories;
     this.#clock = deps.clock;
     this.#pullExclusions = new PullTimeExclusions(deps.meta);
@@ -204,6 +209,8 @@ export class Images {
   async putManifest(key: RepoKey, input: PutManifestInput): Promise<PutManifestResult> {
     const repo = await this.#repositories.get(key);
     const at = { name: key.name, registryId: key.accountId };
+    // PutImage of a KMS repository needs its key (the model lists KmsException for PutImage).
+    await this.#encryption.checkKey(repo);
     const bytes = input.manifest;
     if (bytes.byteLength > MAX_MANIFEST_BYTES) {
       throw new ImageError('ManifestInvalid', { ...at, reason: `manifest is larger than ${MAX_MANIFEST_BYTES} bytes` });
@@ -471,10 +478,17 @@ export class Images {
     const link = await this.#meta.layers.get(from.id, digest);
     const at = { name: from.name, registryId: from.accountId, digest };
     if (link === undefined) throw new ImageError('BlobUnknown', at);
-    // Today every repository's blobs share one content-addressed store, so the link is the copy.
-    // (Per-key stores for KMS repositories would copy the bytes here.)
+    if (from.encryptionType !== to.encryptionType || from.kmsKey !== to.kmsKey) {
+      // Different encryption (a KMS repository's blobs live in its key's store): the bytes are
+      // read through the source's key and pushed as a new upload under the destination's.
+      const { stream } = await this.readLayer(from, digest);
+      await this.pushBlob(to, digest, stream);
+      return;
+    }
+    // Same encryption, same content-addressed store: the link is the copy (it touches the blob's
+    // record, and fails when a sweep took the record meanwhile).
     const linked =
-      (await this.#blobs.stat(digest)) === undefined
+      (await this.#blobsOf(from).stat(digest)) === undefined
         ? undefined
         : await this.#meta.layers.link({
             repositoryId: to.id,
@@ -549,15 +563,20 @@ export class Images {
     digest: Digest,
     opts: { range?: ByteRange; signal?: AbortSignal } = {},
   ): Promise<{ layer: LayerRecord; span?: { start: number; end: number }; stream: Readable }> {
-    const layer = await this.getLayer(key, digest);
+    const repo = await this.#repositories.get(key);
     const at = { name: key.name, registryId: key.accountId, digest };
+    const layer = await this.#meta.layers.get(repo.id, digest);
+    if (layer === undefined) throw new ImageError('BlobUnknown', at);
+    // A KMS repository's layers are readable only while its key is usable (re-read every time).
+    await this.#encryption.checkKey(repo);
     try {
       const span = resolveRange(opts.range, layer.size);
-      const stream = await this.#blobs.read(digest, opts);
+      const stream = await this.#blobsOf(repo).read(digest, opts);
       return { layer, ...(span !== undefined ? { span } : {}), stream };
     } catch (e) {
       if (e instanceof InvalidRangeError) throw new ImageError('RangeInvalid', { ...at, size: layer.size });
       if (e instanceof BlobNotFoundError) throw new ImageError('BlobUnknown', at);
+      if (e instanceof KmsError) throw kmsKeyUnusable(repo, e);
       throw e;
     }
   }
@@ -580,7 +599,8 @@ export class Images {
       return existing;
     }
     const link = await this.#meta.layers.get(from.id, digest);
-    if (link === undefined || (await this.#blobs.stat(digest)) === undefined) return undefined;
+    // Same key, same store: the blob is there for `to` as well.
+    if (link === undefined || (await this.#blobsOf(from).stat(digest)) === undefined) return undefined;
     return this.#meta.layers.link({
       repositoryId: to.id,
       digest,
@@ -599,7 +619,8 @@ export class Images {
 
   async #startSession(key: RepoKey, announced: boolean): Promise<UploadState> {
     const repo = await this.#repositories.get(key);
-    const upload = await this.#blobs.startUpload();
+    await this.#encryption.checkKey(repo);
+    const upload = await this.#withKms(repo, () => this.#blobsOf(repo).startUpload());
     const record: UploadRecord = { id: upload.id, repositoryId: repo.id, startedAt: upload.startedAt, parts: 0, lastPartSize: 0, announced };
     try {
       await this.#meta.uploads.create(record);
@@ -617,13 +638,18 @@ export class Images {
    */
   async purgeStaleUploads(olderThan: Date): Promise<number> {
     const ids = await this.#meta.uploads.startedBefore(olderThan);
+    const stores = await this.#encryption.allStores();
     for (const id of ids) {
       await this.#serial(id, async () => {
-        await (await this.#blobs.openUpload(id))?.cancel();
+        // A session lives in its repository's store; one that cannot be opened now (its KMS key
+        // disabled) goes with the store's own purge below.
+        for (const store of stores) await (await store.openUpload(id).catch(() => undefined))?.cancel();
         await this.#meta.uploads.delete(id);
       });
     }
-    return ids.length + (await this.#blobs.purgeUploads(olderThan));
+    let purged = ids.length;
+    for (const store of stores) purged += await store.purgeUploads(olderThan);
+    return purged;
   }
 
   /**
@@ -633,7 +659,7 @@ export class Images {
    */
   async purgeUnannouncedUploads(): Promise<number> {
     const ids = await this.#meta.uploads.unannounced();
-    for (const id of ids) await this.#serial(id, () => this.#discard(id));
+    for (const id of ids) await this.#serial(id, () => this.#discard(undefined, id));
     return ids.length;
   }
 
@@ -652,6 +678,7 @@ export class Images {
   async appendUpload(key: RepoKey, id: string, body: Readable, opts: AppendOptions = {}): Promise<UploadState> {
     return this.#serial(id, async () => {
       const { repo, record, upload } = await this.#openSession(key, id);
+      await this.#encryption.checkKey(repo);
       const part = await this.#append(repo, record, upload, body, opts);
       return stateOf(part > 0 ? afterPart(record, part) : record, upload);
     });
@@ -669,6 +696,7 @@ export class Images {
   ): Promise<LayerRecord> {
     return this.#serial(id, async () => {
       const { repo, record, upload } = await this.#openSession(key, id);
+      await this.#encryption.checkKey(repo);
       if (last !== undefined) await this.#append(repo, record, upload, last.body, last);
       return this.#commit(repo, upload, digest);
     });
@@ -689,7 +717,7 @@ export class Images {
     try {
       return await this.completeUpload(key, state.id, digest, { ...opts, body });
     } catch (e) {
-      await this.#discard(state.id);
+      await this.#discard(key, state.id);
       throw e;
     }
   }
@@ -776,7 +804,7 @@ export class Images {
     const record = await this.#meta.uploads.get(id);
     const notFound = () => new ImageError('UploadNotFound', { name: repo.name, registryId: repo.accountId, uploadId: id });
     if (record === undefined || record.repositoryId !== repo.id) throw notFound();
-    const upload = await this.#blobs.openUpload(id);
+    const upload = await this.#withKms(repo, () => this.#blobsOf(repo).openUpload(id));
     if (upload === undefined) {
       // The store lost it (purged, or committed just before a crash): forget the record too.
       await this.#meta.uploads.delete(id);
@@ -847,10 +875,26 @@ export class Images {
     while (await this.#sweeps.waitFor(digest));
   }
 
-  async #discard(id: string): Promise<void> {
-    const upload = await this.#blobs.openUpload(id).catch(() => undefined);
-    await upload?.cancel().catch(() => undefined);
+  async #discard(key: RepoKey | undefined, id: string): Promise<void> {
+    const repo = key !== undefined ? await this.#repositories.find(key).catch(() => undefined) : undefined;
+    const stores = repo !== undefined ? [this.#blobsOf(repo)] : await this.#encryption.allStores();
+    for (const store of stores) await (await store.openUpload(id).catch(() => undefined))?.cancel().catch(() => undefined);
     await this.#meta.uploads.delete(id);
+  }
+
+  /** The blob store of the repository: the plain one, or its KMS key's sealed one. */
+  #blobsOf(repo: RepositoryRecord): BlobStore {
+    return this.#encryption.blobsFor(repo);
+  }
+
+  /** Runs a blob-store call that may need the repository's KMS key; KMS refusals become KmsKeyUnusable. */
+  async #withKms<T>(repo: RepositoryRecord, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (e) {
+      if (e instanceof KmsError) throw kmsKeyUnusable(repo, e);
+      throw e;
+    }
   }
 
   /** Runs `task` after every earlier task of the same session. */

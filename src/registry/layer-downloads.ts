@@ -10,7 +10,7 @@ import { pipeline } from 'node:stream/promises';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import type { HttpFront } from '../gateway/server.js';
-import { ImageError } from '../images/errors.js';
+import { ImageError, isImageError } from '../images/errors.js';
 import type { Images } from '../images/images.js';
 import type { LayerUrls } from '../images/layer-urls.js';
 import { parseRangeHeader, sendBody } from './http.js';
@@ -38,13 +38,18 @@ const S3_ERRORS = {
 function sendS3Error(
   req: IncomingMessage,
   res: ServerResponse,
-  code: keyof typeof S3_ERRORS,
+  code: keyof typeof S3_ERRORS | `KMS.${string}`,
   requestId: string,
   extra: Record<string, string> = {},
-  message: string = S3_ERRORS[code].message,
+  message?: string,
 ): void {
   if (!req.complete) req.resume();
-  const { status } = S3_ERRORS[code];
+  // S3 answers an object whose SSE-KMS key cannot be used with 400 and the KMS exception's name
+  // behind "KMS." (KMS.DisabledException, KMS.KMSInvalidStateException, KMS.NotFoundException)
+  // — source: Amazon S3 API reference, "Error responses" (List of error codes).
+  const known = code.startsWith('KMS.') ? { status: 400, message: '' } : S3_ERRORS[code as keyof typeof S3_ERRORS];
+  const status = known.status;
+  message = escapeXml(message ?? known.message);
   const body =
     req.method === 'HEAD'
       ? ''
@@ -105,6 +110,8 @@ export function layerDownloadFront(deps: LayerDownloadDeps): HttpFront {
           res.destroy();
         } else if (e instanceof ImageError && (e.kind === 'RepositoryNotFound' || e.kind === 'BlobUnknown')) {
           sendS3Error(req, res, 'NoSuchKey', ctx.requestId);
+        } else if (isImageError(e, 'KmsKeyUnusable')) {
+          sendS3Error(req, res, `KMS.${e.args.kmsError}`, ctx.requestId, {}, e.args.reason);
         } else {
           throw e;
         }
@@ -112,4 +119,8 @@ export function layerDownloadFront(deps: LayerDownloadDeps): HttpFront {
       return route;
     },
   };
+}
+
+function escapeXml(text: string): string {
+  return text.replace(/[<>&'"]/g, (c) => `&#${c.charCodeAt(0)};`);
 }

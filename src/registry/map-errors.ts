@@ -78,6 +78,11 @@ export function imageErrorToRegistry(e: ImageError): RegistryError {
         message: messages.requestedImageNotFound,
         detail: { digest: d.imageDigest, imageStatus: d.status },
       });
+    case 'KmsKeyUnusable':
+      // ECR serves layers from S3, which answers a disabled KMS key with a 400
+      // KMS.DisabledException (see layer-downloads.ts); the registry has no such code, so docker
+      // is told "denied: <KMS's text>" (UNVERIFIED: the status real ECR's registry uses).
+      return new RegistryError('DENIED', { message: d.reason, detail: { kmsError: d.kmsError } });
   }
 }
 

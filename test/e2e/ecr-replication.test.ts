@@ -21,7 +21,7 @@ import { doc, makeAccount } from '../support/iam.js';
 import { buildImage, buildIndex, type BuiltImage } from '../support/oci-image.js';
 import { runJob } from '../support/admin.js';
 import { loginPassword, Registry, sha256 } from '../support/registry.js';
-import { ACCOUNT, REGION, ROOT, startServer, type TestServer } from '../support/server.js';
+import { ACCOUNT, REGION, ROOT, startServer, tempDir, type TestServer } from '../support/server.js';
 import { hasTool } from '../support/tools.js';
 
 const OTHER = '222222222222';
@@ -304,5 +304,48 @@ describe('docker pulls a replicated image from the destination region’s regist
     assert.equal(pulled.code, 0, pulled.stderr);
     const ran = await docker.cli(['run', '--rm', '--network', 'none', `${westHost}/dk/hello:v1`]);
     assert.match(ran.stdout, /replicated-hello/);
+  });
+});
+
+describe('replication of KMS-encrypted repositories (blobs sealed per key, SIMFRA_DATA_DIR)', () => {
+  let server: TestServer;
+  let dir: ReturnType<typeof tempDir>;
+  let ecr: ECRClient;
+  let west: ECRClient;
+
+  before(async () => {
+    dir = tempDir();
+    server = await startServer({ dataDir: dir.path });
+    ecr = ecrClient(server.url);
+    west = ecrClient(server.url, ROOT, WEST);
+  });
+  after(async () => {
+    ecr.destroy();
+    west.destroy();
+    await server.close();
+    dir.remove();
+  });
+
+  it('copies the bytes from the source key’s store into a KMS repository (REPLICATION template) and an AES256 one', async () => {
+    // given
+    await ecr.send(new PutReplicationConfigurationCommand({ replicationConfiguration: { rules: [{ destinations: [{ region: WEST, registryId: ACCOUNT }] }] } }));
+    await west.send(new CreateRepositoryCreationTemplateCommand({ prefix: 'sealed', appliedFor: ['REPLICATION'], encryptionConfiguration: { encryptionType: 'KMS' } }));
+    await ecr.send(new CreateRepositoryCommand({ repositoryName: 'sealed/app', encryptionConfiguration: { encryptionType: 'KMS' } }));
+    await ecr.send(new CreateRepositoryCommand({ repositoryName: 'plain/app', encryptionConfiguration: { encryptionType: 'KMS' } }));
+    const image = await buildImage({ layers: 2, layerSize: 30_000, seed: 61 });
+    const reg = new Registry(server.port, await loginPassword(server.url));
+    // when
+    const digest = await reg.pushImage('sealed/app', 'v1', image);
+    await reg.pushImage('plain/app', 'v1', image);
+    await runJob(server.url, 'ecr-replication');
+    // then
+    assert.deepEqual(await statusesOf(ecr, 'sealed/app', digest), [{ registryId: ACCOUNT, region: WEST, status: 'COMPLETE' }]);
+    assert.deepEqual(await statusesOf(ecr, 'plain/app', digest), [{ registryId: ACCOUNT, region: WEST, status: 'COMPLETE' }]);
+    const repos = await west.send(new DescribeRepositoriesCommand({ repositoryNames: ['sealed/app', 'plain/app'] }));
+    const encryption = Object.fromEntries(repos.repositories!.map((r) => [r.repositoryName, r.encryptionConfiguration?.encryptionType]));
+    assert.deepEqual(encryption, { 'sealed/app': 'KMS', 'plain/app': 'AES256' });
+    const westReg = await registryOf(server, ROOT, ACCOUNT, WEST);
+    await assertPullable(westReg, 'sealed/app', 'v1', image);
+    await assertPullable(westReg, 'plain/app', 'v1', image);
   });
 });

@@ -208,7 +208,7 @@ export function deleteRepositoryCreationTemplate(deps: EcrDeps) {
  * feature: NAME_UNKNOWN for a push). The caller has authorized the creation.
  */
 export async function createFromTemplate(
-  deps: Pick<EcrDeps, 'meta' | 'repositories' | 'ids'>,
+  deps: Pick<EcrDeps, 'meta' | 'repositories' | 'ids' | 'kms'>,
   key: RepoKey,
   scenario: CreationScenario,
 ): Promise<RepositoryRecord | undefined> {

@@ -6,6 +6,7 @@ import type { LayerUrls } from '../../images/layer-urls.js';
 import type { Lifecycle } from '../../images/lifecycle/lifecycle.js';
 import type { Repositories } from '../../images/repositories.js';
 import type { Ids } from '../../ids.js';
+import type { Kms } from '../../kms/keys.js';
 import type { MetaStore } from '../../store/meta/meta-store.js';
 
 /** Where the served registry lives: the host names depend on the port actually bound. */
@@ -32,4 +33,6 @@ export interface EcrDeps {
   layerUrls: LayerUrls;
   /** Repository and registry policies are validated and lock-out checked with IAM's own tools. */
   iam: { directory: IamDirectory; authorizer: PolicyAuthorizer };
+  /** Keys of KMS-encrypted repositories: validated at CreateRepository (images/encryption.ts). */
+  kms: Kms;
 }

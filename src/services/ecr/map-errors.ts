@@ -11,6 +11,7 @@ import {
   InvalidLayerException,
   InvalidLayerPartException,
   InvalidParameterException,
+  KmsException,
   LayersNotFoundException,
   LifecyclePolicyPreviewInProgressException,
   ReferencedImagesNotFoundException,
@@ -78,6 +79,8 @@ export function toEcrError(e: ImageError): AwsError {
       return new InvalidParameterException(messages.invalidParameter('range', `must lie within the ${d.size} bytes of ${d.digest}`));
     case 'ImageArchived':
       return new ImageArchivedException(messages.imageArchived);
+    case 'KmsKeyUnusable':
+      return new KmsException(messages.kmsError(d.reason), { kmsError: d.kmsError });
   }
 }
 

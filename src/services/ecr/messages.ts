@@ -189,6 +189,15 @@ export const messages = {
   /** `imageIds` with paging in GetLifecyclePolicyPreview. UNVERIFIED wording (as DescribeImages'). */
   previewImageIdsWithPaging:
     "Invalid parameter at 'maxResults' failed to satisfy constraint: 'maxResults and nextToken cannot be specified with imageIds'",
+  // ——— KMS-encrypted repositories (issue 10) ———
+  /**
+   * KmsException carries the KMS exception's name in `kmsError` and KMS's own text as its message
+   * (kms/messages.ts). AWS services that call KMS for a caller relay the text, in Java-SDK form
+   * with a "(Service: AWSKMS; Status Code: 400; Error Code: …; Request ID: …)" suffix (SSM, in
+   * cloudposse/docs#152); whether ECR appends that suffix is UNVERIFIED, so simfra relays the
+   * text alone.
+   */
+  kmsError: (kmsMessage: string) => kmsMessage,
 } as const;
 
 const jsonList = (names: readonly string[]): string => `[${names.map((n) => JSON.stringify(n)).join(',')}]`;

@@ -110,7 +110,7 @@ export function describeImageReplicationStatus(deps: EcrDeps) {
   };
 }
 
-export interface ReplicatorDeps extends Pick<EcrDeps, 'meta' | 'images' | 'repositories' | 'ids' | 'iam'> {
+export interface ReplicatorDeps extends Pick<EcrDeps, 'meta' | 'images' | 'repositories' | 'ids' | 'iam' | 'kms'> {
   clock: Clock;
   /** Asks for a run of the `ecr-replication` job soon (app.ts: Jobs.run, not awaited). */
   kick?: () => void;
@@ -205,7 +205,8 @@ export class Replicator {
       return undefined;
     } catch (e) {
       if (e instanceof AccessDeniedError) return REPLICATION_FAILURE.accessDenied;
-      // The source image was deleted before its copy: nothing left to copy.
+      // Anything else (the source image deleted before its copy, a KMS key unusable, an immutable
+      // tag in the destination): the copy fails and is logged; the next push tries again.
       this.deps.warn?.({ err: e, repositoryName: row.repositoryName, imageDigest: row.imageDigest, destination: `${target.accountId}/${target.region}` }, 'image replication failed');
       return REPLICATION_FAILURE.copyFailed;
     }

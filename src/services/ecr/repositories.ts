@@ -1,6 +1,15 @@
 import type { RequestContext } from '../../aws/context.js';
 import type { RepositorySettings } from '../../images/repositories.js';
-import { InvalidParameterException, InvalidTagParameterException, TooManyTagsException } from '../../model/ecr/errors.js';
+import { AccessDeniedError, type AuthzSubject } from '../../iam/authorize.js';
+import { keyForNewRepository } from '../../images/encryption.js';
+import { KmsError } from '../../kms/errors.js';
+import {
+  InvalidParameterException,
+  InvalidTagParameterException,
+  KmsException,
+  RepositoryAlreadyExistsException,
+  TooManyTagsException,
+} from '../../model/ecr/errors.js';
 import type {
   CreateRepositoryRequest,
   CreateRepositoryResponse,
@@ -16,6 +25,7 @@ import type {
   Repository,
   Tag,
 } from '../../model/ecr/types.js';
+import type { EncryptionType } from '../../model/ecr/enums.js';
 import type { RepositoryRecord } from '../../store/meta/meta-store.js';
 import { repositoryArn } from './arns.js';
 import type { EcrDeps } from './deps.js';
@@ -41,7 +51,7 @@ export function repositoryOutput(r: RepositoryRecord, deps: EcrDeps): Repository
       : {}),
     imageScanningConfiguration: { scanOnPush: r.scanOnPush },
     encryptionConfiguration: {
-      encryptionType: r.encryptionType as 'AES256',
+      encryptionType: r.encryptionType as EncryptionType,
       ...(r.kmsKey ? { kmsKey: r.kmsKey } : {}),
     },
   };
@@ -91,8 +101,15 @@ export function checkMutability(
   return filters ? [...filters] : [];
 }
 
+/**
+ * The encryption configuration a new repository stores: AES256 by default; KMS and KMS_DSSE
+ * with the key validated as ECR does (images/encryption.ts keyForNewRepository) and reported by
+ * its key ARN, whatever form the request named it in. A key ECR cannot use answers KmsException
+ * with KMS's exception name in `kmsError` and KMS's text as the message. Without a subject the
+ * repository is made by ECR itself (a creation template), and only the key's state is checked.
+ */
 export async function encryptionOf(
-  ctx: Pick<RequestContext, 'region'>,
+  where: { region: string; subject?: AuthzSubject },
   registryId: string,
   input: Pick<CreateRepositoryRequest, 'encryptionConfiguration'>,
   deps: EcrDeps,
@@ -107,14 +124,14 @@ export async function encryptionOf(
     }
     return { encryptionType: type };
   }
-  if (kmsKey === undefined) {
-    // The AWS managed key for ECR (aws/ecr): one per account and region, made on first use.
-    const id = await deps.meta.secrets.getOrCreate(`kms-aws-ecr/${registryId}/${ctx.region}`, () => deps.ids.uuid());
-    return { encryptionType: type, kmsKey: `arn:aws:kms:${ctx.region}:${registryId}:key/${id}` };
+  try {
+    return { encryptionType: type, kmsKey: await keyForNewRepository(deps.kms, where.subject, { accountId: registryId, region: where.region }, kmsKey) };
+  } catch (e) {
+    if (e instanceof KmsError) throw new KmsException(messages.kmsError(e.message), { kmsError: e.wireName });
+    // KMS refuses the caller the key (its key policy, or IAM where the policy defers to it).
+    if (e instanceof AccessDeniedError) throw new KmsException(messages.kmsError(e.message), { kmsError: 'AccessDeniedException' });
+    throw e;
   }
-  if (kmsKey.startsWith('arn:')) return { encryptionType: type, kmsKey };
-  if (kmsKey.startsWith('alias/')) return { encryptionType: type, kmsKey: `arn:aws:kms:${ctx.region}:${registryId}:${kmsKey}` };
-  return { encryptionType: type, kmsKey: `arn:aws:kms:${ctx.region}:${registryId}:key/${kmsKey}` };
 }
 
 export function createRepository(deps: EcrDeps) {
@@ -123,14 +140,24 @@ export function createRepository(deps: EcrDeps) {
     checkTags(tags);
     const imageTagMutability = input.imageTagMutability ?? 'MUTABLE';
     const registryId = registryOf(ctx, input);
+    const key = { accountId: registryId, region: ctx.region, name: input.repositoryName };
+    // An existing name is refused before any KMS work (which may create alias/aws/ecr).
+    if ((await deps.repositories.find(key)) !== undefined) {
+      throw new RepositoryAlreadyExistsException(messages.repositoryAlreadyExists(input.repositoryName, registryId));
+    }
     const settings: RepositorySettings = {
       imageTagMutability,
       imageTagMutabilityExclusionFilters: checkMutability(imageTagMutability, input.imageTagMutabilityExclusionFilters),
       scanOnPush: input.imageScanningConfiguration?.scanOnPush ?? false,
-      ...(await encryptionOf(ctx, registryId, input, deps)),
+      ...(await encryptionOf(
+        { region: ctx.region, subject: { principal: ctx.principal, sourceIp: ctx.sourceIp, secureTransport: ctx.secureTransport, now: ctx.clock.now(), region: ctx.region } },
+        registryId,
+        input,
+        deps,
+      )),
       tags: mergeTags([], tags),
     };
-    const repo = await deps.repositories.create({ accountId: registryId, region: ctx.region, name: input.repositoryName }, settings);
+    const repo = await deps.repositories.create(key, settings);
     return { repository: repositoryOutput(repo, deps) };
   };
 }

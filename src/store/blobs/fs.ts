@@ -449,7 +449,7 @@ class FsUpload implements Upload {
   }
 }
 
-async function readRecordedSize(path: string): Promise<number> {
+export async function readRecordedSize(path: string): Promise<number> {
   try {
     const n = Number((await readFile(path, 'utf8')).trim());
     return Number.isSafeInteger(n) && n >= 0 ? n : 0;
@@ -460,7 +460,7 @@ async function readRecordedSize(path: string): Promise<number> {
   }
 }
 
-async function fsyncFile(path: string): Promise<void> {
+export async function fsyncFile(path: string): Promise<void> {
   const handle = await open(path, 'r+');
   try {
     await handle.sync();
@@ -470,7 +470,7 @@ async function fsyncFile(path: string): Promise<void> {
 }
 
 /** Makes the entries of `dir` durable (a rename, a new subdirectory). Not possible on Windows. */
-async function fsyncDir(dir: string): Promise<void> {
+export async function fsyncDir(dir: string): Promise<void> {
   if (process.platform === 'win32') return;
   const handle = await open(dir, 'r');
   try {
@@ -481,7 +481,7 @@ async function fsyncDir(dir: string): Promise<void> {
 }
 
 /** mkdir -p, then fsync the parent of every directory it created so they survive a crash. */
-async function ensureDir(dir: string): Promise<void> {
+export async function ensureDir(dir: string): Promise<void> {
   const first = await mkdir(dir, { recursive: true, mode: DIR_MODE });
   if (first === undefined) return;
   for (let d = dir; ; d = dirname(d)) {
@@ -490,7 +490,7 @@ async function ensureDir(dir: string): Promise<void> {
   }
 }
 
-async function statOrUndefined(path: string): Promise<Awaited<ReturnType<typeof stat>> | undefined> {
+export async function statOrUndefined(path: string): Promise<Awaited<ReturnType<typeof stat>> | undefined> {
   try {
     return await stat(path);
   } catch (e) {
@@ -499,7 +499,7 @@ async function statOrUndefined(path: string): Promise<Awaited<ReturnType<typeof 
   }
 }
 
-async function readdirOrEmpty(dir: string): Promise<string[]> {
+export async function readdirOrEmpty(dir: string): Promise<string[]> {
   try {
     return await readdir(dir);
   } catch (e) {
@@ -508,13 +508,13 @@ async function readdirOrEmpty(dir: string): Promise<string[]> {
   }
 }
 
-function isNotFound(e: unknown): boolean {
+export function isNotFound(e: unknown): boolean {
   return e instanceof Error && 'code' in e && (e.code === 'ENOENT' || e.code === 'ENOTDIR');
 }
 
 /** How many bytes an upload writes between the fdatasyncs that start writeback early. */
-const WRITEBACK_EVERY = 16 * 1024 * 1024;
+export const WRITEBACK_EVERY = 16 * 1024 * 1024;
 
-const openFd = promisify(openCallback) as (path: string, flags: string) => Promise<number>;
-const fstatFd = promisify(fstat);
-const closeFd = promisify(close);
+export const openFd = promisify(openCallback) as (path: string, flags: string) => Promise<number>;
+export const fstatFd = promisify(fstat);
+export const closeFd = promisify(close);
