@@ -171,10 +171,11 @@ export class Replicator {
           tried.delete(rowId(row));
           continue;
         }
+        // (A FAILED row's earlier failureCode goes: `row` is a pending one, which has none.)
         await this.deps.meta.replications.put({
           ...row,
           status: failureCode === undefined ? 'COMPLETE' : 'FAILED',
-          ...(failureCode !== undefined ? { failureCode } : { failureCode: undefined }),
+          ...(failureCode !== undefined ? { failureCode } : {}),
           updatedAt: this.deps.clock.now(),
         });
         if (failureCode === undefined) summary.copied++;
