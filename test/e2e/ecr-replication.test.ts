@@ -240,6 +240,20 @@ describe('ECR replication into another region and another account', () => {
     await assertPullable(westReg, 'prod/app', 'gone', extra);
   });
 
+  it('keeps a replica pullable when the source image is deleted and its blobs swept', async () => {
+    // given
+    const only = await buildImage({ layers: 1, layerSize: 5_000, seed: 71 });
+    await ecr.send(new CreateRepositoryCommand({ repositoryName: 'prod/swept' }));
+    const digest = await reg.pushImage('prod/swept', 'v1', only);
+    await runJob(server.url, 'ecr-replication');
+    // when
+    await ecr.send(new BatchDeleteImageCommand({ repositoryName: 'prod/swept', imageIds: [{ imageDigest: digest }] }));
+    await runJob(server.url, 'blob-gc', { graceSeconds: 0 });
+    // then
+    await assertPullable(await registryOf(server, ROOT, ACCOUNT, WEST), 'prod/swept', 'v1', only);
+    await assertPullable(await registryOf(server, otherCreds, OTHER, REGION), 'prod/swept', 'v1', only);
+  });
+
   it('creates the destination repository with the REPLICATION creation template that applies', async () => {
     // given
     await west.send(
