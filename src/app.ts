@@ -32,6 +32,7 @@ import { registryFront } from './registry/front.js';
 import { layerDownloadFront } from './registry/layer-downloads.js';
 import { ecrService } from './services/ecr/index.js';
 import { createOnPush } from './services/ecr/creation-templates.js';
+import { Replicator } from './services/ecr/replication.js';
 import { ecrResources } from './services/ecr/policies.js';
 import { iamService } from './services/iam/index.js';
 import { kmsService } from './services/kms/index.js';
@@ -53,6 +54,9 @@ import { Sealer } from './store/sealing.js';
 
 const UPLOAD_MAX_AGE_MS = 7 * 24 * 3600_000;
 const UPLOAD_PURGE_EVERY_MS = 3600_000;
+/** The `ecr-replication` job: kicked by each push; the schedule only retries what a restart left pending. */
+const REPLICATION_JOB = 'ecr-replication';
+const REPLICATION_EVERY_MS = 5_000;
 const KMS_SCHEDULE_EVERY_MS = 60_000;
 
 export interface AppOptions {
@@ -162,6 +166,18 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     kms,
   };
   authorizer.registerResources('arn:aws:ecr:', ecrResources(ecrDeps));
+  // ECR replication: a push that a replication rule matches records pending copies (awaited, so
+  // DescribeImageReplicationStatus shows IN_PROGRESS at once) and kicks the job that copies them.
+  const replicator = new Replicator({
+    ...ecrDeps,
+    clock,
+    kick: () => void jobs.run(REPLICATION_JOB).catch((err: unknown) => log.warn({ err, job: REPLICATION_JOB }, 'replication run failed')),
+    warn: (details, message) => log.warn(details, message),
+  });
+  jobs.register({ name: REPLICATION_JOB, intervalMs: REPLICATION_EVERY_MS, run: () => replicator.drain() });
+  images.onImagePushed((key, image) =>
+    replicator.imagePushed(key, image).catch((err: unknown) => log.warn({ err, repositoryName: key.name }, 'could not queue image replication')),
+  );
 
   // Containers (Lambda today, ECS next): only with SIMFRA_DOCKER=true and a reachable engine.
   let runtime: ContainerRuntime | undefined;

@@ -125,7 +125,12 @@ export interface PutManifestInput {
   digest?: Digest;
   /** `mediaType` names the type even for a Docker manifest whose body lacks it (PutImage's imageManifestMediaType). */
   declaredTypeSuffices?: boolean;
+  /** A copy made by replication: push listeners are not told (ECR does not replicate a replica onward). */
+  replica?: boolean;
 }
+
+/** Told of every manifest a client stored (registry PUT, PutImage), after the store. */
+export type ImagePushedListener = (key: RepoKey, image: ImageRecord) => Promise<void> | void;
 
 export interface PutManifestResult {
   image: ImageRecord;
@@ -175,6 +180,7 @@ export class Images {
   readonly #sweeps: SweepGate;
   /** Per-session queues: an offset check and the append it guards must not interleave with another. */
   readonly #sessionTails = new Map<string, Promise<unknown>>();
+  readonly #pushListeners: ImagePushedListener[] = [];
 
   constructor(deps: ImagesDeps) {
     this.#meta = deps.meta;
@@ -183,6 +189,14 @@ export class Images {
     this.#clock = deps.clock;
     this.#pullExclusions = new PullTimeExclusions(deps.meta);
     this.#sweeps = deps.sweeps ?? new SweepGate();
+  }
+
+  /**
+   * Registers `listener` for client pushes (app.ts sets ECR replication's here, keeping service
+   * concerns out of images/). A listener must not throw; it is called (and awaited) after the store commits.
+   */
+  onImagePushed(listener: ImagePushedListener): void {
+    this.#pushListeners.push(listener);
   }
 
   // ——— Manifests and images ———
@@ -248,6 +262,7 @@ export class Images {
       case 'tag-immutable':
         throw new ImageError('TagImmutable', { ...at, tag: input.tag ?? '' });
       case 'stored':
+        if (input.replica !== true) for (const listener of this.#pushListeners) await listener(key, outcome.image);
         return {
           image: outcome.image,
           parsed,
@@ -418,6 +433,71 @@ export class Images {
 
   countImages(repo: RepositoryRecord): Promise<number> {
     return this.#meta.images.count(repo.id);
+  }
+
+  /**
+   * Copies the image `digest` of `source` into `target` (another region or account), as ECR's
+   * replication does: its subject first (when the source has it), an index's children before the
+   * index, the blobs linked (content-addressed, so linking is the copy: the link touches the
+   * blob's record, which keeps garbage collection correct), then the manifest bytes as pushed,
+   * under each of the source image's tags. The caller has authorized the copy and made `target`.
+   * Throws like putManifest (e.g. TagImmutable in the destination) and BlobUnknown when a blob
+   * vanished meanwhile.
+   */
+  async copyImage(source: RepoKey, target: RepoKey, digest: Digest, seen = new Set<string>()): Promise<ImageRecord> {
+    if (seen.has(digest)) return this.getImage(target, { kind: 'digest', digest });
+    seen.add(digest);
+    const from = await this.#repositories.get(source);
+    const to = await this.#repositories.get(target);
+    const image = await this.#require(from, { kind: 'digest', digest });
+    const manifest = await this.#meta.images.manifest(from.id, digest);
+    if (manifest === undefined) throw this.#notFound(from, { kind: 'digest', digest });
+    const parsed = parseManifest(manifest, image.mediaType, { declaredTypeSuffices: true });
+    if (parsed.subject !== undefined && !seen.has(parsed.subject.digest)) {
+      const subject = await this.#meta.images.get(from.id, parsed.subject.digest);
+      if (subject !== undefined) await this.copyImage(source, target, parsed.subject.digest, seen);
+    }
+    for (const child of parsed.manifests) await this.copyImage(source, target, child.digest, seen);
+    const blobs = [...(parsed.config !== undefined ? [parsed.config] : []), ...parsed.layers];
+    for (const d of blobs) {
+      if ('urls' in d && d.urls !== undefined && d.urls.length > 0) continue;
+      await this.#copyLayer(from, to, d.digest);
+    }
+    const base = { manifest, mediaType: image.mediaType, declaredTypeSuffices: true, replica: true, digest };
+    let copied = (await this.putManifest(target, base)).image;
+    for (const tag of image.tags) copied = (await this.putManifest(target, { ...base, tag })).image;
+    return copied;
+  }
+
+  async #copyLayer(from: RepositoryRecord, to: RepositoryRecord, digest: Digest): Promise<void> {
+    const existing = await this.#meta.layers.get(to.id, digest);
+    if (existing !== undefined) {
+      await this.#meta.blobs.refresh([digest], this.#clock.now(), TOUCH_RESOLUTION_MS);
+      return;
+    }
+    const link = await this.#meta.layers.get(from.id, digest);
+    const at = { name: from.name, registryId: from.accountId, digest };
+    if (link === undefined) throw new ImageError('BlobUnknown', at);
+    if (from.encryptionType !== to.encryptionType || from.kmsKey !== to.kmsKey) {
+      // Different encryption (a KMS repository's blobs live in its key's store): the bytes are
+      // read through the source's key and pushed as a new upload under the destination's.
+      const { stream } = await this.readLayer(from, digest);
+      await this.pushBlob(to, digest, stream);
+      return;
+    }
+    // Same encryption, same content-addressed store: the link is the copy (it touches the blob's
+    // record, and fails when a sweep took the record meanwhile).
+    const linked =
+      (await this.#blobsOf(from).stat(digest)) === undefined
+        ? undefined
+        : await this.#meta.layers.link({
+            repositoryId: to.id,
+            digest,
+            size: link.size,
+            ...(link.mediaType !== undefined ? { mediaType: link.mediaType } : {}),
+            linkedAt: this.#clock.now(),
+          });
+    if (linked === undefined) throw new ImageError('BlobUnknown', at);
   }
 
   // ——— Layers (blobs linked to a repository) ———

@@ -49,6 +49,7 @@ import {
   listPullTimeUpdateExclusions,
   registerPullTimeUpdateExclusion,
 } from './pull-time-exclusions.js';
+import { describeImageReplicationStatus, putReplicationConfiguration } from './replication.js';
 import { describeRegistry, getAccountSetting, putAccountSetting } from './registry-settings.js';
 import {
   createRepository,
@@ -119,6 +120,8 @@ export function ecrService(deps: EcrDeps): AwsService {
     UntagResource: untagResource(deps),
     ListTagsForResource: listTagsForResource(deps),
     DescribeRegistry: describeRegistry(deps),
+    PutReplicationConfiguration: putReplicationConfiguration(deps),
+    DescribeImageReplicationStatus: describeImageReplicationStatus(deps),
     GetAuthorizationToken: getAuthorizationToken(deps),
     GetAccountSetting: getAccountSetting(deps),
     PutAccountSetting: putAccountSetting(deps),

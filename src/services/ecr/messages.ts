@@ -13,6 +13,12 @@ export const messages = {
     `The repository with name '${name}' in registry with id '${registryId}' cannot be deleted because it still contains images`,
   invalidParameter: (member: string, constraint: string) =>
     `Invalid parameter at '${member}' failed to satisfy constraint: '${constraint}'`,
+  // UNVERIFIED: ECR refuses a destination equal to the source registry and region, and more than
+  // 25 unique destinations, with InvalidParameterException; its exact words are not published.
+  replicationToSelf: () =>
+    `Invalid parameter at 'replicationConfiguration' failed to satisfy constraint: 'Replication destination cannot be the same as the source registry and region'`,
+  replicationTooManyDestinations: (max: number) =>
+    `Invalid parameter at 'replicationConfiguration' failed to satisfy constraint: 'Replication configuration cannot contain more than ${max} unique destinations'`,
   tooManyTags: (count: number) =>
     `Tag limit exceeded: the resource can have at most 50 tags, the request would leave it with ${count}`,
   invalidResourceArn: (arn: string) => `Invalid parameter at 'resourceArn' failed to satisfy constraint: 'Invalid ARN: ${arn}'`,

@@ -462,6 +462,31 @@ export interface CreationTemplateRecords {
   delete(accountId: string, region: string, prefix: string): Promise<CreationTemplateRecord | undefined>;
 }
 
+// ——— ECR replication (issue 13): copies of pushed images to other regions and accounts ———
+
+/** One source image's copy to one destination; IN_PROGRESS rows are the pending copies. */
+export interface ReplicationRecord {
+  accountId: string;
+  region: string;
+  repositoryName: string;
+  imageDigest: string;
+  destRegion: string;
+  destRegistryId: string;
+  /** IN_PROGRESS, COMPLETE, FAILED. */
+  status: string;
+  failureCode?: string;
+  updatedAt: Date;
+}
+
+export interface ReplicationRecords {
+  /** Creates or replaces the row of (image, destination). */
+  put(record: ReplicationRecord): Promise<void>;
+  /** Rows of one source image, by destination. */
+  ofImage(key: RepoKey, imageDigest: string): Promise<ReplicationRecord[]>;
+  /** IN_PROGRESS rows, oldest first. */
+  pending(limit: number): Promise<ReplicationRecord[]>;
+}
+
 /** A repository's lifecycle policy, as stored. */
 export interface LifecyclePolicyRecord extends RepoKey {
   repositoryId: number;
@@ -675,5 +700,6 @@ export interface MetaStore {
   lifecycle: LifecycleRecords;
   kms: KmsRecords;
   lambdaFunctions: LambdaFunctionRecords;
+  replications: ReplicationRecords;
   close(): Promise<void>;
 }

@@ -12,6 +12,7 @@ import { SqliteLambdaFunctions } from './sqlite/lambda.js';
 import { SqliteRepositories } from './sqlite/repositories.js';
 import { SqliteResourcePolicies } from './sqlite/resource-policies.js';
 import { SqliteSecrets, SqliteSettings } from './sqlite/settings.js';
+import { SqliteReplications } from './sqlite/replications.js';
 import { SqliteCreationTemplates, SqlitePullTimeExclusions } from './sqlite/registry-templates.js';
 
 /** The SQLite metadata store: `file` is ':memory:' or a path under the data dir. */
@@ -36,6 +37,7 @@ export function openSqliteMetaStore(file: string, sealer: Sealer): MetaStore {
     lifecycle: new SqliteLifecycle(db),
     kms: new SqliteKms(db, sealer),
     lambdaFunctions: new SqliteLambdaFunctions(db),
+    replications: new SqliteReplications(db),
     async close() {
       db.close();
     },
