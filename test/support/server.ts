@@ -43,10 +43,28 @@ export interface ChildServer {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-/** simfra as its own process (`npm start`'s entry), for restart, signal and kill tests. */
-export async function spawnServer(env: Record<string, string> = {}): Promise<ChildServer> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    cwd: join(import.meta.dirname, '..', '..'),
+let bundled: Promise<void> | undefined;
+
+/** Builds the bundle `npm start` runs (scripts/build.mjs), once per test process. */
+function buildBundle(): Promise<void> {
+  bundled ??= new Promise((resolve, reject) => {
+    const build = spawn(process.execPath, ['scripts/build.mjs'], { cwd: REPO_ROOT, stdio: 'inherit' });
+    build.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`scripts/build.mjs exited with ${code}`))));
+  });
+  return bundled;
+}
+
+const REPO_ROOT = join(import.meta.dirname, '..', '..');
+
+/**
+ * simfra as its own process, for restart, signal and kill tests: the TypeScript sources through
+ * tsx, or with `bundle` the esbuild bundle that `npm start` runs (for measuring the process as
+ * users run it: tsx's compiler adds some 50 MiB of resident memory).
+ */
+export async function spawnServer(env: Record<string, string> = {}, opts: { bundle?: boolean } = {}): Promise<ChildServer> {
+  if (opts.bundle) await buildBundle();
+  const child = spawn(process.execPath, opts.bundle ? ['--enable-source-maps', 'dist/main.mjs'] : ['--import', 'tsx', 'src/main.ts'], {
+    cwd: REPO_ROOT,
     env: { ...process.env, SIMFRA_PORT: '0', SIMFRA_HOST: '127.0.0.1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
