@@ -14,6 +14,7 @@ import { ImageError, isImageError } from '../images/errors.js';
 import type { Images } from '../images/images.js';
 import type { LayerUrls } from '../images/layer-urls.js';
 import { parseRangeHeader, sendBody } from './http.js';
+import { escapeXmlText } from '../http/xml.js';
 
 export interface LayerDownloadDeps {
   images: Images;
@@ -49,7 +50,7 @@ function sendS3Error(
   // — source: Amazon S3 API reference, "Error responses" (List of error codes).
   const known = code.startsWith('KMS.') ? { status: 400, message: '' } : S3_ERRORS[code as keyof typeof S3_ERRORS];
   const status = known.status;
-  message = escapeXml(message ?? known.message);
+  message = escapeXmlText(message ?? known.message);
   const body =
     req.method === 'HEAD'
       ? ''
@@ -121,6 +122,3 @@ export function layerDownloadFront(deps: LayerDownloadDeps): HttpFront {
   };
 }
 
-function escapeXml(text: string): string {
-  return text.replace(/[<>&'"]/g, (c) => `&#${c.charCodeAt(0)};`);
-}

@@ -1,5 +1,6 @@
 import type { ServiceModel, Shape, MemberRef } from '../../model/shape-table.js';
 import { AwsError } from '../errors.js';
+import { escapeXmlText } from '../../http/xml.js';
 
 /**
  * The AWS query protocol (IAM, STS): the input is a form (`Action=CreateUser&Version=2010-05-08
@@ -32,10 +33,6 @@ export function decodeQueryParams(url: string, body: Buffer): URLSearchParams {
   return params;
 }
 
-/** Text content: AWS escapes only what XML requires (`'` and `"` stay as they are in messages). */
-function escapeXml(s: string): string {
-  return s.replace(/[&<>\r]/g, (c) => (c === '&' ? '&amp;' : c === '<' ? '&lt;' : c === '>' ? '&gt;' : '&#13;'));
-}
 
 /** `2024-05-01T10:00:00Z` — ISO 8601, milliseconds only when there are any. */
 export function isoTimestamp(d: Date): string {
@@ -50,11 +47,11 @@ function scalar(shape: Shape, value: unknown): string {
       return isoTimestamp(d);
     }
     case 'blob':
-      return value instanceof Uint8Array ? Buffer.from(value).toString('base64') : escapeXml(String(value));
+      return value instanceof Uint8Array ? Buffer.from(value).toString('base64') : escapeXmlText(String(value));
     case 'boolean':
       return value ? 'true' : 'false';
     default:
-      return escapeXml(String(value));
+      return escapeXmlText(String(value));
   }
 }
 
@@ -137,11 +134,11 @@ export function encodeQueryOutput(model: ServiceModel, operation: string, output
 export function encodeQueryError(err: AwsError, requestId: string, model?: ServiceModel): string {
   const type = err.fault === 'server' ? 'Receiver' : 'Sender';
   const extra = Object.entries(err.extra)
-    .map(([k, v]) => `<${k}>${escapeXml(String(v))}</${k}>`)
+    .map(([k, v]) => `<${k}>${escapeXmlText(String(v))}</${k}>`)
     .join('');
   return (
-    `<ErrorResponse${model ? namespace(model) : ''}><Error><Type>${type}</Type><Code>${escapeXml(err.code)}</Code>` +
-    `<Message>${escapeXml(err.message)}</Message>${extra}</Error><RequestId>${requestId}</RequestId></ErrorResponse>`
+    `<ErrorResponse${model ? namespace(model) : ''}><Error><Type>${type}</Type><Code>${escapeXmlText(err.code)}</Code>` +
+    `<Message>${escapeXmlText(err.message)}</Message>${extra}</Error><RequestId>${requestId}</RequestId></ErrorResponse>`
   );
 }
 
