@@ -5,6 +5,7 @@ import { SqliteAccounts } from './sqlite/accounts.js';
 import { openDb } from './sqlite/db.js';
 import { SqliteImages, SqliteLayers, SqliteUploads } from './sqlite/images.js';
 import { sqliteIam } from './sqlite/iam.js';
+import { SqliteEcsRecords } from './sqlite/ecs.js';
 import { SqliteLambdaFunctions } from './sqlite/lambda.js';
 import { SqliteRepositories } from './sqlite/repositories.js';
 import { SqliteResourcePolicies } from './sqlite/resource-policies.js';
@@ -26,6 +27,7 @@ export function openSqliteMetaStore(file: string, sealer: Sealer): MetaStore {
     iam: sqliteIam(db),
     resourcePolicies: new SqliteResourcePolicies(db),
     lambdaFunctions: new SqliteLambdaFunctions(db),
+    ecs: new SqliteEcsRecords(db),
     async close() {
       db.close();
     },
