@@ -78,7 +78,7 @@ describe('ECS control plane and pull checks (no containers)', () => {
     await pushLambdaImage(server.port, server.url, 'app', 'latest', 'hello');
     execRole = await makeTaskRole(server.url, 'exec', { managed: [EXECUTION_POLICY] });
     other = await makeAccount(server.url, OTHER);
-    await pushLambdaImage(server.port, server.url, 'shared', 'v1', 'other', { credentials: other });
+    await pushLambdaImage(server.port, server.url, 'shared', 'v1', 'other', { credentials: other, registryHost: `${OTHER}.dkr.ecr.${REGION}.localhost:${server.port}` });
   });
   after(async () => {
     ecs.destroy();
@@ -161,7 +161,7 @@ describe('ECS control plane and pull checks (no containers)', () => {
     assert.equal(r3.taskDefinition!.revision, 3);
   });
 
-  it('tags clusters, task definitions and tasks', async () => {
+  it('tags clusters and task definitions', async () => {
     // given
     const { cluster } = await ecs.send(new CreateClusterCommand({ clusterName: 'tagged' }));
     const { taskDefinition } = await ecs.send(new RegisterTaskDefinitionCommand(fargate('tagged', image('app'), execRole)));
