@@ -38,7 +38,7 @@ import { awsCli, boto3, ecrClient, type Credentials } from '../support/clients.j
 import { EXECUTION_POLICY, ecsClient, makeTaskRole, waitForTask } from '../support/ecs.js';
 import { doc, makeAccount } from '../support/iam.js';
 import { pushLambdaImage } from '../support/lambda.js';
-import { ACCOUNT, REGION, startServer, type TestServer } from '../support/server.js';
+import { ACCOUNT, REGION, startServer, tempDir, type TestServer } from '../support/server.js';
 import { hasTool } from '../support/tools.js';
 
 const OTHER = '222222222222';
@@ -346,5 +346,38 @@ out([fams, td['revision'], td['containerDefinitions'][0]['image'], td['registere
     );
     // then
     assert.deepEqual(out, [['py'], 1, image('app'), true]);
+  });
+});
+
+describe('ECS state with SIMFRA_DATA_DIR', () => {
+  it('keeps clusters, task definition revisions, tags and services across a restart', async () => {
+    // given
+    const dir = tempDir();
+    const first = await startServer({ dataDir: dir.path });
+    let ecs = ecsClient(first.url);
+    await pushLambdaImage(first.port, first.url, 'app', 'latest', 'hello');
+    const role = await makeTaskRole(first.url, 'exec', { managed: [EXECUTION_POLICY] });
+    await ecs.send(new CreateClusterCommand({ clusterName: 'kept', tags: [{ key: 'k', value: 'v' }] }));
+    await ecs.send(new RegisterTaskDefinitionCommand(fargate('kept', image('app'), role)));
+    await ecs.send(new CreateServiceCommand({ cluster: 'kept', serviceName: 'svc', taskDefinition: 'kept', desiredCount: 0, networkConfiguration: NET }));
+    ecs.destroy();
+    await first.close();
+    // when
+    const second = await startServer({ dataDir: dir.path });
+    ecs = ecsClient(second.url);
+    try {
+      const clusters = await ecs.send(new DescribeClustersCommand({ clusters: ['kept'], include: ['TAGS'] }));
+      const services = await ecs.send(new DescribeServicesCommand({ cluster: 'kept', services: ['svc'] }));
+      const next = await ecs.send(new RegisterTaskDefinitionCommand(fargate('kept', image('app'), role)));
+      // then
+      assert.deepEqual(clusters.clusters![0]!.tags, [{ key: 'k', value: 'v' }]);
+      assert.equal(services.services![0]!.status, 'ACTIVE');
+      assert.equal(services.services![0]!.taskDefinition, `arn:aws:ecs:${REGION}:${ACCOUNT}:task-definition/kept:1`);
+      assert.equal(next.taskDefinition!.revision, 2);
+    } finally {
+      ecs.destroy();
+      await second.close();
+      dir.remove();
+    }
   });
 });

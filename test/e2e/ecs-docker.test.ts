@@ -15,6 +15,7 @@ import {
   RegisterTaskDefinitionCommand,
   RunTaskCommand,
   StopTaskCommand,
+  UpdateServiceCommand,
   type ContainerDefinition,
   type ECSClient,
 } from '@aws-sdk/client-ecs';
@@ -24,7 +25,7 @@ import { dockerUnavailable, startDocker, type Docker } from '../support/docker.j
 import { EXECUTION_POLICY, ecsClient, makeTaskRole, waitForTask } from '../support/ecs.js';
 import { stsClient } from '../support/iam.js';
 import { pushLambdaImage } from '../support/lambda.js';
-import { ACCOUNT, REGION, startServer, type TestServer } from '../support/server.js';
+import { ACCOUNT, REGION, startServer, tempDir, type TestServer } from '../support/server.js';
 
 const unavailable = dockerUnavailable();
 const IMAGE = `${ACCOUNT}.dkr.ecr.${REGION}.amazonaws.com/busy:latest`;
@@ -190,5 +191,59 @@ describe('ECS tasks and services in containers', { skip: unavailable ? `skipped:
     assert.ok(!now.includes(before[0]!));
     assert.ok(now.includes(before[1]!));
     assert.ok(svc.events!.some((e) => /has started 1 tasks/.test(e.message!)));
+  });
+
+  it('after a restart with SIMFRA_DATA_DIR, stops the tasks the old process ran and starts the service again', async () => {
+    // given: a service with one running task in a server that keeps its state
+    const dir = tempDir();
+    const first = await startServer({ docker: true, dockerHost: docker.host, dockerNetwork: 'host', dataDir: dir.path });
+    let client = ecsClient(first.url);
+    await pushLambdaImage(first.port, first.url, 'busy', 'latest', 'ecs');
+    const role = await makeTaskRole(first.url, 'exec', { managed: [EXECUTION_POLICY] });
+    await client.send(
+      new RegisterTaskDefinitionCommand({
+        family: 'kept',
+        requiresCompatibilities: ['FARGATE'],
+        networkMode: 'awsvpc',
+        cpu: '256',
+        memory: '512',
+        executionRoleArn: role,
+        containerDefinitions: [sh('app', 'sleep 300')],
+      }),
+    );
+    await client.send(new CreateServiceCommand({ serviceName: 'kept', taskDefinition: 'kept', desiredCount: 1, networkConfiguration: NET }));
+    const runningIn = async (url: string, c: ECSClient) => {
+      const deadline = Date.now() + 60_000;
+      for (;;) {
+        await runJob(url, 'ecs-scheduler');
+        const arns = (await c.send(new ListTasksCommand({ serviceName: 'kept' }))).taskArns!;
+        if (arns.length === 1) {
+          const t = await waitForTask(c, 'default', arns[0]!, 'RUNNING', 60_000).catch(() => undefined);
+          if (t) return t;
+        }
+        if (Date.now() > deadline) throw new Error('no running task');
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    };
+    const old = await runningIn(first.url, client);
+    client.destroy();
+    await first.close();
+    // when
+    const second = await startServer({ docker: true, dockerHost: docker.host, dockerNetwork: 'host', dataDir: dir.path });
+    client = ecsClient(second.url);
+    try {
+      const fresh = await runningIn(second.url, client);
+      const oldNow = await waitForTask(client, 'default', old.taskArn!, 'STOPPED', 5_000);
+      // then
+      assert.notEqual(fresh.taskArn, old.taskArn);
+      assert.equal(oldNow.stopCode, 'TerminationNotice');
+      const containers = await docker.cli(['ps', '-q', '--filter', `label=simfra.task=${old.taskArn}`]);
+      assert.equal(containers.stdout.trim(), '');
+    } finally {
+      await client.send(new UpdateServiceCommand({ service: 'kept', desiredCount: 0 }));
+      client.destroy();
+      await second.close();
+      dir.remove();
+    }
   });
 });
