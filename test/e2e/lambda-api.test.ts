@@ -180,10 +180,14 @@ describe('Lambda container-image functions: control plane', () => {
     // when
     const dry = await lambda.send(new InvokeCommand({ FunctionName: 'hello', InvocationType: 'DryRun' }));
     const run = await rejection(lambda.send(new InvokeCommand({ FunctionName: 'hello', Payload: Buffer.from('{}') })));
+    const big = await rejection(lambda.send(new InvokeCommand({ FunctionName: 'hello', Payload: Buffer.alloc(6 * 1024 * 1024 + 1, 32) })));
     // then
     assert.equal(dry.StatusCode, 204);
     assert.equal(run.name, 'ResourceConflictException');
     assert.match(run.message, /SIMFRA_DOCKER=true/);
+    assert.equal(big.name, 'RequestTooLargeException');
+    assert.equal(big.status, 413);
+    assert.equal(big.message, 'Request must be smaller than 6291456 bytes for the InvokeFunction operation');
   });
 
   it('refuses a role that does not trust Lambda, and a missing role', async () => {
@@ -251,6 +255,19 @@ describe('Lambda container-image functions: control plane', () => {
     assert.equal(got.Code?.ResolvedImageUri, `${awsHost}/fn@${index.digest}`);
     assert.equal(refused.name, 'InvalidParameterValueException');
     await lambda.send(new DeleteFunctionCommand({ FunctionName: 'multi' }));
+  });
+
+  it('publishes version 1 on CreateFunction with Publish, Active with $LATEST', async () => {
+    // when
+    const created = await lambda.send(
+      new CreateFunctionCommand({ FunctionName: 'pub', PackageType: 'Image', Code: { ImageUri: `${awsHost}/fn:v1` }, Role: role, Publish: true }),
+    );
+    await waitUntilFunctionActiveV2({ client: lambda, maxWaitTime: 20, minDelay: 1 }, { FunctionName: 'pub' });
+    const v1 = await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: 'pub', Qualifier: '1' }));
+    await lambda.send(new DeleteFunctionCommand({ FunctionName: 'pub' }));
+    // then
+    assert.equal(created.Version, '1');
+    assert.equal(v1.State, 'Active');
   });
 
   it('lists functions page by page', async () => {

@@ -9,6 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import {
   CreateFunctionCommand,
   DeleteFunctionCommand,
+  GetFunctionConfigurationCommand,
   InvokeCommand,
   UpdateFunctionCodeCommand,
   UpdateFunctionConfigurationCommand,
@@ -16,7 +17,7 @@ import {
   waitUntilFunctionUpdatedV2,
   type LambdaClient,
 } from '@aws-sdk/client-lambda';
-import { SetRepositoryPolicyCommand } from '@aws-sdk/client-ecr';
+import { BatchDeleteImageCommand, SetRepositoryPolicyCommand } from '@aws-sdk/client-ecr';
 import { awsCli, ecrClient } from '../support/clients.js';
 import { doc, makeAccount } from '../support/iam.js';
 import { dockerUnavailable, startDocker, type Docker } from '../support/docker.js';
@@ -92,6 +93,33 @@ describe('Lambda Invoke in containers', { skip: unavailable ? `skipped: ${unavai
     assert.match(env.key!, /^ASIA/);
     assert.equal(env.token, 'yes');
     assert.equal(env.endpoint, `http://127.0.0.1:${server.port}`);
+    assert.equal(env.cwd, '/');
+    assert.equal(env.args, '');
+    const ids = (await docker.cli(['ps', '-q', '--filter', `label=simfra.function=arn:aws:lambda:${REGION}:${ACCOUNT}:function:echo`])).stdout.trim().split('\n');
+    const inspected = JSON.parse((await docker.cli(['inspect', ids[0]!])).stdout) as { HostConfig: { Memory: number; NetworkMode: string } }[];
+    assert.equal(inspected[0]!.HostConfig.Memory, 128 * 1024 * 1024);
+    assert.equal(inspected[0]!.HostConfig.NetworkMode, 'host');
+  });
+
+  it('runs ImageConfig\'s entry point, command and working directory', async () => {
+    // given
+    await lambda.send(
+      new CreateFunctionCommand({
+        FunctionName: 'configured',
+        PackageType: 'Image',
+        Code: { ImageUri: `${awsHost}/fn:v1` },
+        Role: role,
+        ImageConfig: { EntryPoint: ['/bin/sh', '/bootstrap'], Command: ['handler.main', 'extra'], WorkingDirectory: '/tmp' },
+      }),
+    );
+    await waitUntilFunctionActiveV2({ client: lambda, maxWaitTime: 60, minDelay: 1 }, { FunctionName: 'configured' });
+    // when
+    const out = await lambda.send(new InvokeCommand({ FunctionName: 'configured', Payload: Buffer.from('{"env":1}') }));
+    await lambda.send(new DeleteFunctionCommand({ FunctionName: 'configured' }));
+    // then
+    const env = JSON.parse(text(out.Payload)) as Record<string, string>;
+    assert.equal(env.cwd, '/tmp');
+    assert.equal(env.args, 'handler.main extra');
   });
 
   it('reports a handled error as Unhandled with the runtime\'s body', async () => {
@@ -205,6 +233,32 @@ describe('Lambda Invoke in containers', { skip: unavailable ? `skipped: ${unavai
     assert.deepEqual(JSON.parse(text(out.Payload)), { message: 'shared', event: { x: 1 } });
   });
 
+  it('turns a function Failed when its image was deleted, and Active again with new code', async () => {
+    // given
+    await pushLambdaImage(server.port, server.url, 'fn', 'doomed', 'doomed', { create: false });
+    await lambda.send(new CreateFunctionCommand({ FunctionName: 'doomed', PackageType: 'Image', Code: { ImageUri: `${awsHost}/fn:doomed` }, Role: role }));
+    await waitUntilFunctionActiveV2({ client: lambda, maxWaitTime: 60, minDelay: 1 }, { FunctionName: 'doomed' });
+    const ecr = ecrClient(server.url);
+    await ecr.send(new BatchDeleteImageCommand({ repositoryName: 'fn', imageIds: [{ imageTag: 'doomed' }] }));
+    ecr.destroy();
+    // when
+    const refused = await lambda.send(new InvokeCommand({ FunctionName: 'doomed', Payload: Buffer.from('{}') })).then(
+      () => undefined,
+      (e: Error) => e,
+    );
+    const failed = await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: 'doomed' }));
+    await lambda.send(new UpdateFunctionCodeCommand({ FunctionName: 'doomed', ImageUri: `${awsHost}/fn:v1` }));
+    await waitUntilFunctionUpdatedV2({ client: lambda, maxWaitTime: 60, minDelay: 1 }, { FunctionName: 'doomed' });
+    const again = await lambda.send(new InvokeCommand({ FunctionName: 'doomed', Payload: Buffer.from('{"z":1}') }));
+    await lambda.send(new DeleteFunctionCommand({ FunctionName: 'doomed' }));
+    // then
+    assert.equal(refused?.name, 'ResourceConflictException');
+    assert.equal(refused?.message, 'The operation cannot be performed at this time. The function is currently in the following state: Failed');
+    assert.equal(failed.State, 'Failed');
+    assert.equal(failed.StateReasonCode, 'ImageDeleted');
+    assert.deepEqual(JSON.parse(text(again.Payload)), { message: 'one', event: { z: 1 } });
+  });
+
   it('deletes the function and its containers', async () => {
     // when
     await lambda.send(new DeleteFunctionCommand({ FunctionName: 'echo' }));
@@ -248,5 +302,39 @@ describe('containers left by a simfra that died', { skip: unavailable ? `skipped
     assert.match(second.output(), /removed 1 container\(s\) left by a stopped simfra/);
     assert.match(first.output(), /containers: Docker Engine \S+ at unix:\/\//);
     assert.equal(code, 0);
+  });
+});
+
+describe('the bound on containers per function', { skip: unavailable ? `skipped: ${unavailable}` : false }, () => {
+  let docker: Docker;
+  let server: TestServer;
+
+  before(async () => {
+    docker = await startDocker();
+    server = await startServer({ docker: true, dockerHost: docker.host, lambdaMaxContainers: 2 });
+  });
+
+  after(async () => {
+    await server?.close();
+    await docker?.stop();
+  });
+
+  it('makes further invocations wait for a free container', async () => {
+    // given
+    const lambda = lambdaClient(server.url);
+    const role = await makeExecutionRole(server.url, 'fn-role');
+    await pushLambdaImage(server.port, server.url, 'fn', 'v1', 'one');
+    await lambda.send(new CreateFunctionCommand({ FunctionName: 'b', PackageType: 'Image', Code: { ImageUri: `${awsHost}/fn:v1` }, Role: role }));
+    await waitUntilFunctionActiveV2({ client: lambda, maxWaitTime: 60, minDelay: 1 }, { FunctionName: 'b' });
+    // when
+    const started = Date.now();
+    const outs = await Promise.all([1, 2, 3, 4].map((n) => lambda.send(new InvokeCommand({ FunctionName: 'b', Payload: Buffer.from(`{"slow":${n}}`) }))));
+    const elapsed = Date.now() - started;
+    const containers = await docker.cli(['ps', '-q', '--filter', 'label=simfra.service=lambda']);
+    lambda.destroy();
+    // then
+    assert.deepEqual(outs.map((o) => JSON.parse(text(o.Payload)).event.slow), [1, 2, 3, 4]);
+    assert.equal(containers.stdout.trim().split('\n').length, 2);
+    assert.ok(elapsed >= 2000, `four one-second invocations on two containers took ${elapsed} ms`);
   });
 });

@@ -5,7 +5,7 @@
  *   contains "sleep" → sleeps 30 s (for timeouts)
  *   contains "crash" → the runtime exits with status 3
  *   contains "slow"  → sleeps 1 s, then answers as below
- *   contains "env"   → answers with its reserved environment variables
+ *   contains "env"   → answers with its reserved environment variables, working directory and arguments
  *   otherwise        → `{"message": <the image's message>, "event": <the event>}`
  * It prints `handling <request id>` for each event (the log).
  */
@@ -29,7 +29,7 @@ while true; do
     *fail*) wget -q -O /dev/null --post-data '{"errorType":"HandledError","errorMessage":"asked to fail"}' "$API/invocation/$ID/error" ;;
     *sleep*) sleep 30 ;;
     *crash*) exit 3 ;;
-    *env*) wget -q -O /dev/null --post-data "{\\"name\\":\\"$AWS_LAMBDA_FUNCTION_NAME\\",\\"memory\\":\\"$AWS_LAMBDA_FUNCTION_MEMORY_SIZE\\",\\"version\\":\\"$AWS_LAMBDA_FUNCTION_VERSION\\",\\"region\\":\\"$AWS_REGION\\",\\"key\\":\\"$AWS_ACCESS_KEY_ID\\",\\"token\\":\\"\${AWS_SESSION_TOKEN:+yes}\\",\\"endpoint\\":\\"$AWS_ENDPOINT_URL\\",\\"greeting\\":\\"$GREETING\\"}" "$API/invocation/$ID/response" ;;
+    *env*) wget -q -O /dev/null --post-data "{\\"name\\":\\"$AWS_LAMBDA_FUNCTION_NAME\\",\\"memory\\":\\"$AWS_LAMBDA_FUNCTION_MEMORY_SIZE\\",\\"version\\":\\"$AWS_LAMBDA_FUNCTION_VERSION\\",\\"region\\":\\"$AWS_REGION\\",\\"key\\":\\"$AWS_ACCESS_KEY_ID\\",\\"token\\":\\"\${AWS_SESSION_TOKEN:+yes}\\",\\"endpoint\\":\\"$AWS_ENDPOINT_URL\\",\\"greeting\\":\\"$GREETING\\",\\"cwd\\":\\"$(pwd)\\",\\"args\\":\\"$*\\"}" "$API/invocation/$ID/response" ;;
     *slow*) sleep 1; wget -q -O /dev/null --post-data "{\\"message\\":\\"$(cat /message)\\",\\"event\\":$EVENT}" "$API/invocation/$ID/response" ;;
     *) wget -q -O /dev/null --post-data "{\\"message\\":\\"$(cat /message)\\",\\"event\\":$EVENT}" "$API/invocation/$ID/response" ;;
   esac

@@ -247,6 +247,8 @@ export class LambdaFunctions {
             latest.lastUpdateStatus = ok ? 'Successful' : 'Failed';
           } else {
             latest.lastUpdateStatus = ok ? 'Successful' : 'Failed';
+            // New code for a function whose image had gone makes it usable again.
+            if (ok && latest.state === 'Failed') latest.state = 'Active';
           }
           if (!ok) {
             if (kind === 'create') {
@@ -257,7 +259,11 @@ export class LambdaFunctions {
             latest.lastUpdateStatusReasonCode = code ?? 'InternalError';
           }
           const { previous: _done, ...rest } = r;
-          return { ...rest, latest };
+          // A version published from this code before it was ready (CreateFunction with Publish) follows it.
+          const versions = r.versions.map((v) =>
+            v.revisionId === revision ? { ...latest, version: v.version, description: v.description, lastModified: v.lastModified } : v,
+          );
+          return { ...rest, latest, versions };
         })
         .catch(() => undefined);
     this.deps.prepare(fn, fn.latest).then(

@@ -1,5 +1,10 @@
 import type { RequestContext } from '../../aws/context.js';
+import { AwsError } from '../../aws/errors.js';
 import type { AwsService, Handler } from '../../aws/service.js';
+import { EngineError } from '../../containers/engine.js';
+import { ImageAccessDenied } from '../../containers/runtime.js';
+import { AccessDeniedError } from '../../iam/authorize.js';
+import { ImageError } from '../../images/errors.js';
 import type { AuthzRequest, ResourceResolver } from '../../iam/authorize.js';
 import type { StsSessions } from '../../iam/sessions.js';
 import { rootPrincipal, servicePrincipal } from '../../iam/principal.js';
@@ -8,6 +13,7 @@ import { lambdaModel } from '../../model/lambda/index.js';
 import {
   InvalidParameterValueException,
   PreconditionFailedException,
+  RequestTooLargeException,
   ResourceConflictException,
   ResourceNotFoundException,
 } from '../../model/lambda/errors.js';
@@ -53,6 +59,10 @@ export interface LambdaDeps {
 }
 
 const DEFAULTS = { memorySize: 128, timeout: 3, ephemeralStorage: 512 } as const;
+
+/** Invocation payload quotas: 6 MB synchronous, 1 MB asynchronous — source: Lambda developer guide, "Lambda quotas". */
+const SYNC_PAYLOAD_LIMIT = 6 * 1024 * 1024;
+const ASYNC_PAYLOAD_LIMIT = 1024 * 1024;
 
 /** Lambda's account limits (GetAccountSettings) — source: Lambda developer guide, "Lambda quotas". */
 const ACCOUNT_LIMIT = {
@@ -223,6 +233,10 @@ export function lambdaService(deps: LambdaDeps): AwsService {
       };
       const fn: LambdaFunctionRecord = { ...key, latest, versions: [], nextVersion: 1, aliases: [], tags: i.Tags ?? {} };
       await f.create(fn);
+      if (i.Publish === true) {
+        const published = await publish(key, undefined, undefined);
+        return f.configuration(published, published.versions.at(-1)!);
+      }
       return f.configuration(fn, latest);
     },
 
@@ -435,6 +449,8 @@ export function lambdaService(deps: LambdaDeps): AwsService {
       const fn = await f.get(ref);
       const v = f.running(fn, ref.qualifier);
       requireActive(fn);
+      const limit = i.InvocationType === 'Event' ? ASYNC_PAYLOAD_LIMIT : SYNC_PAYLOAD_LIMIT;
+      if ((i.Payload?.length ?? 0) > limit) throw new RequestTooLargeException(texts.requestTooLarge(limit));
       if (i.InvocationType === 'DryRun') return { StatusCode: 204 };
       const invoker = deps.invoker();
       if (typeof invoker === 'string') throw new ResourceConflictException(invoker);
@@ -445,7 +461,16 @@ export function lambdaService(deps: LambdaDeps): AwsService {
         return { StatusCode: 202 };
       }
       const clientContext = i.ClientContext !== undefined ? Buffer.from(i.ClientContext, 'base64').toString('utf8') : undefined;
-      const r = await invoker.invoke(config, ctx.requestId, payload, clientContext);
+      const r = await invoker.invoke(config, ctx.requestId, payload, clientContext).catch((e: unknown) => runFailure(fn, e));
+      if (r.payload.length > SYNC_PAYLOAD_LIMIT) {
+        return {
+          StatusCode: 200,
+          FunctionError: 'Unhandled',
+          ...(i.LogType === 'Tail' ? { LogResult: tail(r.log) } : {}),
+          Payload: Buffer.from(JSON.stringify({ errorMessage: texts.responseTooLarge(r.payload.length), errorType: 'Function.ResponseSizeTooLarge' })),
+          ExecutedVersion: v.version,
+        };
+      }
       return {
         StatusCode: 200,
         ...(r.kind === 'error' ? { FunctionError: 'Unhandled' } : {}),
@@ -455,6 +480,31 @@ export function lambdaService(deps: LambdaDeps): AwsService {
       };
     },
   };
+
+  /**
+   * A sandbox that could not start: an image gone from its repository or no longer pullable
+   * turns the function Failed (ImageDeleted / ImageAccessDenied, as Lambda reports it); an engine
+   * error is simfra's own fault.
+   */
+  async function runFailure(fn: LambdaFunctionRecord, e: unknown): Promise<never> {
+    const image = e instanceof ImageError ? 'deleted' : e instanceof ImageAccessDenied || e instanceof AccessDeniedError ? 'denied' : undefined;
+    if (image) {
+      await f
+        .update(fn, (r) => ({
+          ...r,
+          latest: {
+            ...r.latest,
+            state: 'Failed',
+            stateReason: image === 'deleted' ? texts.imageDeleted : texts.imageAccessDenied,
+            stateReasonCode: image === 'deleted' ? 'ImageDeleted' : 'ImageAccessDenied',
+          },
+        }))
+        .catch(() => undefined);
+      throw new ResourceConflictException(texts.notReady('Failed'));
+    }
+    if (e instanceof EngineError) throw new AwsError('ServiceException', texts.engineFailed(e.message), 500, 'server');
+    throw e;
+  }
 
   async function publish(ref: FunctionRef, revisionId: string | undefined, description: string | undefined, codeSha?: string): Promise<LambdaFunctionRecord> {
     return f.update(ref, (r) => {

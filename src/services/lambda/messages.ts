@@ -36,6 +36,10 @@ export const texts = {
   dockerDisabled:
     'simfra cannot run functions: containers are disabled. Start simfra with SIMFRA_DOCKER=true and a reachable Docker Engine (DOCKER_HOST, or /var/run/docker.sock).',
   dockerUnavailable: (why: string) => `simfra cannot run functions: ${why}.`,
+  imageDeleted: 'The image of the function is no longer in its repository.',
+  engineFailed: (why: string) => `simfra could not run the function in the Docker Engine: ${why}`,
+  requestTooLarge: (limit: number) => `Request must be smaller than ${limit} bytes for the InvokeFunction operation`,
+  responseTooLarge: (size: number) => `Response payload size (${size} bytes) exceeded maximum allowed payload size (6291556 bytes).`,
   timedOut: (at: string, requestId: string, seconds: number) => `${at} ${requestId} Task timed out after ${seconds.toFixed(2)} seconds`,
   runtimeExited: (requestId: string, code: number) => `RequestId: ${requestId} Error: Runtime exited with error: exit status ${code}`,
 } as const;
