@@ -190,8 +190,10 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     runtime: () => runtime ?? ecsNotRunning,
     endpoints: () => ecsEndpoints,
     endpointUrl: () => `http://${runtime?.endpointHost() ?? '127.0.0.1'}:${port}`,
+    // A service task that ran and stopped is replaced at once; one that failed to start waits
+    // for the next scheduled pass (as ECS throttles failing launches), so failures do not spin.
     onStopped: (t) => {
-      if (t.serviceName !== undefined) kickScheduler();
+      if (t.serviceName !== undefined && t.startedAt !== undefined) kickScheduler();
     },
   });
   const ecsScheduler = new EcsScheduler(ecsState, ecsTasks, log, () => kickScheduler());

@@ -36,7 +36,7 @@ import { SetRepositoryPolicyCommand } from '@aws-sdk/client-ecr';
 import { runJob } from '../support/admin.js';
 import { awsCli, boto3, ecrClient, type Credentials } from '../support/clients.js';
 import { EXECUTION_POLICY, ecsClient, makeTaskRole, waitForTask } from '../support/ecs.js';
-import { doc, makeAccount } from '../support/iam.js';
+import { doc, makeAccount, makeUser, noIdentityAllow } from '../support/iam.js';
 import { pushLambdaImage } from '../support/lambda.js';
 import { ACCOUNT, REGION, startServer, tempDir, type TestServer } from '../support/server.js';
 import { hasTool } from '../support/tools.js';
@@ -220,7 +220,11 @@ describe('ECS control plane and pull checks (no containers)', () => {
         image('app'),
         `ResourceInitializationError: unable to pull secrets or registry auth: execution resource retrieval failed: unable to retrieve ecr registry auth: service call has been retried 1 time(s): AccessDeniedException: User: arn:aws:sts::${ACCOUNT}:assumed-role/no-token/`,
       ],
-      [untrusting, image('app'), /^ResourceInitializationError: .*unable to assume the task execution role/],
+      [
+        untrusting,
+        image('app'),
+        `ECS was unable to assume the role '${untrusting}' that was provided for this task. Please verify that the role being passed has the proper trust relationship and permissions and that your IAM user has permissions to pass this role.`,
+      ],
       [execRole, image('app', 'missing'), `CannotPullContainerError: pull image manifest has been retried 1 time(s): failed to resolve ref ${image('app', 'missing')}: ${image('app', 'missing')}: not found`],
       [execRole, image('no-repo'), `CannotPullContainerError: pull image manifest has been retried 1 time(s): failed to resolve ref ${image('no-repo')}: ${image('no-repo')}: not found`],
     ];
@@ -259,6 +263,27 @@ describe('ECS control plane and pull checks (no containers)', () => {
     const allowedTask = await waitForTask(ecs, 'default', allowed.tasks![0]!.taskArn!, 'STOPPED');
     // then
     assert.match(allowedTask.stoppedReason!, /SIMFRA_DOCKER=true/);
+  });
+
+  it('authorizes RunTask as ecs:RunTask on the task definition as named', async () => {
+    // given: a user allowed to run only the family `ok` (latest revision, as named)
+    const user = await makeUser(server.url, 'runner', {
+      inline: { run: doc([{ Effect: 'Allow', Action: 'ecs:RunTask', Resource: `arn:aws:ecs:${REGION}:${ACCOUNT}:task-definition/ok` }]) },
+    });
+    const asUser = ecsClient(server.url, user);
+    try {
+      // when
+      const allowed = await asUser.send(new RunTaskCommand({ taskDefinition: 'ok', networkConfiguration: NET }));
+      const denied = await rejection(asUser.send(new RunTaskCommand({ taskDefinition: 'ok:1', networkConfiguration: NET })));
+      // then
+      assert.equal(allowed.tasks!.length, 1);
+      assert.deepEqual(denied, {
+        name: 'AccessDeniedException',
+        message: noIdentityAllow(user.arn, 'ecs:RunTask', `arn:aws:ecs:${REGION}:${ACCOUNT}:task-definition/ok:1`),
+      });
+    } finally {
+      asUser.destroy();
+    }
   });
 
   it('RunTask and StopTask errors are AWS-shaped', async () => {

@@ -50,6 +50,28 @@ export function ecsAuthorization(operation: string, input: unknown, ctx: Request
   if (keys) context['aws:TagKeys'] = keys;
   for (const t of i.tags ?? []) context[`aws:RequestTag/${t.key}`] = t.value ?? '';
   if (i.resourceArn !== undefined) return [{ action, resource: i.resourceArn, context }];
+  const x = input as { taskDefinition?: string; serviceName?: string; service?: string; task?: string; tasks?: string[]; services?: string[] };
+  const clusterOf = (c: string | undefined) => (c === undefined ? 'default' : (parseEcsArn(c)?.rest ?? c));
+  // RunTask is authorized on the task definition as named (`family` or `family:revision`) —
+  // source: service authorization reference, RunTask resource "task-definition".
+  if ((operation === 'RunTask' || operation === 'StartTask') && x.taskDefinition !== undefined) {
+    const td = parseEcsArn(x.taskDefinition) ? x.taskDefinition : `arn:aws:ecs:${ctx.region}:${ctx.accountId}:task-definition/${x.taskDefinition}`;
+    return [{ action, resource: td, context: { ...context, 'ecs:cluster': arns.cluster(ctx.region, ctx.accountId, clusterOf(i.cluster)) } }];
+  }
+  const svc = x.serviceName ?? x.service;
+  if (svc !== undefined && ['CreateService', 'UpdateService', 'DeleteService'].includes(operation)) {
+    const resource = parseEcsArn(svc) ? svc : arns.service(ctx.region, ctx.accountId, clusterOf(i.cluster), svc);
+    return [{ action, resource, context }];
+  }
+  if (operation === 'DescribeServices' && x.services) {
+    return x.services.map((n) => ({ action, resource: parseEcsArn(n) ? n : arns.service(ctx.region, ctx.accountId, clusterOf(i.cluster), n), context }));
+  }
+  if (operation === 'StopTask' && x.task !== undefined) {
+    return [{ action, resource: parseEcsArn(x.task) ? x.task : arns.task(ctx.region, ctx.accountId, clusterOf(i.cluster), x.task), context }];
+  }
+  if (operation === 'DescribeTasks' && x.tasks) {
+    return x.tasks.map((t) => ({ action, resource: parseEcsArn(t) ? t : arns.task(ctx.region, ctx.accountId, clusterOf(i.cluster), t), context }));
+  }
   const cluster = i.cluster ?? i.clusterName;
   if (cluster !== undefined && !['ListServices', 'ListTasks', 'DescribeTasks', 'DescribeServices', 'RunTask', 'StopTask', 'CreateService', 'UpdateService', 'DeleteService'].includes(operation)) {
     const name = parseEcsArn(cluster)?.rest ?? cluster;

@@ -53,8 +53,6 @@ export const texts = {
     `CannotPullContainerError: pull image manifest has been retried 1 time(s): failed to resolve ref ${ref}: unexpected status from HEAD request to https://${account}.dkr.ecr.${region}.amazonaws.com/v2/${repo}/manifests/${reference}: 403 Forbidden`,
   registryAuth: (denial: string) =>
     `ResourceInitializationError: unable to pull secrets or registry auth: execution resource retrieval failed: unable to retrieve ecr registry auth: service call has been retried 1 time(s): AccessDeniedException: ${denial}`,
-  executionRoleAssume: (arn: string) =>
-    `ResourceInitializationError: unable to pull secrets or registry auth: execution resource retrieval failed: unable to assume the task execution role ${arn}: its trust policy must allow ecs-tasks.amazonaws.com`,
   containerStartFailed: (name: string, why: string) => `CannotStartContainerError: Error response from daemon: failed to create task for container ${name}: ${why}`,
   dependencyFailed: (name: string, dep: string) => `DependencyViolation: container ${name} did not start because its dependency ${dep} did not meet its condition`,
 } as const;

@@ -209,7 +209,7 @@ export class EcsTasks {
     const now = this.deps.clock.now();
     if (def.executionRoleArn === undefined) return { principal: rootPrincipal(task.accountId), sourceIp: ECS_TASKS_SERVICE, secureTransport: true, now };
     const session = await this.#assume(task, def.executionRoleArn).catch((e: unknown) => {
-      if (e instanceof AccessDeniedError) throw new PullFailure(texts.executionRoleAssume(def.executionRoleArn!));
+      if (e instanceof AccessDeniedError) throw new PullFailure(texts.cannotAssumeRole(def.executionRoleArn!));
       throw e;
     });
     return { principal: sessionPrincipal(session, def.executionRoleArn, task.taskId), sourceIp: ECS_TASKS_SERVICE, secureTransport: true, now };
@@ -274,7 +274,15 @@ export class EcsTasks {
     task = await this.#set(task, { lastStatus: 'PENDING', connectivityAt: this.#now(), pullStartedAt: this.#now() });
     const pulls = new Map<string, { repo: { accountId: string; region: string; name: string }; digest: string; runDigest: string }>();
     let subject: AuthzSubject;
+    let roleCredentials: IssuedSession | undefined;
     try {
+      // Both roles must trust ecs-tasks.amazonaws.com before anything starts.
+      if (def.taskRoleArn !== undefined) {
+        roleCredentials = await this.#assume(task, def.taskRoleArn).catch((e: unknown) => {
+          if (e instanceof AccessDeniedError) throw new PullFailure(texts.cannotAssumeRole(def.taskRoleArn!));
+          throw e;
+        });
+      }
       subject = await this.#puller(task, def);
       for (const c of def.containerDefinitions) {
         const p = await this.#checkPull(subject, c.image!, task.region);
@@ -312,8 +320,6 @@ export class EcsTasks {
     }
     task = await this.#set(task, { pullStoppedAt: this.#now() });
 
-    let roleCredentials: IssuedSession | undefined;
-    if (def.taskRoleArn !== undefined) roleCredentials = await this.#assume(task, def.taskRoleArn);
     const endpoints = this.deps.endpoints();
     const taskEnv = endpoints?.register(task, def, roleCredentials) ?? {};
 
