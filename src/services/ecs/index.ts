@@ -3,7 +3,13 @@ import type { AwsService, Handler } from '../../aws/service.js';
 import type { AuthzRequest } from '../../iam/authorize.js';
 import { parseImageUri } from '../../containers/image-uri.js';
 import { ecsModel } from '../../model/ecs/index.js';
-import { ClientException, InvalidParameterException, ResourceNotFoundException } from '../../model/ecs/errors.js';
+import {
+  ClientException,
+  ClusterContainsServicesException,
+  ClusterContainsTasksException,
+  InvalidParameterException,
+  ResourceNotFoundException,
+} from '../../model/ecs/errors.js';
 import type {
   ContainerDefinition,
   CreateClusterRequest,
@@ -97,7 +103,7 @@ export function ecsService(deps: EcsDeps): AwsService {
   const validate = (i: RegisterTaskDefinitionRequest) => {
     const names = new Set<string>();
     for (const c of i.containerDefinitions) {
-      if (c.name === undefined || c.image === undefined) throw new ClientException('Container.name and Container.image should not be null or empty.');
+      if (c.name === undefined || c.image === undefined) throw new ClientException(texts.containerNameImage);
       if (names.has(c.name)) throw new ClientException(texts.duplicateContainer(c.name));
       names.add(c.name);
     }
@@ -134,7 +140,7 @@ export function ecsService(deps: EcsDeps): AwsService {
     systemControls: c.systemControls ?? [],
   });
 
-  const findTaggable = async (ctx: RequestContext, arn: string) => {
+  const findTaggable = async (arn: string) => {
     const p = parseEcsArn(arn);
     if (!p) throw new InvalidParameterException(texts.invalidArn(arn));
     const w = { accountId: p.accountId, region: p.region };
@@ -153,7 +159,6 @@ export function ecsService(deps: EcsDeps): AwsService {
       const svc = await meta.ecs.get<ServiceRecord>({ ...w, kind: 'service', name });
       if (svc && svc.status !== 'INACTIVE') return { key: { ...w, kind: 'service', name } };
     }
-    void ctx;
     throw new ResourceNotFoundException(texts.unknownResource);
   };
 
@@ -183,9 +188,9 @@ export function ecsService(deps: EcsDeps): AwsService {
     DeleteCluster: async (ctx: RequestContext, i: DeleteClusterRequest) => {
       const c = await s.requireCluster(where(ctx), i.cluster);
       const services = (await meta.ecs.list<ServiceRecord>(ctx.accountId, ctx.region, 'service')).filter((x) => x.clusterName === c.name && x.status !== 'INACTIVE');
-      if (services.length > 0) throw new (await import('../../model/ecs/errors.js')).ClusterContainsServicesException(texts.clusterHasServices);
+      if (services.length > 0) throw new ClusterContainsServicesException(texts.clusterHasServices);
       const tasks = (await meta.ecs.list<TaskRecord>(ctx.accountId, ctx.region, 'task')).filter((t) => t.clusterName === c.name && t.lastStatus !== 'STOPPED');
-      if (tasks.length > 0) throw new (await import('../../model/ecs/errors.js')).ClusterContainsTasksException(texts.clusterHasTasks);
+      if (tasks.length > 0) throw new ClusterContainsTasksException(texts.clusterHasTasks);
       const gone: ClusterRecord = { ...c, status: 'INACTIVE' };
       await meta.ecs.put({ ...where(ctx), kind: 'cluster', name: c.name }, gone);
       return { cluster: await s.clusterView(gone, true) };
@@ -256,7 +261,7 @@ export function ecsService(deps: EcsDeps): AwsService {
     },
     DeregisterTaskDefinition: async (ctx: RequestContext, i: DeregisterTaskDefinitionRequest) => {
       const ref = parseEcsArn(i.taskDefinition)?.rest ?? i.taskDefinition;
-      if (!/:\d+$/.test(ref)) throw new ClientException('Revision must be specified.');
+      if (!/:\d+$/.test(ref)) throw new ClientException(texts.revisionRequired);
       const td = await s.findTaskDefinition(where(ctx), i.taskDefinition);
       if (!td) throw new ClientException(texts.taskDefinitionNotFound);
       const next: TaskDefinitionRecord = td.status === 'ACTIVE' ? { ...td, status: 'INACTIVE', deregisteredAt: s.now() } : td;
@@ -269,7 +274,7 @@ export function ecsService(deps: EcsDeps): AwsService {
       for (const ref of i.taskDefinitions) {
         const td = await s.findTaskDefinition(where(ctx), ref);
         if (!td || !/:\d+$/.test(parseEcsArn(ref)?.rest ?? ref)) {
-          failures.push({ arn: ref, reason: 'The specified task definition does not exist.' });
+          failures.push({ arn: ref, reason: texts.taskDefinitionMissing });
           continue;
         }
         if (td.status === 'ACTIVE') {
@@ -286,17 +291,17 @@ export function ecsService(deps: EcsDeps): AwsService {
 
     // ---- tags
     TagResource: async (ctx: RequestContext, i: TagResourceRequest) => {
-      const { key } = await findTaggable(ctx, i.resourceArn);
+      const { key } = await findTaggable(i.resourceArn);
       await meta.ecs.update<{ tags: Tag[] }>(key, (r) => ({ ...r, tags: mergeTags(r.tags ?? [], i.tags) }));
       return {};
     },
     UntagResource: async (ctx: RequestContext, i: UntagResourceRequest) => {
-      const { key } = await findTaggable(ctx, i.resourceArn);
+      const { key } = await findTaggable(i.resourceArn);
       await meta.ecs.update<{ tags: Tag[] }>(key, (r) => ({ ...r, tags: (r.tags ?? []).filter((t) => !i.tagKeys.includes(t.key ?? '')) }));
       return {};
     },
     ListTagsForResource: async (ctx: RequestContext, i: ListTagsForResourceRequest) => {
-      const { key } = await findTaggable(ctx, i.resourceArn);
+      const { key } = await findTaggable(i.resourceArn);
       const r = await meta.ecs.get<{ tags: Tag[] }>(key);
       return { tags: r?.tags ?? [] };
     },

@@ -38,6 +38,17 @@ export const texts = {
   unknownResource: 'The specified resource is not found.',
   invalidArn: (arn: string) => `Invalid ARN: ${arn}`,
   countRange: 'count must be between 1 and 10.',
+  containerNameImage: 'Container.name and Container.image should not be null or empty.',
+  revisionRequired: 'Revision must be specified.',
+  taskDefinitionMissing: 'The specified task definition does not exist.',
+  taskDefinitionRequired: 'TaskDefinition must be specified.',
+  // Service events and deployments.
+  rolloutInProgress: 'ECS deployment ecs-svc in progress.',
+  rolloutCompleted: 'ECS deployment ecs-svc completed.',
+  eventStarted: (ids: string[]) => `has started ${ids.length} tasks: ${ids.map((id) => `(task ${id})`).join(' ')}.`,
+  eventStopped: (ids: string[]) => `has stopped ${ids.length} running tasks: ${ids.map((id) => `(task ${id})`).join(' ')}.`,
+  eventSteady: 'has reached a steady state.',
+  replacedByDeployment: (id: string) => `Task stopped by deployment ${id}`,
   // Stopped tasks.
   essentialExited: 'Essential container in task exited',
   userStopped: 'Task stopped by user',

@@ -49,7 +49,7 @@ export class EcsScheduler {
       desiredCount,
       launchType,
       rolloutState: 'IN_PROGRESS',
-      rolloutStateReason: 'ECS deployment ecs-svc in progress.',
+      rolloutStateReason: texts.rolloutInProgress,
       failedTasks: 0,
       createdAt: now,
       updatedAt: now,
@@ -117,7 +117,7 @@ export class EcsScheduler {
       CreateService: async (ctx: RequestContext, i: CreateServiceRequest) => {
         const w = where(ctx);
         const cluster: ClusterRecord = await s.clusterForWork(w, i.cluster);
-        if (i.taskDefinition === undefined) throw new InvalidParameterException('TaskDefinition must be specified.');
+        if (i.taskDefinition === undefined) throw new InvalidParameterException(texts.taskDefinitionRequired);
         const td = await s.findTaskDefinition(w, i.taskDefinition);
         if (!td) throw new InvalidParameterException(texts.runTaskDefinitionNotFound);
         const existing = await this.#find(w, cluster.name, i.serviceName);
@@ -307,28 +307,28 @@ export class EcsScheduler {
     const primaryRunning = current.filter((t) => t.lastStatus === 'RUNNING').length;
     if (old.length > 0 && primaryRunning >= svc.desiredCount) {
       for (const t of old) {
-        await this.tasks.stop(t, 'ServiceSchedulerInitiated', `Task stopped by deployment ${primary.id}`);
+        await this.tasks.stop(t, 'ServiceSchedulerInitiated', texts.replacedByDeployment(primary.id));
         stoppedIds.push(t.taskId);
       }
     }
     stoppedCount = stoppedIds.length;
-    if (startedIds.length > 0) events.push(`has started ${startedIds.length} tasks: ${startedIds.map((id) => `(task ${id})`).join(' ')}.`);
-    if (stoppedIds.length > 0) events.push(`has stopped ${stoppedIds.length} running tasks: ${stoppedIds.map((id) => `(task ${id})`).join(' ')}.`);
+    if (startedIds.length > 0) events.push(texts.eventStarted(startedIds));
+    if (stoppedIds.length > 0) events.push(texts.eventStopped(stoppedIds));
     const steady = old.length === 0 && stoppedIds.length === 0 && startedIds.length === 0 && primaryRunning === svc.desiredCount && current.length === svc.desiredCount;
     await this.s.meta.ecs.update<ServiceRecord>(this.#key(svc), (r) => {
       let next = r;
       for (const e of events) next = this.#event(next, e);
-      const wasSteady = r.events[0]?.message.endsWith('has reached a steady state.') ?? false;
+      const wasSteady = r.events[0]?.message.endsWith(texts.eventSteady) ?? false;
       if (steady) {
         next = {
           ...next,
           deployments: next.deployments
             .filter((d) => d.status === 'PRIMARY')
             .map((d) =>
-              d.rolloutState === 'IN_PROGRESS' ? { ...d, rolloutState: 'COMPLETED' as const, rolloutStateReason: 'ECS deployment ecs-svc completed.', updatedAt: this.s.now() } : d,
+              d.rolloutState === 'IN_PROGRESS' ? { ...d, rolloutState: 'COMPLETED' as const, rolloutStateReason: texts.rolloutCompleted, updatedAt: this.s.now() } : d,
             ),
         };
-        if (!wasSteady || events.length > 0) next = this.#event(next, 'has reached a steady state.');
+        if (!wasSteady || events.length > 0) next = this.#event(next, texts.eventSteady);
       }
       return next;
     });
