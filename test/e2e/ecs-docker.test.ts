@@ -21,9 +21,10 @@ import {
 } from '@aws-sdk/client-ecs';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { runJob } from '../support/admin.js';
-import { dockerUnavailable, startDocker, type Docker } from '../support/docker.js';
+import { dockerUnavailable, ensureHostsEntry, startDocker, type Docker } from '../support/docker.js';
 import { EXECUTION_POLICY, ecsClient, makeTaskRole, waitForTask } from '../support/ecs.js';
 import { stsClient } from '../support/iam.js';
+import { awsCli } from '../support/clients.js';
 import { pushLambdaImage } from '../support/lambda.js';
 import { ACCOUNT, REGION, startServer, tempDir, type TestServer } from '../support/server.js';
 
@@ -112,6 +113,24 @@ describe('ECS tasks and services in containers', { skip: unavailable ? `skipped:
     assert.equal(stopped.stoppedReason, 'Essential container in task exited');
     assert.equal(stopped.containers![0]!.exitCode, 0);
     assert.ok(stopped.pullStoppedAt! <= stopped.startedAt! && stopped.startedAt! <= stopped.stoppedAt!);
+  });
+
+  it('runs an image pushed with docker, named by simfra’s registry host', async () => {
+    // given: busybox imported, pushed with `docker push`, and removed from the engine again
+    const host = `${ACCOUNT}.dkr.ecr.${REGION}.localhost:${server.port}`;
+    ensureHostsEntry(`${ACCOUNT}.dkr.ecr.${REGION}.localhost`);
+    const password = await awsCli(server.url, ['ecr', 'get-login-password']);
+    await docker.cli(['login', '-u', 'AWS', '--password-stdin', host], password.stdout);
+    await awsCli(server.url, ['ecr', 'create-repository', '--repository-name', 'pushed']);
+    await docker.importBusybox(`${host}/pushed:v1`, 'pushed-by-docker');
+    await docker.cli(['push', `${host}/pushed:v1`]);
+    await docker.cli(['rmi', `${host}/pushed:v1`]);
+    await register('pushed', [{ name: 'app', image: `${host}/pushed:v1`, command: ['test "$(cat /message)" = pushed-by-docker && exit 5'] }]);
+    // when
+    const task = await runToStop('pushed');
+    // then: the image's entrypoint ran our command in the pushed filesystem
+    assert.equal(task.containers![0]!.exitCode, 5, task.stoppedReason);
+    assert.equal(task.containers![0]!.image, `${host}/pushed:v1`);
   });
 
   it('starts containers in dependsOn order and reports each exit code', async () => {
