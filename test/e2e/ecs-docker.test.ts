@@ -212,6 +212,37 @@ describe('ECS tasks and services in containers', { skip: unavailable ? `skipped:
     assert.ok(svc.events!.some((e) => /has started 1 tasks/.test(e.message!)));
   });
 
+  it('rolls a service over to a new task definition revision', async () => {
+    // given: a service running one task of revision 1
+    const td1 = await register('roll', [sh('app', 'sleep 300')]);
+    await ecs.send(new CreateServiceCommand({ serviceName: 'roll', taskDefinition: td1.taskDefinitionArn, desiredCount: 1, networkConfiguration: NET }));
+    const settle = async (check: (s: Awaited<ReturnType<typeof describe1>>) => boolean) => {
+      const deadline = Date.now() + 60_000;
+      for (;;) {
+        await runJob(server.url, 'ecs-scheduler');
+        const svc = await describe1();
+        if (check(svc)) return svc;
+        if (Date.now() > deadline) throw new Error(JSON.stringify(svc.deployments));
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    };
+    const describe1 = async () => (await ecs.send(new DescribeServicesCommand({ services: ['roll'] }))).services![0]!;
+    await settle((svc) => svc.runningCount === 1 && svc.deployments![0]!.rolloutState === 'COMPLETED');
+    const [oldTask] = (await ecs.send(new ListTasksCommand({ serviceName: 'roll' }))).taskArns!;
+    // when: revision 2 with another command
+    const td2 = await register('roll', [sh('app', 'sleep 301')]);
+    await ecs.send(new UpdateServiceCommand({ service: 'roll', taskDefinition: td2.taskDefinitionArn }));
+    const svc = await settle((x) => x.deployments!.length === 1 && x.deployments![0]!.rolloutState === 'COMPLETED' && x.runningCount === 1);
+    // then
+    assert.equal(svc.deployments![0]!.taskDefinition, td2.taskDefinitionArn);
+    const old = await waitForTask(ecs, 'default', oldTask!, 'STOPPED', 30_000);
+    assert.equal(old.stopCode, 'ServiceSchedulerInitiated');
+    const [current] = (await ecs.send(new ListTasksCommand({ serviceName: 'roll' }))).taskArns!;
+    assert.notEqual(current, oldTask);
+    assert.ok(svc.events!.some((e) => /has stopped 1 running tasks/.test(e.message!)));
+    await ecs.send(new UpdateServiceCommand({ service: 'roll', desiredCount: 0 }));
+  });
+
   it('after a restart with SIMFRA_DATA_DIR, stops the tasks the old process ran and starts the service again', async () => {
     // given: a service with one running task in a server that keeps its state
     const dir = tempDir();
