@@ -296,6 +296,16 @@ describe('ECS control plane and pull checks (no containers)', () => {
     assert.equal(noCluster.name, 'ClusterNotFoundException');
     const noTask = await rejection(ecs.send(new StopTaskCommand({ task: '0123456789abcdef0123456789abcdef' })));
     assert.equal(noTask.name, 'InvalidParameterException');
+    // a refused RunTask or CreateService does not create the default cluster
+    const fresh = ecsClient(server.url, other);
+    try {
+      await fresh.send(new RegisterTaskDefinitionCommand(fargate('netless', image('app'), execRole)));
+      await rejection(fresh.send(new RunTaskCommand({ taskDefinition: 'netless' })));
+      await rejection(fresh.send(new CreateServiceCommand({ serviceName: 's', taskDefinition: 'netless' })));
+      assert.deepEqual((await fresh.send(new ListClustersCommand({}))).clusterArns, []);
+    } finally {
+      fresh.destroy();
+    }
   });
 
   it('services: create, describe, scale, roll to a new revision, delete', async () => {

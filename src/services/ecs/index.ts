@@ -36,7 +36,7 @@ import { cpuUnits, EcsState, fargateFits, memoryMib, paginate, tdKey, type Where
 import { texts } from './messages.js';
 import { arns, parseEcsArn, type ClusterRecord, type ServiceRecord, type TaskDefinitionRecord, type TaskRecord } from './records.js';
 import type { EcsScheduler } from './scheduler.js';
-import type { EcsTasks } from './tasks.js';
+import { launchTypeFor, type EcsTasks } from './tasks.js';
 
 export interface EcsDeps {
   state: EcsState;
@@ -313,6 +313,8 @@ export function ecsService(deps: EcsDeps): AwsService {
       if (count < 1 || count > 10) throw new InvalidParameterException(texts.countRange);
       const td = await s.findTaskDefinition(w, i.taskDefinition);
       if (!td) throw new InvalidParameterException(texts.runTaskDefinitionNotFound);
+      // Checked before the default cluster is made: bad input changes nothing.
+      launchTypeFor(td, i.launchType, i.networkConfiguration);
       const cluster = await s.clusterForWork(w, i.cluster);
       const tasks = [];
       for (let n = 0; n < count; n++) {

@@ -21,7 +21,7 @@ import type { EcsState, Where } from './control.js';
 import { paginate } from './control.js';
 import { texts } from './messages.js';
 import { arns, parseEcsArn, withDates, type ClusterRecord, type DeploymentRecord, type ServiceRecord, type TaskRecord } from './records.js';
-import type { EcsTasks } from './tasks.js';
+import { launchTypeFor, type EcsTasks } from './tasks.js';
 
 const MAX_EVENTS = 100;
 /** Stopped tasks stay visible for an hour, as in ECS. */
@@ -116,15 +116,15 @@ export class EcsScheduler {
     return {
       CreateService: async (ctx: RequestContext, i: CreateServiceRequest) => {
         const w = where(ctx);
-        const cluster: ClusterRecord = await s.clusterForWork(w, i.cluster);
         if (i.taskDefinition === undefined) throw new InvalidParameterException(texts.taskDefinitionRequired);
         const td = await s.findTaskDefinition(w, i.taskDefinition);
         if (!td) throw new InvalidParameterException(texts.runTaskDefinitionNotFound);
-        const existing = await this.#find(w, cluster.name, i.serviceName);
+        const launchType = launchTypeFor(td, i.launchType, i.networkConfiguration);
+        if (i.cluster !== undefined && s.clusterName(i.cluster) !== 'default') await s.requireCluster(w, i.cluster);
+        const existing = await this.#find(w, s.clusterName(i.cluster), i.serviceName);
         if (existing && existing.status !== 'INACTIVE') throw new InvalidParameterException(texts.serviceExists);
-        const launchType = i.launchType ?? (td.compatibilities.includes('FARGATE') ? 'FARGATE' : 'EC2');
-        if (!td.compatibilities.includes(launchType)) throw new InvalidParameterException(texts.launchTypeUnsupported(launchType));
-        if (td.networkMode === 'awsvpc' && i.networkConfiguration === undefined) throw new InvalidParameterException(texts.networkConfigurationRequired);
+        // Only now, with the input checked, may the default cluster be made.
+        const cluster: ClusterRecord = await s.clusterForWork(w, i.cluster);
         const desiredCount = i.desiredCount ?? (i.schedulingStrategy === 'DAEMON' ? 1 : 0);
         const svc: ServiceRecord = {
           ...w,

@@ -62,6 +62,18 @@ class PullFailure extends Error {}
 
 const ROLE_ARN = /^arn:aws:iam::(\d{12}):role\/(?:[^/]+\/)*([^/]+)$/;
 
+/**
+ * The launch type a task of `def` runs with, or InvalidParameterException. No container instances
+ * here: a task without a launch type runs as on Fargate when its definition allows it, else as
+ * EC2 would (the same containers either way).
+ */
+export function launchTypeFor(def: TaskDefinitionRecord, launchType: string | undefined, networkConfiguration: unknown): string {
+  const chosen = launchType ?? (def.compatibilities.includes('FARGATE') ? 'FARGATE' : 'EC2');
+  if (!def.compatibilities.includes(chosen)) throw new InvalidParameterException(texts.launchTypeUnsupported(chosen));
+  if (def.networkMode === 'awsvpc' && networkConfiguration === undefined) throw new InvalidParameterException(texts.networkConfigurationRequired);
+  return chosen;
+}
+
 export class EcsTasks {
   readonly #live = new Map<string, Live>();
 
@@ -98,11 +110,7 @@ export class EcsTasks {
     def: TaskDefinitionRecord,
     opts: { launchType?: string; networkConfiguration?: unknown; overrides: TaskOverride; startedBy?: string; group: string; tags: Tag[]; serviceName?: string },
   ): Promise<TaskRecord> {
-    // No container instances here: a task without a launch type runs as on Fargate when its
-    // definition allows it, else as EC2 would (the same containers either way).
-    const launchType = opts.launchType ?? (def.compatibilities.includes('FARGATE') ? 'FARGATE' : 'EC2');
-    if (!def.compatibilities.includes(launchType)) throw new InvalidParameterException(texts.launchTypeUnsupported(launchType));
-    if (def.networkMode === 'awsvpc' && opts.networkConfiguration === undefined) throw new InvalidParameterException(texts.networkConfigurationRequired);
+    const launchType = launchTypeFor(def, opts.launchType, opts.networkConfiguration);
     const taskId = this.deps.ids.uuid().replace(/-/g, '');
     const now = this.#now();
     const task: TaskRecord = {
