@@ -13,8 +13,12 @@ import type { EcsState } from './control.js';
 import type { TaskDefinitionRecord, TaskRecord } from './records.js';
 import type { TaskEndpoints } from './tasks.js';
 
+/** Credentials are renewed when they have less than this left, as the ECS agent does. */
+const RENEW_BEFORE_MS = 15 * 60_000;
+
 interface Entry {
   token: string;
+  renew: () => Promise<IssuedSession>;
   roleArn?: string;
   credentials?: IssuedSession;
   task: TaskRecord;
@@ -52,9 +56,9 @@ export class EcsTaskEndpoints implements TaskEndpoints {
     if (this.#server) await new Promise<void>((r) => this.#server!.close(() => r()));
   }
 
-  register(task: TaskRecord, def: TaskDefinitionRecord, credentials: IssuedSession | undefined): Record<string, string> {
+  register(task: TaskRecord, def: TaskDefinitionRecord, credentials: IssuedSession | undefined, renew: () => Promise<IssuedSession>): Record<string, string> {
     const token = randomBytes(24).toString('base64url');
-    this.#tasks.set(task.taskId, { token, task, ...(def.taskRoleArn !== undefined ? { roleArn: def.taskRoleArn } : {}), ...(credentials ? { credentials } : {}) });
+    this.#tasks.set(task.taskId, { token, task, renew, ...(def.taskRoleArn !== undefined ? { roleArn: def.taskRoleArn } : {}), ...(credentials ? { credentials } : {}) });
     return credentials
       ? { AWS_CONTAINER_CREDENTIALS_FULL_URI: `${this.base}/v2/credentials/${task.taskId}`, AWS_CONTAINER_AUTHORIZATION_TOKEN: token }
       : {};
@@ -74,6 +78,7 @@ export class EcsTaskEndpoints implements TaskEndpoints {
     if (path[0] === 'v2' && path[1] === 'credentials' && path.length === 3) {
       const e = this.#tasks.get(path[2]!);
       if (!e || !e.credentials || authorization !== e.token) return { status: 400, body: { code: 'InvalidIdentityToken', message: 'Unable to find the task credentials' } };
+      if (e.credentials.expiration.getTime() - this.state.clock.now().getTime() < RENEW_BEFORE_MS) e.credentials = await e.renew();
       return {
         status: 200,
         body: {

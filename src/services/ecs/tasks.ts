@@ -28,7 +28,7 @@ export const ECS_TASKS_SERVICE = 'ecs-tasks.amazonaws.com';
 
 export interface TaskEndpoints {
   /** Registers the task's role credentials and metadata; returns the env vars its containers get. */
-  register(task: TaskRecord, def: TaskDefinitionRecord, roleCredentials: IssuedSession | undefined): Record<string, string>;
+  register(task: TaskRecord, def: TaskDefinitionRecord, roleCredentials: IssuedSession | undefined, renew: () => Promise<IssuedSession>): Record<string, string>;
   /** The per-container env (ECS_CONTAINER_METADATA_URI_V4). */
   containerEnv(task: TaskRecord, container: string): Record<string, string>;
   forget(taskId: string): void;
@@ -329,7 +329,7 @@ export class EcsTasks {
     task = await this.#set(task, { pullStoppedAt: this.#now() });
 
     const endpoints = this.deps.endpoints();
-    const taskEnv = endpoints?.register(task, def, roleCredentials) ?? {};
+    const taskEnv = endpoints?.register(task, def, roleCredentials, () => this.#assume(task, def.taskRoleArn!)) ?? {};
 
     // Containers in dependsOn order.
     const started = new Map<string, RunningContainer>();
