@@ -352,6 +352,40 @@ describe('ECS control plane and pull checks (no containers)', () => {
     assert.equal(after.services![0]!.status, 'INACTIVE');
   });
 
+  it('the deployment circuit breaker fails a deployment whose tasks fail to start', async () => {
+    // given: a service whose image tag does not exist, with the breaker on
+    await ecs.send(new RegisterTaskDefinitionCommand(fargate('broken', image('app', 'no-such-tag'), execRole)));
+    await ecs.send(
+      new CreateServiceCommand({
+        serviceName: 'broken',
+        taskDefinition: 'broken',
+        desiredCount: 1,
+        networkConfiguration: NET,
+        deploymentConfiguration: { deploymentCircuitBreaker: { enable: true, rollback: true } },
+      }),
+    );
+    // when: the scheduler keeps launching tasks that stop with TaskFailedToStart
+    let deployment;
+    for (let pass = 0; pass < 40; pass++) {
+      await runJob(server.url, 'ecs-scheduler');
+      deployment = (await ecs.send(new DescribeServicesCommand({ services: ['broken'] }))).services![0]!.deployments![0]!;
+      if (deployment.rolloutState === 'FAILED') break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    // then: failed after 3 failed tasks (half the desired count, at least 3); nothing to roll back to
+    assert.equal(deployment!.rolloutState, 'FAILED');
+    assert.equal(deployment!.rolloutStateReason, 'ECS deployment circuit breaker: tasks failed to start.');
+    assert.ok(deployment!.failedTasks! >= 3);
+    const { services } = await ecs.send(new DescribeServicesCommand({ services: ['broken'] }));
+    assert.match(services![0]!.events![0]!.message!, /^\(service broken\) deployment ecs-svc\/\d+ deployment failed: tasks failed to start\.$/);
+    // and no more tasks are launched
+    const before = (await ecs.send(new ListTasksCommand({ serviceName: 'broken', desiredStatus: 'STOPPED' }))).taskArns!.length;
+    await runJob(server.url, 'ecs-scheduler');
+    const afterRun = (await ecs.send(new ListTasksCommand({ serviceName: 'broken', desiredStatus: 'STOPPED' }))).taskArns!.length;
+    assert.equal(afterRun, before);
+    await ecs.send(new DeleteServiceCommand({ service: 'broken', force: true }));
+  });
+
   it('the aws CLI registers a task definition from JSON and waits for a stopped task', { skip: noCli && 'aws CLI not installed' }, async () => {
     // given
     const input = JSON.stringify(fargate('cli', image('app'), execRole));

@@ -243,6 +243,43 @@ describe('ECS tasks and services in containers', { skip: unavailable ? `skipped:
     await ecs.send(new UpdateServiceCommand({ service: 'roll', desiredCount: 0 }));
   });
 
+  it('rolls back to the running revision when the circuit breaker trips', async () => {
+    // given: a steady service on a good revision, the breaker on with rollback
+    const good = await register('cb', [sh('app', 'sleep 300')]);
+    await ecs.send(
+      new CreateServiceCommand({
+        serviceName: 'cb',
+        taskDefinition: good.taskDefinitionArn,
+        desiredCount: 1,
+        networkConfiguration: NET,
+        deploymentConfiguration: { deploymentCircuitBreaker: { enable: true, rollback: true } },
+      }),
+    );
+    const svcNow = async () => (await ecs.send(new DescribeServicesCommand({ services: ['cb'] }))).services![0]!;
+    const until = async (check: (x: Awaited<ReturnType<typeof svcNow>>) => boolean) => {
+      const deadline = Date.now() + 60_000;
+      for (;;) {
+        await runJob(server.url, 'ecs-scheduler');
+        const x = await svcNow();
+        if (check(x)) return x;
+        if (Date.now() > deadline) throw new Error(JSON.stringify(x.deployments));
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    };
+    await until((x) => x.runningCount === 1 && x.deployments![0]!.rolloutState === 'COMPLETED');
+    // when: a revision whose image tag does not exist
+    const bad = await register('cb', [{ ...sh('app', 'sleep 300'), image: IMAGE.replace(':latest', ':missing') }]);
+    await ecs.send(new UpdateServiceCommand({ service: 'cb', taskDefinition: bad.taskDefinitionArn }));
+    const rolled = await until((x) => x.deployments![0]!.taskDefinition === good.taskDefinitionArn && x.deployments![0]!.rolloutState === 'COMPLETED');
+    // then: back on the good revision, still one task running, the events tell the story
+    assert.equal(rolled.taskDefinition, good.taskDefinitionArn);
+    assert.equal(rolled.runningCount, 1);
+    const messages = rolled.events!.map((e) => e.message!);
+    assert.ok(messages.some((m) => /deployment failed: tasks failed to start\.$/.test(m)), messages.join('\n'));
+    assert.ok(messages.some((m) => /rolling back to deployment ecs-svc\/\d+\.$/.test(m)), messages.join('\n'));
+    await ecs.send(new UpdateServiceCommand({ service: 'cb', desiredCount: 0 }));
+  });
+
   it('after a restart with SIMFRA_DATA_DIR, stops the tasks the old process ran and starts the service again', async () => {
     // given: a service with one running task in a server that keeps its state
     const dir = tempDir();

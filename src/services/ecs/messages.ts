@@ -48,6 +48,9 @@ export const texts = {
   eventStarted: (ids: string[]) => `has started ${ids.length} tasks: ${ids.map((id) => `(task ${id})`).join(' ')}.`,
   eventStopped: (ids: string[]) => `has stopped ${ids.length} running tasks: ${ids.map((id) => `(task ${id})`).join(' ')}.`,
   eventSteady: 'has reached a steady state.',
+  breakerTripped: 'ECS deployment circuit breaker: tasks failed to start.',
+  eventDeploymentFailed: (id: string) => `deployment ${id} deployment failed: tasks failed to start.`,
+  eventRollingBack: (id: string) => `rolling back to deployment ${id}.`,
   replacedByDeployment: (id: string) => `Task stopped by deployment ${id}`,
   // Stopped tasks.
   essentialExited: 'Essential container in task exited',

@@ -250,10 +250,49 @@ export class EcsScheduler {
     return { started, stopped, services: services.length };
   }
 
-  async #reconcile(svc: ServiceRecord): Promise<{ started: number; stopped: number }> {
+  async #reconcile(svc0: ServiceRecord): Promise<{ started: number; stopped: number }> {
+    let svc = svc0;
     const w = { accountId: svc.accountId, region: svc.region };
-    const live = (await this.#tasksOf(svc)).filter((t) => t.desiredStatus === 'RUNNING' && t.lastStatus !== 'STOPPED');
-    const primary = svc.deployments.find((d) => d.status === 'PRIMARY')!;
+    const all = await this.#tasksOf(svc);
+    const live = all.filter((t) => t.desiredStatus === 'RUNNING' && t.lastStatus !== 'STOPPED');
+    let primary = svc.deployments.find((d) => d.status === 'PRIMARY')!;
+    // The deployment circuit breaker: once enough tasks of the deployment failed to start, it
+    // fails, and rolls back to the deployment before it when asked to — source: ECS developer
+    // guide, "deployment circuit breaker" (threshold: half the desired count, 3 to 200).
+    const failedTasks = all.filter((t) => t.startedBy === primary.id && t.stopCode === 'TaskFailedToStart').length;
+    const breaker = svc.deploymentConfiguration.deploymentCircuitBreaker;
+    if (failedTasks !== primary.failedTasks || (breaker.enable && primary.rolloutState === 'IN_PROGRESS')) {
+      const threshold = Math.min(200, Math.max(3, Math.ceil(svc.desiredCount / 2)));
+      const trips = breaker.enable && primary.rolloutState === 'IN_PROGRESS' && failedTasks >= threshold;
+      const previous = svc.deployments.find((d) => d.status === 'ACTIVE');
+      const updated = await this.s.meta.ecs.update<ServiceRecord>(this.#key(svc), (r) => {
+        let next: ServiceRecord = {
+          ...r,
+          deployments: r.deployments.map((d) =>
+            d.id !== primary.id
+              ? d
+              : { ...d, failedTasks, ...(trips ? { rolloutState: 'FAILED' as const, rolloutStateReason: texts.breakerTripped, updatedAt: this.s.now() } : {}) },
+          ),
+        };
+        if (trips) {
+          next = this.#event(next, texts.eventDeploymentFailed(primary.id));
+          if (breaker.rollback && previous) {
+            const back = this.#deployment(previous.taskDefinition, r.desiredCount, r.launchType, r.networkConfiguration);
+            next = {
+              ...next,
+              taskDefinition: previous.taskDefinition,
+              deployments: [back, ...next.deployments.map((d) => (d.id === primary.id ? { ...d, status: 'ACTIVE' as const } : d))],
+            };
+            next = this.#event(next, texts.eventRollingBack(previous.id));
+          }
+        }
+        return next;
+      });
+      if (updated) {
+        svc = updated;
+        primary = svc.deployments.find((d) => d.status === 'PRIMARY')!;
+      }
+    }
     const current = live.filter((t) => t.taskDefinitionArn === primary.taskDefinition);
     const old = live.filter((t) => t.taskDefinitionArn !== primary.taskDefinition);
     let started = 0;
@@ -275,7 +314,8 @@ export class EcsScheduler {
 
     // Start what the primary deployment lacks, within maximumPercent of desiredCount.
     const cap = Math.max(svc.desiredCount, Math.floor((svc.desiredCount * svc.deploymentConfiguration.maximumPercent) / 100));
-    const want = Math.min(svc.desiredCount - current.length, cap - live.length);
+    // A failed deployment that did not roll back launches nothing more.
+    const want = primary.rolloutState === 'FAILED' ? 0 : Math.min(svc.desiredCount - current.length, cap - live.length);
     if (want > 0) {
       const td = await this.s.findTaskDefinition(w, primary.taskDefinition);
       const cluster = await this.s.getCluster(w, svc.clusterName);
