@@ -174,7 +174,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
 
   // ECS: task definitions, tasks pulled with the execution role's authority and run in the
   // container runtime, services kept at their desired count by the `ecs-scheduler` job.
-  const ecsState = new EcsState(meta, clock, ids);
+  const ecsState = new EcsState(meta, clock, ids, authorizer);
   const ecsEndpoints = runtime ? new EcsTaskEndpoints(ecsState) : undefined;
   let kickScheduler: () => void = () => undefined;
   let kicked: NodeJS.Timeout | undefined;

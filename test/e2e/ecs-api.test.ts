@@ -265,24 +265,30 @@ describe('ECS control plane and pull checks (no containers)', () => {
     assert.match(allowedTask.stoppedReason!, /SIMFRA_DOCKER=true/);
   });
 
-  it('authorizes RunTask as ecs:RunTask on the task definition as named', async () => {
-    // given: a user allowed to run only the family `ok` (latest revision, as named)
-    const user = await makeUser(server.url, 'runner', {
-      inline: { run: doc([{ Effect: 'Allow', Action: 'ecs:RunTask', Resource: `arn:aws:ecs:${REGION}:${ACCOUNT}:task-definition/ok` }]) },
-    });
+  it('authorizes RunTask as ecs:RunTask on the task definition as named, and iam:PassRole on its roles', async () => {
+    // given: a user allowed to run only the family `ok` (latest revision, as named) and to pass
+    // the execution role to ECS; another without iam:PassRole
+    const run = { Effect: 'Allow', Action: 'ecs:RunTask', Resource: `arn:aws:ecs:${REGION}:${ACCOUNT}:task-definition/ok` };
+    const pass = { Effect: 'Allow', Action: 'iam:PassRole', Resource: execRole, Condition: { StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } } };
+    const user = await makeUser(server.url, 'runner', { inline: { run: doc([run, pass]) } });
+    const noPass = await makeUser(server.url, 'runner-no-pass', { inline: { run: doc([run]) } });
     const asUser = ecsClient(server.url, user);
+    const asNoPass = ecsClient(server.url, noPass);
     try {
       // when
       const allowed = await asUser.send(new RunTaskCommand({ taskDefinition: 'ok', networkConfiguration: NET }));
       const denied = await rejection(asUser.send(new RunTaskCommand({ taskDefinition: 'ok:1', networkConfiguration: NET })));
+      const notPassed = await rejection(asNoPass.send(new RunTaskCommand({ taskDefinition: 'ok', networkConfiguration: NET })));
       // then
       assert.equal(allowed.tasks!.length, 1);
       assert.deepEqual(denied, {
         name: 'AccessDeniedException',
         message: noIdentityAllow(user.arn, 'ecs:RunTask', `arn:aws:ecs:${REGION}:${ACCOUNT}:task-definition/ok:1`),
       });
+      assert.deepEqual(notPassed, { name: 'AccessDeniedException', message: noIdentityAllow(noPass.arn, 'iam:PassRole', execRole) });
     } finally {
       asUser.destroy();
+      asNoPass.destroy();
     }
   });
 

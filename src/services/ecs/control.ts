@@ -3,7 +3,9 @@
  * on first use, as RunTask and CreateService do), task definitions by family and revision, and
  * how each record is shown on the wire.
  */
+import type { RequestContext } from '../../aws/context.js';
 import type { Clock } from '../../clock.js';
+import type { Authorizer } from '../../iam/authorize.js';
 import type { Ids } from '../../ids.js';
 import { ClientException, ClusterNotFoundException, InvalidParameterException } from '../../model/ecs/errors.js';
 import type { Cluster, Tag, Task, TaskDefinition } from '../../model/ecs/types.js';
@@ -21,7 +23,22 @@ export class EcsState {
     readonly meta: MetaStore,
     readonly clock: Clock,
     readonly ids: Ids,
+    private readonly authorizer?: Authorizer,
   ) {}
+
+  /**
+   * RunTask, CreateService and UpdateService pass the task definition's roles to ECS: the caller
+   * needs iam:PassRole on each (iam:PassedToService ecs-tasks.amazonaws.com) — source: ECS
+   * developer guide, "Task IAM role" / "Task execution IAM role".
+   */
+  async checkPassRole(ctx: RequestContext, td: TaskDefinitionRecord): Promise<void> {
+    const roles = [td.taskRoleArn, td.executionRoleArn].filter((r): r is string => r !== undefined);
+    if (!this.authorizer || roles.length === 0) return;
+    await this.authorizer.authorize(
+      { principal: ctx.principal, sourceIp: ctx.sourceIp, secureTransport: ctx.secureTransport, now: ctx.clock.now(), region: ctx.region },
+      roles.map((r) => ({ action: 'iam:PassRole', resource: r, context: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } })),
+    );
+  }
 
   now(): string {
     return this.clock.now().toISOString();

@@ -315,6 +315,7 @@ export function ecsService(deps: EcsDeps): AwsService {
       if (!td) throw new InvalidParameterException(texts.runTaskDefinitionNotFound);
       // Checked before the default cluster is made: bad input changes nothing.
       launchTypeFor(td, i.launchType, i.networkConfiguration);
+      await s.checkPassRole(ctx, td);
       const cluster = await s.clusterForWork(w, i.cluster);
       const tasks = [];
       for (let n = 0; n < count; n++) {

@@ -120,6 +120,7 @@ export class EcsScheduler {
         const td = await s.findTaskDefinition(w, i.taskDefinition);
         if (!td) throw new InvalidParameterException(texts.runTaskDefinitionNotFound);
         const launchType = launchTypeFor(td, i.launchType, i.networkConfiguration);
+        await s.checkPassRole(ctx, td);
         if (i.cluster !== undefined && s.clusterName(i.cluster) !== 'default') await s.requireCluster(w, i.cluster);
         const existing = await this.#find(w, s.clusterName(i.cluster), i.serviceName);
         if (existing && existing.status !== 'INACTIVE') throw new InvalidParameterException(texts.serviceExists);
@@ -178,6 +179,7 @@ export class EcsScheduler {
           const td = await s.findTaskDefinition(w, i.taskDefinition);
           if (!td) throw new InvalidParameterException(texts.runTaskDefinitionNotFound);
           if (td.arn !== svc.taskDefinition) newDeployment = true;
+          await s.checkPassRole(ctx, td);
           next.taskDefinition = td.arn;
         }
         if (newDeployment) {
