@@ -45,6 +45,12 @@ import { lambdaResources, lambdaService } from './services/lambda/index.js';
 import { Invoker } from './services/lambda/invoker.js';
 import { texts as lambdaTexts } from './services/lambda/messages.js';
 import { accountSetting } from './services/ecr/registry-settings.js';
+import { EcsState } from './services/ecs/control.js';
+import { EcsTaskEndpoints } from './services/ecs/endpoints.js';
+import { ecsService } from './services/ecs/index.js';
+import { texts as ecsTexts } from './services/ecs/messages.js';
+import { EcsScheduler } from './services/ecs/scheduler.js';
+import { EcsTasks } from './services/ecs/tasks.js';
 import type { BlobStore } from './store/blobs/blob-store.js';
 import { FsBlobStore } from './store/blobs/fs.js';
 import { MemoryBlobStore } from './store/blobs/memory.js';
@@ -58,6 +64,7 @@ const UPLOAD_PURGE_EVERY_MS = 3600_000;
 const REPLICATION_JOB = 'ecr-replication';
 const REPLICATION_EVERY_MS = 5_000;
 const KMS_SCHEDULE_EVERY_MS = 60_000;
+const ECS_SCHEDULER_EVERY_MS = 5_000;
 
 export interface AppOptions {
   clock?: Clock;
@@ -182,6 +189,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   // Containers (Lambda today, ECS next): only with SIMFRA_DOCKER=true and a reachable engine.
   let runtime: ContainerRuntime | undefined;
   let notRunning: string = lambdaTexts.dockerDisabled;
+  let ecsNotRunning: string = ecsTexts.dockerDisabled;
   if (config.docker) {
     try {
       runtime = await ContainerRuntime.connect({ dockerHost: config.dockerHost, network: config.dockerNetwork, images, authorizer, log });
@@ -189,6 +197,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       if (!(e instanceof RuntimeUnavailable)) throw e;
       log.warn(`containers: SIMFRA_DOCKER=true but ${e.message}; Lambda Invoke will answer an error until simfra restarts with an engine`);
       notRunning = lambdaTexts.dockerUnavailable(e.message);
+      ecsNotRunning = ecsTexts.dockerUnavailable(e.message);
     }
   }
   const invoker = runtime
@@ -224,11 +233,39 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     endpointUrl: () => `http://${runtime?.endpointHost() ?? '127.0.0.1'}:${port}`,
   });
 
+  // ECS: task definitions, tasks pulled with the execution role's authority and run in the
+  // container runtime, services kept at their desired count by the `ecs-scheduler` job.
+  const ecsState = new EcsState(meta, clock, ids, authorizer);
+  const ecsEndpoints = runtime ? new EcsTaskEndpoints(ecsState) : undefined;
+  let kickScheduler: () => void = () => undefined;
+  let kicked: NodeJS.Timeout | undefined;
+  const ecsTasks = new EcsTasks({
+    meta,
+    images,
+    authorizer,
+    sessions,
+    clock,
+    ids,
+    log,
+    registryDomain: config.registryDomain,
+    runtime: () => runtime ?? ecsNotRunning,
+    endpoints: () => ecsEndpoints,
+    endpointUrl: () => `http://${runtime?.endpointHost() ?? '127.0.0.1'}:${port}`,
+    // A service task that ran and stopped is replaced at once; one that failed to start waits
+    // for the next scheduled pass (as ECS throttles failing launches), so failures do not spin.
+    onStopped: (t) => {
+      if (t.serviceName !== undefined && t.startedAt !== undefined) kickScheduler();
+    },
+  });
+  const ecsScheduler = new EcsScheduler(ecsState, ecsTasks, log, () => kickScheduler());
+  jobs.register({ name: 'ecs-scheduler', intervalMs: ECS_SCHEDULER_EVERY_MS, run: () => ecsScheduler.run() });
+  const ecs = ecsService({ state: ecsState, tasks: ecsTasks, scheduler: ecsScheduler, registryDomain: config.registryDomain });
+
   const verifier = new SigV4Verifier(new StoredCredentials(meta), config.maxClockSkewSeconds);
   // One bound on request bytes held in memory at once, for every front that buffers a body.
   const bodyBudget = new ByteBudget(config.maxBufferedBodyBytes);
   const aws = new AwsFront({
-    services: [ecrService(ecrDeps), iamService({ directory }), stsService({ sessions, meta }), kmsService({ kms }), lambda],
+    services: [ecrService(ecrDeps), iamService({ directory }), stsService({ sessions, meta }), kmsService({ kms }), lambda, ecs],
     verifier,
     authorizer,
     clock,
@@ -275,7 +312,17 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       port = (server.address() as AddressInfo).port;
       void purgeStaleUploads();
       await lambdaFunctions.resume();
+      await ecsEndpoints?.listen();
+      await ecsTasks.resume();
       jobs.start();
+      // A change to a service (or a stopped service task) asks for a scheduler pass soon.
+      kickScheduler = () => {
+        kicked ??= setTimeout(() => {
+          kicked = undefined;
+          void jobs.run('ecs-scheduler', {}).catch((err: unknown) => log.warn({ err }, 'ecs-scheduler failed'));
+        }, 50);
+      };
+      kickScheduler();
       return port;
     },
     get url() {
@@ -286,7 +333,11 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       return port;
     },
     async close() {
+      kickScheduler = () => undefined;
+      if (kicked) clearTimeout(kicked);
       await jobs.stop();
+      await ecsTasks.close();
+      await ecsEndpoints?.close();
       await invoker?.close();
       await runtime?.close();
       if (listening) {

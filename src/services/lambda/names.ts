@@ -1,6 +1,6 @@
 /**
- * Lambda's names: function names and ARNs (with a qualifier), and ECR image URIs in both forms
- * simfra answers to — its own registry host and the AWS one.
+ * Lambda's names: function names and ARNs (with a qualifier). ECR image URIs (both forms simfra
+ * answers to) are parsed in containers/image-uri.ts, shared with ECS.
  */
 
 export interface FunctionRef {
@@ -29,29 +29,4 @@ export function parseFunctionName(input: string, accountId: string, region: stri
 export const functionArn = (ref: { accountId: string; region: string; name: string }, qualifier?: string): string =>
   `arn:aws:lambda:${ref.region}:${ref.accountId}:function:${ref.name}${qualifier !== undefined ? `:${qualifier}` : ''}`;
 
-export interface ImageUri {
-  accountId: string;
-  region: string;
-  repository: string;
-  tag?: string;
-  digest?: string;
-}
-
-/**
- * `{account}.dkr.ecr.{region}.{domain}[:port]/{repo}(:tag|@sha256:…)`: `domain` is
- * `amazonaws.com` (what Terraform and scripts build) or simfra's registry domain. No tag means
- * `latest`, as docker reads it.
- */
-export function parseImageUri(uri: string, registryDomain: string): ImageUri | undefined {
-  const domains = ['amazonaws.com', 'amazonaws.com.cn', registryDomain].map((d) => d.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
-  const m = new RegExp(`^(\\d{12})\\.dkr\\.ecr\\.([a-z0-9-]+)\\.(?:${domains.join('|')})(?::\\d+)?/([^@:]+)(?::([A-Za-z0-9_][A-Za-z0-9._-]{0,127}))?(?:@(sha256:[a-f0-9]{64}))?$`).exec(uri);
-  if (!m) return undefined;
-  const [, accountId, region, repository, tag, digest] = m;
-  if (tag !== undefined && digest !== undefined) return undefined;
-  return {
-    accountId: accountId!,
-    region: region!,
-    repository: repository!,
-    ...(digest !== undefined ? { digest } : { tag: tag ?? 'latest' }),
-  };
-}
+export { parseImageUri, type ImageUri } from '../../containers/image-uri.js';

@@ -683,6 +683,26 @@ export interface LambdaFunctionRecords {
   unsettled(): Promise<LambdaFunctionRecord[]>;
 }
 
+export interface EcsRecordKey {
+  accountId: string;
+  region: string;
+  /** cluster | taskdef | task | service */
+  kind: string;
+  name: string;
+}
+
+/** ECS resources as JSON records; the ECS service owns their shape. */
+export interface EcsRecords {
+  get<T>(key: EcsRecordKey): Promise<T | undefined>;
+  put(key: EcsRecordKey, body: unknown): Promise<void>;
+  /** Applies `change` in one transaction; undefined when there is no such record. */
+  update<T>(key: EcsRecordKey, change: (r: T) => T): Promise<T | undefined>;
+  list<T>(accountId: string, region: string, kind: string): Promise<T[]>;
+  /** Every record of a kind, in every account and region (what a restart resumes). */
+  all<T>(kind: string): Promise<T[]>;
+  delete(key: EcsRecordKey): Promise<boolean>;
+}
+
 export interface MetaStore {
   accounts: AccountRecords;
   accessKeys: AccessKeyRecords;
@@ -701,5 +721,6 @@ export interface MetaStore {
   kms: KmsRecords;
   lambdaFunctions: LambdaFunctionRecords;
   replications: ReplicationRecords;
+  ecs: EcsRecords;
   close(): Promise<void>;
 }

@@ -8,6 +8,7 @@ import { SqliteLifecycle } from './sqlite/lifecycle.js';
 import { SqliteKms } from './sqlite/kms.js';
 import { SqliteImages, SqliteLayers, SqliteUploads } from './sqlite/images.js';
 import { sqliteIam } from './sqlite/iam.js';
+import { SqliteEcsRecords } from './sqlite/ecs.js';
 import { SqliteLambdaFunctions } from './sqlite/lambda.js';
 import { SqliteRepositories } from './sqlite/repositories.js';
 import { SqliteResourcePolicies } from './sqlite/resource-policies.js';
@@ -38,6 +39,7 @@ export function openSqliteMetaStore(file: string, sealer: Sealer): MetaStore {
     kms: new SqliteKms(db, sealer),
     lambdaFunctions: new SqliteLambdaFunctions(db),
     replications: new SqliteReplications(db),
+    ecs: new SqliteEcsRecords(db),
     async close() {
       db.close();
     },
