@@ -3,50 +3,14 @@
  * it against simfra: apply, a plan without drift, the repository really using the key, destroy.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import { DescribeRepositoriesCommand } from '@aws-sdk/client-ecr';
 import { DescribeKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { ecrClient } from '../support/clients.js';
-import { REGION, ROOT, startServer, tempDir, type TestServer } from '../support/server.js';
+import { REGION, ROOT, startServer, type TestServer } from '../support/server.js';
+import { providerHcl, TerraformDir, terraformUnavailable } from '../support/terraform.js';
 
-const run = promisify(execFile);
-/** A filesystem mirror of the AWS provider (the CI image carries one; nothing is downloaded). */
-const PROVIDER_MIRROR = process.env.SIMFRA_TF_PLUGINS ?? '/opt/tf-plugins';
-
-async function terraformAvailable(): Promise<string | undefined> {
-  try {
-    await run('terraform', ['version']);
-  } catch {
-    return 'terraform not installed';
-  }
-  if (!existsSync(join(PROVIDER_MIRROR, 'registry.terraform.io', 'hashicorp', 'aws'))) return `no AWS provider mirror at ${PROVIDER_MIRROR}`;
-  return undefined;
-}
-
-const MAIN_TF = (endpoint: string) => `
-terraform {
-  required_providers {
-    aws = { source = "hashicorp/aws" }
-  }
-}
-provider "aws" {
-  region                      = "us-east-1"
-  access_key                  = "AKIAIOSFODNN7EXAMPLE"
-  secret_key                  = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
-  skip_metadata_api_check     = true
-  skip_credentials_validation = true
-  skip_requesting_account_id  = true
-  endpoints {
-    ecr = "${endpoint}"
-    kms = "${endpoint}"
-    sts = "${endpoint}"
-    iam = "${endpoint}"
-  }
-}
+const MAIN_TF = (endpoint: string) => `${providerHcl(endpoint, ['ecr', 'kms', 'sts', 'iam'], { skip_credentials_validation: true, skip_requesting_account_id: true })}
 resource "aws_kms_key" "images" {
   description             = "ECR images"
   deletion_window_in_days = 7
@@ -86,27 +50,18 @@ output "by_alias_key" { value = aws_ecr_repository.by_alias.encryption_configura
 `;
 
 describe('Terraform: aws_kms_key + aws_kms_alias + aws_ecr_repository with KMS encryption', async () => {
-  const unavailable = await terraformAvailable();
+  const unavailable = await terraformUnavailable();
   let server: TestServer;
-  let dir: ReturnType<typeof tempDir>;
-  const tf = (...args: string[]) =>
-    run('terraform', [...args, '-no-color'], {
-      cwd: dir.path,
-      env: { ...process.env, TF_CLI_CONFIG_FILE: join(dir.path, 'tfrc'), TF_IN_AUTOMATION: '1', CHECKPOINT_DISABLE: '1' },
-      maxBuffer: 16 << 20,
-    });
+  let tf: TerraformDir;
 
   before(async () => {
     if (unavailable) return;
     server = await startServer();
-    dir = tempDir('simfra-tf-kms-ecr-');
-    writeFileSync(join(dir.path, 'tfrc'), `provider_installation {\n  filesystem_mirror {\n    path = "${PROVIDER_MIRROR}"\n  }\n}\n`);
-    writeFileSync(join(dir.path, 'main.tf'), MAIN_TF(server.url));
-    await tf('init');
+    tf = await TerraformDir.init('simfra-tf-kms-ecr-', MAIN_TF(server.url));
   });
   after(async () => {
     if (unavailable) return;
-    dir.remove();
+    tf.remove();
     await server.close();
   });
 
@@ -116,15 +71,12 @@ describe('Terraform: aws_kms_key + aws_kms_alias + aws_ecr_repository with KMS e
       return;
     }
     // when
-    await tf('apply', '-auto-approve');
+    await tf.run('apply', '-auto-approve');
     // then a second plan finds nothing to change
-    const plan = await tf('plan', '-detailed-exitcode').then(
-      (r) => ({ code: 0, out: r.stdout }),
-      (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, out: `${e.stdout}\n${e.stderr}` }),
-    );
+    const plan = await tf.plan();
     assert.equal(plan.code, 0, plan.out);
     // and the repositories report the key's ARN, whichever way it was named
-    const outputs = JSON.parse((await tf('output', '-json')).stdout) as Record<string, { value: string }>;
+    const outputs = JSON.parse((await tf.run('output', '-json')).stdout) as Record<string, { value: string }>;
     const keyArn = outputs.key_arn!.value;
     assert.equal(outputs.by_alias_key!.value, keyArn);
     const ecr = ecrClient(server.url);
@@ -140,7 +92,7 @@ describe('Terraform: aws_kms_key + aws_kms_alias + aws_ecr_repository with KMS e
       },
     );
     // and everything goes away again (the key into its deletion window)
-    await tf('destroy', '-auto-approve');
+    await tf.run('destroy', '-auto-approve');
     assert.deepEqual((await ecr.send(new DescribeRepositoriesCommand({}))).repositories, []);
     assert.equal((await kms.send(new DescribeKeyCommand({ KeyId: keyArn }))).KeyMetadata?.KeyState, 'PendingDeletion');
     ecr.destroy();

@@ -3,21 +3,15 @@
  * aws_ecr_lifecycle_policy (apply, a plan without drift, destroy).
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import { CreateRepositoryCommand, GetLifecyclePolicyCommand } from '@aws-sdk/client-ecr';
 import { runJob } from '../support/admin.js';
 import { awsCli, boto3, ecrClient } from '../support/clients.js';
 import { buildImage } from '../support/oci-image.js';
 import { loginPassword, Registry } from '../support/registry.js';
-import { ACCOUNT, startServer, tempDir, type TestServer } from '../support/server.js';
+import { ACCOUNT, startServer, type TestServer } from '../support/server.js';
+import { providerHcl, TerraformDir, terraformUnavailable } from '../support/terraform.js';
 import { hasTool } from '../support/tools.js';
-
-const run = promisify(execFile);
-const PROVIDER_MIRROR = process.env.SIMFRA_TF_PLUGINS ?? '/opt/tf-plugins';
 
 const POLICY = JSON.stringify({
   rules: [
@@ -125,43 +119,14 @@ out({'text': got['lifecyclePolicyText'], 'status': preview['status'], 'err': err
   });
 
   describe('Terraform aws_ecr_lifecycle_policy', async () => {
-    const unavailable = await (async () => {
-      if (!(await hasTool('terraform', 'version'))) return 'terraform not installed';
-      if (!existsSync(join(PROVIDER_MIRROR, 'registry.terraform.io', 'hashicorp', 'aws'))) return `no AWS provider mirror at ${PROVIDER_MIRROR}`;
-      return undefined;
-    })();
-    let dir: ReturnType<typeof tempDir>;
-    const tf = (...args: string[]) =>
-      run('terraform', [...args, '-no-color'], {
-        cwd: dir.path,
-        env: { ...process.env, TF_CLI_CONFIG_FILE: join(dir.path, 'tfrc'), TF_IN_AUTOMATION: '1', CHECKPOINT_DISABLE: '1' },
-        maxBuffer: 16 << 20,
-      });
+    const unavailable = await terraformUnavailable();
+    let tf: TerraformDir;
 
     before(async () => {
       if (unavailable) return;
-      dir = tempDir('simfra-tf-lifecycle-');
-      writeFileSync(join(dir.path, 'tfrc'), `provider_installation {\n  filesystem_mirror {\n    path = "${PROVIDER_MIRROR}"\n  }\n}\n`);
-      writeFileSync(
-        join(dir.path, 'main.tf'),
-        `
-terraform {
-  required_providers {
-    aws = { source = "hashicorp/aws" }
-  }
-}
-provider "aws" {
-  region                      = "us-east-1"
-  access_key                  = "AKIAIOSFODNN7EXAMPLE"
-  secret_key                  = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
-  skip_metadata_api_check     = true
-  skip_requesting_account_id  = true
-  skip_credentials_validation = true
-  endpoints {
-    ecr = "${server.url}"
-    sts = "${server.url}"
-  }
-}
+      tf = await TerraformDir.init(
+        'simfra-tf-lifecycle-',
+        `${providerHcl(server.url, ['ecr', 'sts'], { skip_requesting_account_id: true, skip_credentials_validation: true })}
 resource "aws_ecr_repository" "app" { name = "tf/app" }
 resource "aws_ecr_lifecycle_policy" "app" {
   repository = aws_ecr_repository.app.name
@@ -184,27 +149,23 @@ resource "aws_ecr_lifecycle_policy" "app" {
 }
 `,
       );
-      await tf('init');
     });
     after(() => {
-      if (!unavailable) dir.remove();
+      if (!unavailable) tf.remove();
     });
 
     it('apply, a plan without drift, destroy', { timeout: 300_000 }, async (t) => {
       if (unavailable) return t.skip(unavailable);
       // when
-      await tf('apply', '-auto-approve');
+      await tf.run('apply', '-auto-approve');
       // then: the policy is stored, and a second plan finds nothing to change
       const ecr = ecrClient(server.url);
       const stored = await ecr.send(new GetLifecyclePolicyCommand({ repositoryName: 'tf/app' }));
       assert.equal((JSON.parse(stored.lifecyclePolicyText!) as { rules: unknown[] }).rules.length, 2);
-      const plan = await tf('plan', '-detailed-exitcode').then(
-        (r) => ({ code: 0, out: r.stdout }),
-        (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, out: e.stdout + e.stderr }),
-      );
+      const plan = await tf.plan();
       assert.equal(plan.code, 0, plan.out);
       // and destroy removes it
-      await tf('destroy', '-auto-approve');
+      await tf.run('destroy', '-auto-approve');
       await assert.rejects(ecr.send(new GetLifecyclePolicyCommand({ repositoryName: 'tf/app' })), { name: 'RepositoryNotFoundException' });
       ecr.destroy();
     });

@@ -1,44 +1,11 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import { DescribeRepositoriesCommand, GetRepositoryPolicyCommand } from '@aws-sdk/client-ecr';
 import { ecrClient } from '../support/clients.js';
-import { startServer, tempDir, type TestServer } from '../support/server.js';
+import { startServer, type TestServer } from '../support/server.js';
+import { providerHcl, TerraformDir, terraformUnavailable } from '../support/terraform.js';
 
-const run = promisify(execFile);
-/** A filesystem mirror of the AWS provider (the CI image carries one; nothing is downloaded). */
-const PROVIDER_MIRROR = process.env.SIMFRA_TF_PLUGINS ?? '/opt/tf-plugins';
-
-async function terraformAvailable(): Promise<string | undefined> {
-  try {
-    await run('terraform', ['version']);
-  } catch {
-    return 'terraform not installed';
-  }
-  if (!existsSync(join(PROVIDER_MIRROR, 'registry.terraform.io', 'hashicorp', 'aws'))) return `no AWS provider mirror at ${PROVIDER_MIRROR}`;
-  return undefined;
-}
-
-const MAIN_TF = (endpoint: string) => `
-terraform {
-  required_providers {
-    aws = { source = "hashicorp/aws" }
-  }
-}
-provider "aws" {
-  region                  = "us-east-1"
-  access_key              = "AKIAIOSFODNN7EXAMPLE"
-  secret_key              = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
-  skip_metadata_api_check = true
-  endpoints {
-    iam = "${endpoint}"
-    sts = "${endpoint}"
-    ecr = "${endpoint}"
-  }
-}
+const MAIN_TF = (endpoint: string) => `${providerHcl(endpoint, ['iam', 'sts', 'ecr'])}
 data "aws_caller_identity" "me" {}
 data "aws_iam_policy_document" "push" {
   statement {
@@ -112,30 +79,18 @@ output "secret_access_key" {
 `;
 
 describe('Terraform (hashicorp/aws) manages IAM and ECR policies against simfra', async () => {
-  const unavailable = await terraformAvailable();
+  const unavailable = await terraformUnavailable();
   let server: TestServer;
-  let dir: ReturnType<typeof tempDir>;
-  const tf = (...args: string[]) =>
-    run('terraform', [...args, '-no-color'], {
-      cwd: dir.path,
-      env: { ...process.env, TF_CLI_CONFIG_FILE: join(dir.path, 'tfrc'), TF_IN_AUTOMATION: '1', CHECKPOINT_DISABLE: '1' },
-      maxBuffer: 16 << 20,
-    });
+  let tf: TerraformDir;
 
   before(async () => {
     if (unavailable) return;
     server = await startServer();
-    dir = tempDir('simfra-tf-');
-    writeFileSync(
-      join(dir.path, 'tfrc'),
-      `provider_installation {\n  filesystem_mirror {\n    path = "${PROVIDER_MIRROR}"\n  }\n}\n`,
-    );
-    writeFileSync(join(dir.path, 'main.tf'), MAIN_TF(server.url));
-    await tf('init');
+    tf = await TerraformDir.init('simfra-tf-', MAIN_TF(server.url));
   });
   after(async () => {
     if (unavailable) return;
-    dir.remove();
+    tf.remove();
     await server.close();
   });
 
@@ -145,22 +100,19 @@ describe('Terraform (hashicorp/aws) manages IAM and ECR policies against simfra'
       return;
     }
     // when
-    await tf('apply', '-auto-approve');
+    await tf.run('apply', '-auto-approve');
     // then: a second plan finds nothing to change (reads match what was written)
-    const plan = await tf('plan', '-detailed-exitcode').then(
-      (r) => ({ code: 0, out: r.stdout }),
-      (e: { code: number; stdout: string }) => ({ code: e.code, out: e.stdout }),
-    );
+    const plan = await tf.plan();
     assert.equal(plan.code, 0, plan.out);
     // and the user Terraform made can use ECR through its attached and inline policies
-    const outputs = JSON.parse((await tf('output', '-json')).stdout) as Record<string, { value: string }>;
+    const outputs = JSON.parse((await tf.run('output', '-json')).stdout) as Record<string, { value: string }>;
     const ecr = ecrClient(server.url, { accessKeyId: outputs.access_key_id!.value, secretAccessKey: outputs.secret_access_key!.value });
     const repos = await ecr.send(new DescribeRepositoriesCommand({}));
     assert.deepEqual(repos.repositories?.map((r) => r.repositoryName), ['app']);
     await assert.rejects(ecr.send(new GetRepositoryPolicyCommand({ repositoryName: 'app' })), { name: 'AccessDeniedException' });
     ecr.destroy();
     // and everything goes away again
-    await tf('destroy', '-auto-approve');
+    await tf.run('destroy', '-auto-approve');
     const root = ecrClient(server.url);
     assert.deepEqual((await root.send(new DescribeRepositoriesCommand({}))).repositories, []);
     root.destroy();
