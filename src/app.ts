@@ -186,7 +186,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     replicator.imagePushed(key, image).catch((err: unknown) => log.warn({ err, repositoryName: key.name }, 'could not queue image replication')),
   );
 
-  // Containers (Lambda today, ECS next): only with SIMFRA_DOCKER=true and a reachable engine.
+  // Containers for Lambda and ECS: only with SIMFRA_DOCKER=true and a reachable engine.
   let runtime: ContainerRuntime | undefined;
   let notRunning: string = lambdaTexts.dockerDisabled;
   let ecsNotRunning: string = ecsTexts.dockerDisabled;
