@@ -121,7 +121,7 @@ export const SETTINGS = [
   { name: 'SIMFRA_MAX_CONNECTIONS', default: '1000', meaning: 'open connections at most; more are closed on arrival while the open ones are served' },
   { name: 'SIMFRA_MAX_BUFFERED_BODY_MB', default: '256', meaning: 'request bodies held in memory at once across all API requests and manifest pushes; over it the API answers `ThrottlingException` (IAM/STS: `Throttling`) and the registry `429 TOOMANYREQUESTS`' },
   { name: 'SIMFRA_ECR_LIFECYCLE_INTERVAL_SECONDS', default: '60', meaning: 'seconds between evaluations of every lifecycle policy (`0` = only on demand, `POST /_simfra/jobs/ecr-lifecycle`); ECR acts within 24 hours' },
-  { name: 'SIMFRA_DOCKER', default: 'false', meaning: '`true` runs Lambda functions (and ECS tasks) in containers of a Docker Engine; without it every control-plane call works and `Invoke` says how to enable it' },
+  { name: 'SIMFRA_DOCKER', default: 'false', meaning: '`true` runs Lambda functions and ECS tasks in containers of a Docker Engine; without it every control-plane call works, and what would run a container answers an error that says how to enable it' },
   { name: 'DOCKER_HOST', unset: '`/var/run/docker.sock`', meaning: 'the Docker Engine simfra runs containers in (`unix:///path` or `tcp://host:port`)' },
   { name: 'SIMFRA_DOCKER_NETWORK', default: 'host', meaning: 'network mode of those containers; with `host` they reach simfra on 127.0.0.1, with any other (Docker Desktop: `bridge`) on `host.docker.internal`' },
   { name: 'SIMFRA_LAMBDA_MAX_CONTAINERS', default: '8', meaning: 'most containers one function configuration runs at once; further invocations wait' },
