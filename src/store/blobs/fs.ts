@@ -49,15 +49,15 @@ export interface FsBlobStoreOptions {
 }
 
 /** Upload ids become directory names: nothing that could climb out of `uploads/`. */
-const UPLOAD_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/;
+export const UPLOAD_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/;
 const PREFIX = /^[0-9a-f]{2}$/;
 const HEX = /^[0-9a-f]{64}$/;
 const READ_CHUNK = 1 << 20;
 /** Stats in flight while listing: libuv has four file-system threads, two stay free for requests. */
 const LIST_CONCURRENCY = 2;
 /** Blob files, upload sessions and their directories: the owner's only. */
-const FILE_MODE = 0o600;
-const DIR_MODE = 0o700;
+export const FILE_MODE = 0o600;
+export const DIR_MODE = 0o700;
 
 export class FsBlobStore implements BlobStore {
   readonly root: string;
@@ -135,19 +135,7 @@ export class FsBlobStore implements BlobStore {
   async openUpload(id: string): Promise<Upload | undefined> {
     this.#assertOpen();
     if (!UPLOAD_ID.test(id)) return undefined;
-    let session = this.#sessions.get(id);
-    if (session === undefined) {
-      session = this.#load(id);
-      this.#sessions.set(id, session);
-    }
-    try {
-      const upload = await session;
-      if (upload === undefined && this.#sessions.get(id) === session) this.#sessions.delete(id);
-      return upload;
-    } catch (e) {
-      if (this.#sessions.get(id) === session) this.#sessions.delete(id);
-      throw e;
-    }
+    return openCachedSession(this.#sessions, id, () => this.#load(id));
   }
 
   async delete(digest: Digest): Promise<void> {
@@ -161,10 +149,7 @@ export class FsBlobStore implements BlobStore {
 
   async *list(): AsyncIterable<BlobInfo> {
     this.#assertOpen();
-    for (const prefix of await readdirOrEmpty(this.#blobsDir)) {
-      if (!PREFIX.test(prefix)) continue;
-      const dir = join(this.#blobsDir, prefix);
-      const names = (await readdirOrEmpty(dir)).filter((name) => HEX.test(name) && name.startsWith(prefix));
+    for await (const { dir, names } of blobFileNames(this.#blobsDir)) {
       // Two stats at a time: one at a time, listing 10,000 blobs took seconds; more would keep
       // the file-system threads from requests (the listing is for garbage collection).
       const infos = await mapLimit(names, LIST_CONCURRENCY, async (name): Promise<BlobInfo | undefined> => {
@@ -182,27 +167,13 @@ export class FsBlobStore implements BlobStore {
 
   async purgeUploads(olderThan: Date): Promise<number> {
     this.#assertOpen();
-    let purged = 0;
-    for (const id of await readdirOrEmpty(this.#uploadsDir)) {
-      if (!UPLOAD_ID.test(id)) continue;
-      const live = this.#sessions.get(id);
-      const upload = live === undefined ? undefined : await live.catch(() => undefined);
-      const startedAt = upload?.startedAt ?? (await this.#readStartedAt(join(this.#uploadsDir, id)));
-      if (startedAt === undefined || startedAt >= olderThan) continue;
-      if (upload !== undefined) await upload.cancel();
-      else await rm(join(this.#uploadsDir, id), { recursive: true, force: true });
-      purged++;
-    }
-    return purged;
+    return purgeSessions(this.#uploadsDir, this.#sessions, olderThan);
   }
 
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    const sessions = await Promise.all([...this.#sessions.values()].map((s) => s.catch(() => undefined)));
-    // Sessions stay on disk, resumable by the next process; only appends in flight are stopped.
-    await Promise.all(sessions.map((u) => u?.detach()));
-    this.#sessions.clear();
+    await detachSessions(this.#sessions);
   }
 
   #assertOpen(): void {
@@ -221,22 +192,6 @@ export class FsBlobStore implements BlobStore {
         this.#sessions.delete(id);
       },
     };
-  }
-
-  async #readStartedAt(dir: string): Promise<Date | undefined> {
-    try {
-      const date = new Date((await readFile(join(dir, 'startedat'), 'utf8')).trim());
-      if (!Number.isNaN(date.getTime())) return date;
-    } catch (e) {
-      if (!isNotFound(e)) throw e;
-    }
-    // Crashed before startedat was written: the directory's own time is close enough.
-    try {
-      return (await stat(dir)).mtime;
-    } catch (e) {
-      if (isNotFound(e)) return undefined;
-      throw e;
-    }
   }
 
   /** Rebuilds a session from disk: cut off unacknowledged bytes, rehash the rest. */
@@ -504,6 +459,95 @@ export async function readdirOrEmpty(dir: string): Promise<string[]> {
     return await readdir(dir);
   } catch (e) {
     if (isNotFound(e)) return [];
+    throw e;
+  }
+}
+
+/**
+ * The blob files under a store's `blobs/` directory, one prefix directory at a time:
+ * `blobs/ab/ab…` (64 hex digits of the sha256, the first two naming the directory).
+ */
+export async function* blobFileNames(blobsDir: string): AsyncIterable<{ dir: string; names: string[] }> {
+  for (const prefix of await readdirOrEmpty(blobsDir)) {
+    if (!PREFIX.test(prefix)) continue;
+    const dir = join(blobsDir, prefix);
+    yield { dir, names: (await readdirOrEmpty(dir)).filter((name) => HEX.test(name) && name.startsWith(prefix)) };
+  }
+}
+
+/** A session as the file stores keep it: cancellable, detachable, with its start time. */
+interface StoredSession {
+  readonly startedAt: Date;
+  cancel(): Promise<void>;
+  detach(): Promise<void>;
+}
+
+/**
+ * The session `id` from the store's table, loading it from disk once. Concurrent opens share
+ * one load; a load that finds nothing or fails is not kept, so a later open tries again.
+ */
+export async function openCachedSession<U>(
+  sessions: Map<string, Promise<U | undefined>>,
+  id: string,
+  load: () => Promise<U | undefined>,
+): Promise<U | undefined> {
+  let session = sessions.get(id);
+  if (session === undefined) {
+    session = load();
+    sessions.set(id, session);
+  }
+  try {
+    const upload = await session;
+    if (upload === undefined && sessions.get(id) === session) sessions.delete(id);
+    return upload;
+  } catch (e) {
+    if (sessions.get(id) === session) sessions.delete(id);
+    throw e;
+  }
+}
+
+/**
+ * Removes the upload sessions under `uploadsDir` started before `olderThan`: a live one is
+ * cancelled, any other directory removed. Returns how many went.
+ */
+export async function purgeSessions(
+  uploadsDir: string,
+  sessions: ReadonlyMap<string, Promise<StoredSession | undefined>>,
+  olderThan: Date,
+): Promise<number> {
+  let purged = 0;
+  for (const id of await readdirOrEmpty(uploadsDir)) {
+    if (!UPLOAD_ID.test(id)) continue;
+    const live = sessions.get(id);
+    const upload = live === undefined ? undefined : await live.catch(() => undefined);
+    const startedAt = upload?.startedAt ?? (await readStartedAt(join(uploadsDir, id)));
+    if (startedAt === undefined || startedAt >= olderThan) continue;
+    if (upload !== undefined) await upload.cancel();
+    else await rm(join(uploadsDir, id), { recursive: true, force: true });
+    purged++;
+  }
+  return purged;
+}
+
+/** Sessions stay on disk, resumable by the next process; only appends in flight are stopped. */
+export async function detachSessions(sessions: Map<string, Promise<StoredSession | undefined>>): Promise<void> {
+  const live = await Promise.all([...sessions.values()].map((s) => s.catch(() => undefined)));
+  await Promise.all(live.map((u) => u?.detach()));
+  sessions.clear();
+}
+
+async function readStartedAt(dir: string): Promise<Date | undefined> {
+  try {
+    const date = new Date((await readFile(join(dir, 'startedat'), 'utf8')).trim());
+    if (!Number.isNaN(date.getTime())) return date;
+  } catch (e) {
+    if (!isNotFound(e)) throw e;
+  }
+  // Crashed before startedat was written: the directory's own time is close enough.
+  try {
+    return (await stat(dir)).mtime;
+  } catch (e) {
+    if (isNotFound(e)) return undefined;
     throw e;
   }
 }

@@ -19,12 +19,11 @@
  * range touches.
  */
 import { randomUUID } from 'node:crypto';
-import { close, createWriteStream, fdatasync, fstat, read as readCallback, type WriteStream } from 'node:fs';
-import { mkdir, open, readdir, readFile, rename, rm, stat, truncate, unlink, writeFile } from 'node:fs/promises';
+import { close, createWriteStream, fdatasync, read as readCallback, type WriteStream } from 'node:fs';
+import { mkdir, open, readFile, rename, rm, truncate, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { Readable, Transform, Writable, addAbortSignal } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { promisify } from 'node:util';
 
 import { createDigester, digestHex, type Digest, type Digester } from '../../oci/digest.js';
 import {
@@ -44,7 +43,22 @@ import {
   type Upload,
 } from './blob-store.js';
 import type { SealWorker } from './seal-worker.js';
-import { WRITEBACK_EVERY, closeFd, ensureDir, fsyncDir, isNotFound, openFd, readdirOrEmpty, statOrUndefined } from './fs.js';
+import {
+  UPLOAD_ID,
+  WRITEBACK_EVERY,
+  blobFileNames,
+  closeFd,
+  detachSessions,
+  ensureDir,
+  fstatFd,
+  fsyncDir,
+  isNotFound,
+  openCachedSession,
+  openFd,
+  purgeSessions,
+  readdirOrEmpty,
+  statOrUndefined,
+} from './fs.js';
 import {
   DEFAULT_SEGMENT,
   HEADER_FIXED,
@@ -81,9 +95,6 @@ export interface SealedFsBlobStoreOptions {
   worker?: SealWorker;
 }
 
-const UPLOAD_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/;
-const PREFIX = /^[0-9a-f]{2}$/;
-const HEX = /^[0-9a-f]{64}$/;
 /** Segments an upload may have being sealed before it waits for the oldest. */
 const SEALS_IN_FLIGHT = 4;
 /** About how many bytes one filesystem read takes in (whole records, at least one). */
@@ -177,19 +188,7 @@ export class SealedFsBlobStore implements BlobStore {
   async openUpload(id: string): Promise<Upload | undefined> {
     this.#assertOpen();
     if (!UPLOAD_ID.test(id)) return undefined;
-    let session = this.#sessions.get(id);
-    if (session === undefined) {
-      session = this.#load(id);
-      this.#sessions.set(id, session);
-    }
-    try {
-      const upload = await session;
-      if (upload === undefined && this.#sessions.get(id) === session) this.#sessions.delete(id);
-      return upload;
-    } catch (e) {
-      if (this.#sessions.get(id) === session) this.#sessions.delete(id);
-      throw e;
-    }
+    return openCachedSession(this.#sessions, id, () => this.#load(id));
   }
 
   async delete(digest: Digest): Promise<void> {
@@ -203,10 +202,8 @@ export class SealedFsBlobStore implements BlobStore {
 
   async *list(): AsyncIterable<BlobInfo> {
     this.#assertOpen();
-    for (const prefix of await readdirOrEmpty(this.#blobsDir)) {
-      if (!PREFIX.test(prefix)) continue;
-      for (const name of await readdirOrEmpty(join(this.#blobsDir, prefix))) {
-        if (!HEX.test(name) || !name.startsWith(prefix)) continue;
+    for await (const { names } of blobFileNames(this.#blobsDir)) {
+      for (const name of names) {
         const info = await this.stat(`sha256:${name}` as Digest).catch((e: unknown) => {
           if (e instanceof SealedBlobCorruptError) return undefined;
           throw e;
@@ -218,26 +215,13 @@ export class SealedFsBlobStore implements BlobStore {
 
   async purgeUploads(olderThan: Date): Promise<number> {
     this.#assertOpen();
-    let purged = 0;
-    for (const id of await readdirOrEmpty(this.#uploadsDir)) {
-      if (!UPLOAD_ID.test(id)) continue;
-      const live = this.#sessions.get(id);
-      const upload = live === undefined ? undefined : await live.catch(() => undefined);
-      const startedAt = upload?.startedAt ?? (await readStartedAt(join(this.#uploadsDir, id)));
-      if (startedAt === undefined || startedAt >= olderThan) continue;
-      if (upload !== undefined) await upload.cancel();
-      else await rm(join(this.#uploadsDir, id), { recursive: true, force: true });
-      purged++;
-    }
-    return purged;
+    return purgeSessions(this.#uploadsDir, this.#sessions, olderThan);
   }
 
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    const sessions = await Promise.all([...this.#sessions.values()].map((s) => s.catch(() => undefined)));
-    await Promise.all(sessions.map((u) => u?.detach()));
-    this.#sessions.clear();
+    await detachSessions(this.#sessions);
   }
 
   #assertOpen(): void {
@@ -664,32 +648,16 @@ async function readHeader(fd: number): Promise<{ header: SealedHeader; fileSize:
   return { header: { segment, wrapped, length: HEADER_FIXED + wrappedLength }, fileSize };
 }
 
-async function readStartedAt(dir: string): Promise<Date | undefined> {
-  try {
-    const date = new Date((await readFile(join(dir, 'startedat'), 'utf8')).trim());
-    if (!Number.isNaN(date.getTime())) return date;
-  } catch (e) {
-    if (!isNotFound(e)) throw e;
-  }
-  try {
-    return (await stat(dir)).mtime;
-  } catch (e) {
-    if (isNotFound(e)) return undefined;
-    throw e;
-  }
-}
-
 /** Directory names under a store root that hold one namespace each (see sealedNamespaces). */
 export async function listDirs(dir: string): Promise<string[]> {
   const out: string[] = [];
-  for (const name of await readdir(dir).catch((e: unknown) => (isNotFound(e) ? [] : Promise.reject(e)))) {
+  for (const name of await readdirOrEmpty(dir)) {
     const s = await statOrUndefined(join(dir, name));
     if (s?.isDirectory() === true) out.push(name);
   }
   return out;
 }
 
-const fstatFd = promisify(fstat);
 const readOnce = (fd: number, buf: Buffer, offset: number, length: number, position: number): Promise<number> =>
   new Promise((done, fail) => {
     readCallback(fd, buf, offset, length, position, (err, n) => (err ? fail(err) : done(n)));
