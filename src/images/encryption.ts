@@ -24,6 +24,7 @@ import { KmsError, parseKmsArn, type KeyRecord, type Kms } from '../kms/keys.js'
 import type { BlobStore } from '../store/blobs/blob-store.js';
 import { SealWorker } from '../store/blobs/seal-worker.js';
 import { SealedFsBlobStore, listDirs, type BlobKeyring, type SealedFsBlobStoreOptions } from '../store/blobs/sealed-fs.js';
+import { DIR_MODE, FILE_MODE } from '../store/blobs/fs.js';
 import type { RepositoryRecord } from '../store/meta/meta-store.js';
 import { ImageError } from './errors.js';
 
@@ -133,9 +134,9 @@ export class KmsRepositoryEncryption implements RepositoryEncryption {
     let store = this.#stores.get(keyArn);
     if (store === undefined) {
       const dir = join(this.#root!, namespaceOf(keyArn));
-      mkdirSync(dir, { recursive: true });
+      mkdirSync(dir, { recursive: true, mode: DIR_MODE });
       // Which key a namespace belongs to, for purges after a restart (the name is a hash).
-      writeFileSync(join(dir, 'key-arn'), `${keyArn}\n`);
+      writeFileSync(join(dir, 'key-arn'), `${keyArn}\n`, { mode: FILE_MODE });
       store = new SealedFsBlobStore(dir, this.#keyring(keyArn), this.#storeOptions);
       this.#stores.set(keyArn, store);
     }

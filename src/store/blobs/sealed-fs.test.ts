@@ -106,6 +106,28 @@ describe('SealedFsBlobStore', () => {
     await store.close();
   });
 
+  it('keeps its sessions and blobs to the owner (files 0600, directories 0700)', async () => {
+    // given
+    const root = join(dir, 'modes');
+    const store = new SealedFsBlobStore(root, new TestKeyring(), { ids: () => 'session-m', segment: 1024 });
+    const data = testBytes(3000, 3);
+    // when
+    const upload = await store.startUpload();
+    await upload.append(streamOf(data));
+    const session = join(root, 'uploads', 'session-m');
+    const modes = {
+      session: (await stat(session)).mode & 0o777,
+      data: (await stat(join(session, 'data'))).mode & 0o777,
+      startedat: (await stat(join(session, 'startedat'))).mode & 0o777,
+      tail: (await stat(join(session, 'tail'))).mode & 0o777,
+    };
+    const { digest } = await upload.commit(sha256Digest(data));
+    // then
+    assert.deepEqual(modes, { session: 0o700, data: 0o600, startedat: 0o600, tail: 0o600 });
+    assert.equal((await stat(blobFile(root, digest))).mode & 0o777, 0o600);
+    await store.close();
+  });
+
   it('refuses reads and new uploads while the key cannot be used, and serves again once it can', async () => {
     // given
     const keyring = new TestKeyring();

@@ -44,6 +44,8 @@ import {
 } from './blob-store.js';
 import type { SealWorker } from './seal-worker.js';
 import {
+  DIR_MODE,
+  FILE_MODE,
   UPLOAD_ID,
   WRITEBACK_EVERY,
   blobFileNames,
@@ -173,12 +175,12 @@ export class SealedFsBlobStore implements BlobStore {
     // The data key first: a key that cannot be used refuses the push before anything is written.
     const { key, wrapped } = await this.#keyring.newDataKey();
     const dir = join(this.#uploadsDir, id);
-    await mkdir(this.#uploadsDir, { recursive: true });
-    await mkdir(dir);
+    await mkdir(this.#uploadsDir, { recursive: true, mode: DIR_MODE });
+    await mkdir(dir, { mode: DIR_MODE });
     const startedAt = this.#now();
     const headerBytes = encodeHeader(this.#segment, wrapped);
-    await writeFile(join(dir, 'data'), headerBytes, { flag: 'wx' });
-    await writeFile(join(dir, 'startedat'), startedAt.toISOString());
+    await writeFile(join(dir, 'data'), headerBytes, { flag: 'wx', mode: FILE_MODE });
+    await writeFile(join(dir, 'startedat'), startedAt.toISOString(), { mode: FILE_MODE });
     const header: SealedHeader = { segment: this.#segment, wrapped, length: headerBytes.length };
     const upload = new SealedUpload(this.#host(id), id, dir, startedAt, key, header, createDigester(), 0, Buffer.alloc(0));
     this.#sessions.set(id, Promise.resolve(upload));
@@ -507,7 +509,7 @@ class SealedUpload implements Upload {
 
   async #recordTail(size: number, tail: Buffer): Promise<void> {
     const tmp = join(this.dir, 'tail.tmp');
-    await writeFile(tmp, sealTail(this.key, size, tail));
+    await writeFile(tmp, sealTail(this.key, size, tail), { mode: FILE_MODE });
     await rename(tmp, join(this.dir, 'tail'));
   }
 
