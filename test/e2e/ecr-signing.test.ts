@@ -8,6 +8,7 @@ import {
   DeleteSigningConfigurationCommand,
   DescribeImageSigningStatusCommand,
   DescribeImagesCommand,
+  PutImageCommand,
   GetSigningConfigurationCommand,
   PutSigningConfigurationCommand,
   type ECRClient,
@@ -239,6 +240,32 @@ describe('ECR managed signing', () => {
     const forged = { ...payload, targetArtifact: { ...payload.targetArtifact, digest: `sha256:${'0'.repeat(64)}` } };
     const tampered = await opensslVerify(dir.path, certs.rootCertificate, { ...envelope, payload: Buffer.from(JSON.stringify(forged)).toString('base64url') });
     assert.equal(tampered.signature.ok, false);
+  });
+
+  it('signs an image stored with PutImage too, and not a referrer pushed by a client', async () => {
+    // given
+    const image = await buildImage({ layers: 1, layerSize: 1000, seed: 44 });
+    for (const blob of image.blobs) await reg.pushBlob('prod/app', blob);
+    const sbom = await buildImage({ layers: 1, layerSize: 100, seed: 45, artifactType: 'application/spdx+json', subject: image.descriptor });
+    // when
+    const put = await ecr.send(
+      new PutImageCommand({ repositoryName: 'prod/app', imageManifest: image.manifest.toString(), imageManifestMediaType: image.mediaType, imageTag: 'api' }),
+    );
+    const sbomDigest = await reg.pushImage('prod/app', sbom.digest, sbom);
+    await runJob(server.url, 'ecr-signing');
+    // then
+    assert.equal(put.image?.imageId?.imageDigest, image.digest);
+    // (the previous test's configuration is in force: the us-west-2 profile fails)
+    assert.deepEqual(
+      (await statusesOf(ecr, 'prod/app', image.digest)).map((s) => [s.signingProfileArn, s.status]),
+      [
+        [PROFILE, 'COMPLETE'],
+        [WEST_PROFILE, 'FAILED'],
+      ],
+    );
+    assert.equal((await signaturesOf(reg, 'prod/app', image.digest)).length, 1);
+    assert.deepEqual(await statusesOf(ecr, 'prod/app', sbomDigest), []);
+    assert.deepEqual(await signaturesOf(reg, 'prod/app', sbomDigest), []);
   });
 
   it('deletes the signature with its image', async () => {
