@@ -13,7 +13,7 @@
  */
 import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
-import { createPrivateKey, KeyObject, sign, webcrypto } from 'node:crypto';
+import { createHash, createPrivateKey, KeyObject, sign, webcrypto } from 'node:crypto';
 import type { Clock } from '../../clock.js';
 import type { Ids } from '../../ids.js';
 import type { MetaStore, SigningKeyRecord } from '../../store/meta/meta-store.js';
@@ -94,6 +94,12 @@ export class SigningKeys {
       leafPem: leaf.certificatePem,
       rootPem: root.certificatePem,
     };
+  }
+
+  /** The SHA-256 thumbprint (lowercase hex) of the profile's certificate, if it has one yet. */
+  async leafThumbprint(accountId: string, profileArn: string): Promise<string | undefined> {
+    const leaf = await this.deps.meta.signing.getKey(accountId, profileArn);
+    return leaf === undefined ? undefined : createHash('sha256').update(derOf(leaf.certificatePem)).digest('hex');
   }
 
   /** Every profile certificate made so far for the account (leaf PEMs by profile ARN). */

@@ -138,4 +138,27 @@ describe('ManagedSigner (queue and signatures)', () => {
     assert.equal((JSON.parse(Buffer.from(envelope.payload, 'base64url').toString()) as { targetArtifact: { digest: string } }).targetArtifact.digest, digest);
     assert.deepEqual(await meta.signing.statusesOf(repo, sig!.digest), [], 'the signature is not queued for signing');
   });
+  it('does not sign an image again on a re-push, but does once it was deleted (its signatures with it) and pushed anew', async () => {
+    // given
+    const digest = await pushImage(repo, 'd');
+    await signer.drain();
+    // when: pushed again as it is
+    await pushImage(repo, 'd');
+    const again = await meta.signing.statusesOf(repo, digest);
+    // then
+    assert.equal(again.find((r) => r.signingProfileArn === PROFILE)?.status, 'COMPLETE');
+    assert.equal(again.find((r) => r.signingProfileArn === WEST_PROFILE)?.status, 'IN_PROGRESS', 'a FAILED signature is tried again');
+    await signer.drain();
+    assert.equal((await images.referrers(repo, digest as never)).length, 1);
+
+    // when: deleted, then pushed anew
+    await images.removeImage(repo, { kind: 'digest', digest: digest as never });
+    await pushImage(repo, 'd');
+    const anew = await meta.signing.statusesOf(repo, digest);
+    await signer.drain();
+    // then
+    assert.equal(anew.find((r) => r.signingProfileArn === PROFILE)?.status, 'IN_PROGRESS');
+    assert.equal((await images.referrers(repo, digest as never)).length, 1);
+    assert.equal((await meta.signing.statusesOf(repo, digest)).find((r) => r.signingProfileArn === PROFILE)?.status, 'COMPLETE');
+  });
 });

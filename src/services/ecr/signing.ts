@@ -37,7 +37,7 @@ import type {
   SigningConfiguration,
 } from '../../model/ecr/types.js';
 import { parseDigest } from '../../oci/digest.js';
-import { EMPTY_JSON, EMPTY_JSON_DIGEST, NotaryMediaType, signNotary } from '../../oci/notary-signature.js';
+import { EMPTY_JSON, EMPTY_JSON_DIGEST, NotaryMediaType, signNotary, THUMBPRINT_ANNOTATION } from '../../oci/notary-signature.js';
 import { MediaType } from '../../oci/media-types.js';
 import type { RepoKey, SigningStatusRecord } from '../../store/meta/meta-store.js';
 import { Readable } from 'node:stream';
@@ -53,8 +53,9 @@ export const SIGNING_PLATFORM = 'Notation-OCI-SHA384-ECDSA';
 
 /**
  * How long a signature is good for: AWS Signer's default signature validity period, 135 months
- * — source: AWS Signer API reference, PutSigningProfile `signatureValidityPeriod`. // UNVERIFIED
- * that managed signing writes it as the Notary `expiry` header.
+ * — source: AWS Signer developer guide, "Procedure for signing an image" ("If no validity period
+ * is specified, the default value of 135 months is used"). // UNVERIFIED that managed signing
+ * writes it as the Notary `expiry` header.
  */
 export const SIGNATURE_VALIDITY_MONTHS = 135;
 
@@ -190,7 +191,9 @@ export class ManagedSigner {
     let queued = false;
     for (const signingProfileArn of profiles) {
       const status = existing.get(signingProfileArn);
-      if (status === 'COMPLETE' || status === 'IN_PROGRESS') continue;
+      if (status === 'IN_PROGRESS') continue;
+      // Signed already — unless the image (and its signatures with it) was deleted and pushed anew.
+      if (status === 'COMPLETE' && (await this.signedBy(key, image.digest, signingProfileArn))) continue;
       await this.deps.meta.signing.putStatus({
         accountId: key.accountId,
         region: key.region,
@@ -206,6 +209,20 @@ export class ManagedSigner {
       this.runWaiting = true;
       this.deps.kick();
     }
+  }
+
+  /** Whether the image has a Notary signature by the profile's certificate (the thumbprint annotation's first entry). */
+  private async signedBy(key: RepoKey, digest: string, signingProfileArn: string): Promise<boolean> {
+    const leaf = await this.deps.keys.leafThumbprint(key.accountId, signingProfileArn);
+    if (leaf === undefined) return false;
+    const signatures = await this.deps.images.referrers(key, parseDigest(digest), { artifactTypes: [NotaryMediaType.Signature], status: 'ANY' });
+    return signatures.some((s) => {
+      try {
+        return (JSON.parse(s.annotations?.[THUMBPRINT_ANNOTATION] ?? '[]') as unknown[])[0] === leaf;
+      } catch {
+        return false;
+      }
+    });
   }
 
   /** Makes every pending signature (also those a push adds meanwhile). */
