@@ -268,6 +268,28 @@ describe('ECR managed signing', () => {
     assert.deepEqual(await signaturesOf(reg, 'prod/app', sbomDigest), []);
   });
 
+  it('publishes the root CA and the profile certificates on the admin API (signed requests only)', async () => {
+    // given
+    const arn = encodeURIComponent(PROFILE);
+    // when
+    const all = await adminFetch(server.url, `/signing/certificates?accountId=${ACCOUNT}`);
+    const profile = await adminFetch(server.url, `/signing/certificates?signingProfileArn=${arn}`);
+    const unsigned = await adminFetch(server.url, `/signing/certificates?signingProfileArn=${arn}`, { credentials: null });
+    const badArn = await adminFetch(server.url, '/signing/certificates?signingProfileArn=arn:aws:signer:us-east-1:000000000000:nope');
+    const noAccount = await adminFetch(server.url, '/signing/certificates?accountId=999999999999');
+    // then
+    assert.equal(all.status, 200);
+    const listed = (await all.json()) as { accountId: string; rootCertificate: string; profiles: { signingProfileArn: string; certificate: string }[] };
+    const one = (await profile.json()) as { rootCertificate: string; certificate: string };
+    assert.equal(listed.accountId, ACCOUNT);
+    assert.equal(listed.rootCertificate, one.rootCertificate);
+    assert.match(listed.rootCertificate, /^-----BEGIN CERTIFICATE-----\n/);
+    assert.deepEqual(listed.profiles.find((p) => p.signingProfileArn === PROFILE)?.certificate, one.certificate);
+    assert.equal(unsigned.status, 401);
+    assert.equal(badArn.status, 400);
+    assert.equal(noAccount.status, 404);
+  });
+
   it('deletes the signature with its image', async () => {
     // given
     const image = await buildImage({ layers: 1, layerSize: 1000, seed: 42 });
