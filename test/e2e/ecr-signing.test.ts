@@ -94,6 +94,26 @@ async function opensslVerify(dir: string, rootPem: string, envelope: Envelope): 
   }
 }
 
+/** The same checks with python's `cryptography` (a second verifier that is not simfra's); prints "ok" or the failure. */
+const PY_VERIFY = `
+import base64, json, sys
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
+env = json.load(open(sys.argv[1])); root = x509.load_pem_x509_certificate(open(sys.argv[2], 'rb').read())
+b64 = lambda s: base64.urlsafe_b64decode(s + '=' * (-len(s) % 4))
+leaf = x509.load_der_x509_certificate(base64.b64decode(env['header']['x5c'][0]))
+leaf.verify_directly_issued_by(root)
+raw = b64(env['signature']); n = len(raw) // 2
+try:
+    leaf.public_key().verify(encode_dss_signature(int.from_bytes(raw[:n], 'big'), int.from_bytes(raw[n:], 'big')),
+                             (env['protected'] + '.' + env['payload']).encode(), ec.ECDSA(hashes.SHA384()))
+    print('ok', json.loads(b64(env['payload']))['targetArtifact']['digest'])
+except Exception as e:
+    print('bad', type(e).__name__)
+`;
+
 describe('ECR managed signing', () => {
   let server: TestServer;
   let ecr: ECRClient;
@@ -236,6 +256,14 @@ describe('ECR managed signing', () => {
     assert.match(usage, /X509v3 Key Usage: critical\s+Digital Signature\s/);
     assert.match(usage, /Code Signing/);
 
+    if (await hasTool('python3', '-c', 'import cryptography')) {
+      writeFileSync(join(dir.path, 'envelope.json'), JSON.stringify(envelope));
+      writeFileSync(join(dir.path, 'forged.json'), JSON.stringify({ ...envelope, payload: Buffer.from(JSON.stringify({ targetArtifact: { ...payload.targetArtifact, size: 1 } })).toString('base64url') }));
+      const good = await run('python3', ['-c', PY_VERIFY, join(dir.path, 'envelope.json'), join(dir.path, 'root.pem')]);
+      const bad = await run('python3', ['-c', PY_VERIFY, join(dir.path, 'forged.json'), join(dir.path, 'root.pem')]);
+      assert.equal(good.stdout.trim(), `ok ${digest}`);
+      assert.equal(bad.stdout.trim(), 'bad InvalidSignature');
+    } else t.diagnostic('python3 with cryptography not installed: verified with openssl only');
     // a payload naming another digest does not verify
     const forged = { ...payload, targetArtifact: { ...payload.targetArtifact, digest: `sha256:${'0'.repeat(64)}` } };
     const tampered = await opensslVerify(dir.path, certs.rootCertificate, { ...envelope, payload: Buffer.from(JSON.stringify(forged)).toString('base64url') });
