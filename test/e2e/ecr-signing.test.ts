@@ -105,6 +105,7 @@ env = json.load(open(sys.argv[1])); root = x509.load_pem_x509_certificate(open(s
 b64 = lambda s: base64.urlsafe_b64decode(s + '=' * (-len(s) % 4))
 leaf = x509.load_der_x509_certificate(base64.b64decode(env['header']['x5c'][0]))
 leaf.verify_directly_issued_by(root)
+assert leaf.issuer.public_bytes() == root.subject.public_bytes(), 'issuer bytes'
 raw = b64(env['signature']); n = len(raw) // 2
 try:
     leaf.public_key().verify(encode_dss_signature(int.from_bytes(raw[:n], 'big'), int.from_bytes(raw[n:], 'big')),

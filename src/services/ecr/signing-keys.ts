@@ -119,7 +119,8 @@ export class SigningKeys {
       {
         serialNumber: this.serial(),
         subject: `C=US, ST=WA, L=Seattle, O=simfra Signer, OU=${accountId}, CN=${profileNameOf(profileArn)}`,
-        issuer: rootCert.subject,
+        // The root's subject as encoded (verifiers such as notation compare the raw bytes).
+        issuer: rootCert.subjectName,
         notBefore: new Date(now.getTime() - BACKDATE_MS),
         notAfter,
         signingAlgorithm: SIGNING_ALGORITHM,
