@@ -16,7 +16,7 @@ import {
 import { adminFetch, runJob } from '../support/admin.js';
 import { awsCli, boto3, ecrClient } from '../support/clients.js';
 import { rejects } from '../support/ecr-images.js';
-import { buildImage, type BuiltImage } from '../support/oci-image.js';
+import { buildImage, buildIndex, indexBlobs, writeOciLayout, type BuiltImage } from '../support/oci-image.js';
 import { loginPassword, Registry } from '../support/registry.js';
 import { ACCOUNT, REGION, startServer, tempDir, type TestServer } from '../support/server.js';
 import { hasTool, run } from '../support/tools.js';
@@ -295,6 +295,36 @@ describe('ECR managed signing', () => {
     assert.equal((await signaturesOf(reg, 'prod/app', image.digest)).length, 1);
     assert.deepEqual(await statusesOf(ecr, 'prod/app', sbomDigest), []);
     assert.deepEqual(await signaturesOf(reg, 'prod/app', sbomDigest), []);
+  });
+
+  it('signs a multi-platform index that skopeo pushes, and each of its images', async (t) => {
+    if (!(await hasTool('skopeo'))) return t.skip('skopeo not installed (apt-get install -y skopeo)');
+    // given
+    await ecr.send(new CreateRepositoryCommand({ repositoryName: 'prod/multi' }));
+    const index = buildIndex([
+      await buildImage({ layers: 1, layerSize: 1000, seed: 46, platform: { os: 'linux', architecture: 'amd64' } }),
+      await buildImage({ layers: 1, layerSize: 1000, seed: 47, platform: { os: 'linux', architecture: 'arm64' } }),
+    ]);
+    const layout = tempDir('simfra-signing-layout-');
+    await writeOciLayout(layout.path, [{ tag: 'multi', manifest: index.manifest, mediaType: index.mediaType, blobs: indexBlobs(index) }]);
+    try {
+      // when
+      await run('skopeo', ['copy', '--all', '--dest-tls-verify=false', '--dest-creds', `AWS:${reg.password}`, `oci:${layout.path}:multi`, `docker://127.0.0.1:${server.port}/prod/multi:v1`]);
+      await runJob(server.url, 'ecr-signing');
+      // then
+      for (const digest of [index.digest, ...index.images.map((i) => i.digest)]) {
+        const mine = (await statusesOf(ecr, 'prod/multi', digest)).find((st) => st.signingProfileArn === PROFILE);
+        assert.equal(mine?.status, 'COMPLETE', digest);
+        const [sig] = await signaturesOf(reg, 'prod/multi', digest);
+        assert.ok(sig, digest);
+        const { envelope } = await pullSignature(reg, 'prod/multi', sig.digest);
+        const target = (JSON.parse(Buffer.from(envelope.payload, 'base64url').toString()) as { targetArtifact: { digest: string; mediaType: string } }).targetArtifact;
+        assert.equal(target.digest, digest);
+        assert.equal(target.mediaType, digest === index.digest ? index.mediaType : 'application/vnd.oci.image.manifest.v1+json');
+      }
+    } finally {
+      layout.remove();
+    }
   });
 
   it('publishes the root CA and the profile certificates on the admin API (signed requests only)', async () => {
