@@ -161,4 +161,16 @@ describe('ManagedSigner (queue and signatures)', () => {
     assert.equal((await images.referrers(repo, digest as never)).length, 1);
     assert.equal((await meta.signing.statusesOf(repo, digest)).find((r) => r.signingProfileArn === PROFILE)?.status, 'COMPLETE');
   });
+  it('does not sign twice when a crash left IN_PROGRESS a signature that was already stored', async () => {
+    // given
+    const digest = await pushImage(repo, 'e');
+    await signer.drain();
+    const row = (await meta.signing.statusesOf(repo, digest)).find((r) => r.signingProfileArn === PROFILE)!;
+    await meta.signing.putStatus({ ...row, status: 'IN_PROGRESS' });
+    // when
+    await signer.drain();
+    // then
+    assert.equal((await meta.signing.statusesOf(repo, digest)).find((r) => r.signingProfileArn === PROFILE)?.status, 'COMPLETE');
+    assert.equal((await images.referrers(repo, digest as never)).length, 1);
+  });
 });

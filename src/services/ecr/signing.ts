@@ -261,6 +261,8 @@ export class ManagedSigner {
       const digest = parseDigest(row.imageDigest);
       const image = await this.deps.images.findImage(key, { kind: 'digest', digest }).catch(() => undefined);
       if (image === undefined) return { code: SIGNING_FAILURE.imageNotFound, reason: messages.signingImageGone(row.imageDigest) };
+      // A crash after the signature was stored but before its status was: it is there, done.
+      if (await this.signedBy(key, image.digest, row.signingProfileArn)) return undefined;
       const profile = await this.deps.keys.profile(row.accountId, row.signingProfileArn);
       const signingTime = this.deps.clock.now();
       const expiry = new Date(signingTime);
