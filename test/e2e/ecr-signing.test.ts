@@ -8,7 +8,10 @@ import {
   DeleteSigningConfigurationCommand,
   DescribeImageSigningStatusCommand,
   DescribeImagesCommand,
+  GetAuthorizationTokenCommand,
+  ListImageReferrersCommand,
   PutImageCommand,
+  PutReplicationConfigurationCommand,
   GetSigningConfigurationCommand,
   PutSigningConfigurationCommand,
   type ECRClient,
@@ -222,6 +225,8 @@ describe('ECR managed signing', () => {
 
     const sigs = await signaturesOf(reg, 'prod/app', digest);
     assert.equal(sigs.length, 1);
+    const api = await ecr.send(new ListImageReferrersCommand({ repositoryName: 'prod/app', subjectId: { imageDigest: digest } }));
+    assert.deepEqual(api.referrers?.map((r) => [r.digest, r.artifactType]), [[sigs[0]!.digest, NOTARY_SIGNATURE]]);
     const { manifest, envelope } = await pullSignature(reg, 'prod/app', sigs[0]!.digest);
     assert.equal(manifest.artifactType, NOTARY_SIGNATURE);
     assert.deepEqual(manifest.config, { mediaType: 'application/vnd.oci.empty.v1+json', digest: 'sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a', size: 2 });
@@ -347,6 +352,33 @@ describe('ECR managed signing', () => {
     assert.equal(unsigned.status, 401);
     assert.equal(badArn.status, 400);
     assert.equal(noAccount.status, 404);
+  });
+
+  it('replicates the signature after its image', async () => {
+    // given
+    await ecr.send(
+      new PutReplicationConfigurationCommand({
+        replicationConfiguration: { rules: [{ destinations: [{ region: 'us-west-2', registryId: ACCOUNT }], repositoryFilters: [{ filter: 'prod/app', filterType: 'PREFIX_MATCH' }] }] },
+      }),
+    );
+    const image = await buildImage({ layers: 1, layerSize: 1000, seed: 48 });
+    // when
+    const digest = await reg.pushImage('prod/app', 'replicated', image);
+    await runJob(server.url, 'ecr-signing');
+    await runJob(server.url, 'ecr-replication');
+    // then
+    const west = ecrClient(server.url, undefined, 'us-west-2');
+    try {
+      const token = (await west.send(new GetAuthorizationTokenCommand({}))).authorizationData![0]!.authorizationToken!;
+      const westReg = new Registry(server.port, Buffer.from(token, 'base64').toString().slice('AWS:'.length), `${ACCOUNT}.dkr.ecr.us-west-2.localhost:${server.port}`);
+      const [here] = await signaturesOf(reg, 'prod/app', digest);
+      const there = await signaturesOf(westReg, 'prod/app', digest);
+      assert.ok(here);
+      assert.deepEqual(there.map((x) => x.digest), [here.digest]);
+    } finally {
+      west.destroy();
+      await ecr.send(new PutReplicationConfigurationCommand({ replicationConfiguration: { rules: [] } }));
+    }
   });
 
   it('deletes the signature with its image', async () => {
