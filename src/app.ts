@@ -33,6 +33,8 @@ import { layerDownloadFront } from './registry/layer-downloads.js';
 import { ecrService } from './services/ecr/index.js';
 import { createOnPush } from './services/ecr/creation-templates.js';
 import { Replicator } from './services/ecr/replication.js';
+import { ManagedSigner } from './services/ecr/signing.js';
+import { SigningKeys } from './services/ecr/signing-keys.js';
 import { ecrResources } from './services/ecr/policies.js';
 import { iamService } from './services/iam/index.js';
 import { kmsService } from './services/kms/index.js';
@@ -63,6 +65,9 @@ const UPLOAD_PURGE_EVERY_MS = 3600_000;
 /** The `ecr-replication` job: kicked by each push; the schedule only retries what a restart left pending. */
 const REPLICATION_JOB = 'ecr-replication';
 const REPLICATION_EVERY_MS = 5_000;
+/** The `ecr-signing` job: kicked by each push a signing rule matches; the schedule only retries what a restart left pending. */
+const SIGNING_JOB = 'ecr-signing';
+const SIGNING_EVERY_MS = 5_000;
 const KMS_SCHEDULE_EVERY_MS = 60_000;
 const ECS_SCHEDULER_EVERY_MS = 5_000;
 
@@ -186,6 +191,22 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     replicator.imagePushed(key, image).catch((err: unknown) => log.warn({ err, repositoryName: key.name }, 'could not queue image replication')),
   );
 
+  // ECR managed signing: a push that a signing rule matches records pending signatures (awaited,
+  // so DescribeImageSigningStatus shows IN_PROGRESS at once) and kicks the job that signs them.
+  const signingKeys = new SigningKeys({ meta, clock, ids });
+  const signer = new ManagedSigner({
+    meta,
+    images,
+    keys: signingKeys,
+    clock,
+    kick: () => void jobs.run(SIGNING_JOB).catch((err: unknown) => log.warn({ err, job: SIGNING_JOB }, 'signing run failed')),
+    warn: (details, message) => log.warn(details, message),
+  });
+  jobs.register({ name: SIGNING_JOB, intervalMs: SIGNING_EVERY_MS, run: () => signer.drain() });
+  images.onImagePushed((key, image) =>
+    signer.imagePushed(key, image).catch((err: unknown) => log.warn({ err, repositoryName: key.name }, 'could not queue image signing')),
+  );
+
   // Containers for Lambda and ECS: only with SIMFRA_DOCKER=true and a reachable engine.
   let runtime: ContainerRuntime | undefined;
   let notRunning: string = lambdaTexts.dockerDisabled;
@@ -290,7 +311,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       bodyBudget,
     }),
     layerDownloads: layerDownloadFront({ images, urls: layerUrls, clock, log }),
-    admin: adminFront({ accounts, jobs, verifier, clock, defaultAccountId: config.defaultAccountId }),
+    admin: adminFront({ accounts, jobs, verifier, clock, defaultAccountId: config.defaultAccountId, signingKeys }),
     registryDomain: config.registryDomain,
     bindHost: config.host,
     allowedHosts: config.allowedHosts,

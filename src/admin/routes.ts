@@ -6,6 +6,7 @@ import type { HttpFront } from '../gateway/server.js';
 import { BodyTooLargeError, readCapped } from '../http/body.js';
 import { AccountError, type Accounts } from '../iam/accounts.js';
 import { JobNotFoundError, JobOptionsError, type Jobs } from '../jobs/jobs.js';
+import type { SigningKeys } from '../services/ecr/signing-keys.js';
 import type { AccountRecord } from '../store/meta/meta-store.js';
 
 /**
@@ -16,6 +17,9 @@ import type { AccountRecord } from '../store/meta/meta-store.js';
  *   POST /_simfra/accounts {accountId?, name?, email?} → 201 with the new root key
  *   GET /_simfra/accounts, GET|DELETE /_simfra/accounts/{id}
  *   GET /_simfra/jobs → the job names; POST /_simfra/jobs/{name} [options] → runs it now, 200 with its result
+ *   GET /_simfra/signing/certificates?signingProfileArn=… → the profile's signing certificate, its chain
+ *     and the account's root CA (PEM), made on first use; ?accountId=… (default: the default account)
+ *     → the root CA and every profile certificate made so far (ECR managed signing, issue 14)
  */
 const accountJson = (a: AccountRecord) => ({
   accountId: a.accountId,
@@ -35,6 +39,9 @@ function send(res: ServerResponse, status: number, body?: unknown): void {
 
 const MAX_ADMIN_BODY = 64 * 1024;
 
+/** A signing profile ARN; group 1 is its account. */
+const SIGNING_PROFILE_ARN = /^arn:aws(?:-[a-z]+)*:signer:[a-z0-9-]+:([0-9]{12}):\/signing-profiles\/[a-zA-Z0-9_]{2,}$/;
+
 function parseJson(body: Buffer): Record<string, unknown> {
   const text = body.toString('utf8');
   if (!text.trim()) return {};
@@ -53,7 +60,7 @@ const optionalString = (v: unknown, name: string): string | undefined => {
   return v;
 };
 
-type Route = (body: Buffer, res: ServerResponse, params: Record<string, string | undefined>) => Promise<void>;
+type Route = (body: Buffer, res: ServerResponse, params: Record<string, string | undefined>, query: URLSearchParams) => Promise<void>;
 
 export interface AdminDeps {
   accounts: Accounts;
@@ -63,6 +70,8 @@ export interface AdminDeps {
   clock: Clock;
   /** Only this account's root credentials may use the admin API. */
   defaultAccountId: string;
+  /** The certificates of ECR managed signing (absent: the signing routes answer 404). */
+  signingKeys?: SigningKeys;
 }
 
 /** Why an admin request is not served: 401 (no or bad signature), 403 (wrong caller), 413. */
@@ -94,7 +103,7 @@ function refuseBrowsers(req: IncomingMessage): void {
   }
 }
 
-export function adminFront({ accounts, jobs, verifier, clock, defaultAccountId }: AdminDeps): HttpFront {
+export function adminFront({ accounts, jobs, verifier, clock, defaultAccountId, signingKeys }: AdminDeps): HttpFront {
   /** The body, once the signature over it is verified as the default account's root. */
   const authenticate = async (req: IncomingMessage): Promise<Buffer> => {
     refuseBrowsers(req);
@@ -167,6 +176,36 @@ export function adminFront({ accounts, jobs, verifier, clock, defaultAccountId }
     }
   });
 
+  on('GET', '/_simfra/signing/certificates', async (_req, res, _params, query) => {
+    if (signingKeys === undefined) throw new AccountError('NotFound', 'managed signing is not available');
+    const arn = query.get('signingProfileArn') ?? undefined;
+    if (arn !== undefined) {
+      const m = SIGNING_PROFILE_ARN.exec(arn);
+      if (m === null) throw new AccountError('Invalid', `signingProfileArn must look like arn:aws:signer:<region>:<account>:/signing-profiles/<name>, not '${arn}'`);
+      const accountId = m[1] ?? '';
+      if ((await accounts.get(accountId)) === undefined) throw new AccountError('NotFound', `account ${accountId} does not exist`);
+      const profile = await signingKeys.profile(accountId, arn);
+      send(res, 200, {
+        accountId,
+        signingProfileArn: arn,
+        platformId: 'Notation-OCI-SHA384-ECDSA',
+        certificate: profile.leafPem,
+        certificateChain: profile.leafPem + profile.rootPem,
+        rootCertificate: profile.rootPem,
+      });
+      return;
+    }
+    const accountId = query.get('accountId') ?? defaultAccountId;
+    if ((await accounts.get(accountId)) === undefined) throw new AccountError('NotFound', `account ${accountId} does not exist`);
+    const root = await signingKeys.root(accountId);
+    const profiles = await signingKeys.profiles(accountId);
+    send(res, 200, {
+      accountId,
+      rootCertificate: root.certificatePem,
+      profiles: profiles.map((p) => ({ signingProfileArn: p.signingProfileArn, certificate: p.certificatePem })),
+    });
+  });
+
   const statusOf: Record<AccountError['kind'], number> = { AlreadyExists: 409, NotFound: 404, Invalid: 400, Protected: 409 };
   return {
     refuse(req, res, _ctx, message) {
@@ -191,7 +230,8 @@ export function adminFront({ accounts, jobs, verifier, clock, defaultAccountId }
         return { route: 'admin:unknown' };
       }
       try {
-        await (match.store as { route: Route }).route(body, res, match.params);
+        const query = new URL(url, 'http://admin').searchParams;
+        await (match.store as { route: Route }).route(body, res, match.params, query);
       } catch (e) {
         if (!(e instanceof AccountError)) throw e;
         send(res, statusOf[e.kind], { error: e.kind, message: e.message });

@@ -50,6 +50,12 @@ import {
   registerPullTimeUpdateExclusion,
 } from './pull-time-exclusions.js';
 import { describeImageReplicationStatus, putReplicationConfiguration } from './replication.js';
+import {
+  deleteSigningConfiguration,
+  describeImageSigningStatus,
+  getSigningConfiguration,
+  putSigningConfiguration,
+} from './signing.js';
 import { describeRegistry, getAccountSetting, putAccountSetting } from './registry-settings.js';
 import {
   createRepository,
@@ -122,6 +128,10 @@ export function ecrService(deps: EcrDeps): AwsService {
     DescribeRegistry: describeRegistry(deps),
     PutReplicationConfiguration: putReplicationConfiguration(deps),
     DescribeImageReplicationStatus: describeImageReplicationStatus(deps),
+    PutSigningConfiguration: putSigningConfiguration(deps),
+    GetSigningConfiguration: getSigningConfiguration(deps),
+    DeleteSigningConfiguration: deleteSigningConfiguration(deps),
+    DescribeImageSigningStatus: describeImageSigningStatus(deps),
     GetAuthorizationToken: getAuthorizationToken(deps),
     GetAccountSetting: getAccountSetting(deps),
     PutAccountSetting: putAccountSetting(deps),

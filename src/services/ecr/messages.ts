@@ -19,6 +19,15 @@ export const messages = {
     `Invalid parameter at 'replicationConfiguration' failed to satisfy constraint: 'Replication destination cannot be the same as the source registry and region'`,
   replicationTooManyDestinations: (max: number) =>
     `Invalid parameter at 'replicationConfiguration' failed to satisfy constraint: 'Replication configuration cannot contain more than ${max} unique destinations'`,
+  // ——— managed signing (issue 14) ———
+  // UNVERIFIED: ECR's text for a registry without a signing configuration is not published; this
+  // follows its registry-policy wording.
+  signingConfigurationNotFound: (registryId: string) => `Signing configuration does not exist in the registry with id '${registryId}'`,
+  // UNVERIFIED: ECR documents no failure codes or reasons for managed signing; simfra's own.
+  signingProfileNotFound: (arn: string) =>
+    `The signing profile ${arn} was not found: simfra has no AWS Signer, and treats only profiles in the registry's own account and region as existing`,
+  signingImageGone: (digest: string) => `The image ${digest} was deleted before it could be signed`,
+  signingFailed: (detail: string) => `Signing failed: ${detail}`,
   tooManyTags: (count: number) =>
     `Tag limit exceeded: the resource can have at most 50 tags, the request would leave it with ${count}`,
   invalidResourceArn: (arn: string) => `Invalid parameter at 'resourceArn' failed to satisfy constraint: 'Invalid ARN: ${arn}'`,

@@ -487,6 +487,46 @@ export interface ReplicationRecords {
   pending(limit: number): Promise<ReplicationRecord[]>;
 }
 
+// ——— ECR managed signing (issue 14): signatures of pushed images, and the keys that make them ———
+
+/** One image's signature by one signing profile; IN_PROGRESS rows are the pending signatures. */
+export interface SigningStatusRecord {
+  accountId: string;
+  region: string;
+  repositoryName: string;
+  imageDigest: string;
+  signingProfileArn: string;
+  /** IN_PROGRESS, COMPLETE, FAILED. */
+  status: string;
+  failureCode?: string;
+  failureReason?: string;
+  updatedAt: Date;
+}
+
+/** A signing key: the PEM certificate and the private key (PKCS#8 PEM, sealed at rest). */
+export interface SigningKeyRecord {
+  accountId: string;
+  /** `root` for the account's CA, else the signing profile ARN. */
+  name: string;
+  certificatePem: string;
+  privateKeyPem: string;
+  createdAt: Date;
+}
+
+export interface SigningRecords {
+  /** Creates or replaces the row of (image, profile). */
+  putStatus(record: SigningStatusRecord): Promise<void>;
+  /** Rows of one image, by profile ARN. */
+  statusesOf(key: RepoKey, imageDigest: string): Promise<SigningStatusRecord[]>;
+  /** IN_PROGRESS rows, oldest first. */
+  pending(limit: number): Promise<SigningStatusRecord[]>;
+  getKey(accountId: string, name: string): Promise<SigningKeyRecord | undefined>;
+  /** Stores `key` unless one of that name exists; returns the stored one (the first writer wins). */
+  addKey(key: SigningKeyRecord): Promise<SigningKeyRecord>;
+  /** Every key of an account. */
+  keysOf(accountId: string): Promise<SigningKeyRecord[]>;
+}
+
 /** A repository's lifecycle policy, as stored. */
 export interface LifecyclePolicyRecord extends RepoKey {
   repositoryId: number;
@@ -721,6 +761,7 @@ export interface MetaStore {
   kms: KmsRecords;
   lambdaFunctions: LambdaFunctionRecords;
   replications: ReplicationRecords;
+  signing: SigningRecords;
   ecs: EcsRecords;
   close(): Promise<void>;
 }

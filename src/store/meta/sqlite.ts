@@ -14,6 +14,7 @@ import { SqliteRepositories } from './sqlite/repositories.js';
 import { SqliteResourcePolicies } from './sqlite/resource-policies.js';
 import { SqliteSecrets, SqliteSettings } from './sqlite/settings.js';
 import { SqliteReplications } from './sqlite/replications.js';
+import { SqliteSigning } from './sqlite/signing.js';
 import { SqliteCreationTemplates, SqlitePullTimeExclusions } from './sqlite/registry-templates.js';
 
 /** The SQLite metadata store: `file` is ':memory:' or a path under the data dir. */
@@ -39,6 +40,7 @@ export function openSqliteMetaStore(file: string, sealer: Sealer): MetaStore {
     kms: new SqliteKms(db, sealer),
     lambdaFunctions: new SqliteLambdaFunctions(db),
     replications: new SqliteReplications(db),
+    signing: new SqliteSigning(db, sealer),
     ecs: new SqliteEcsRecords(db),
     async close() {
       db.close();
@@ -54,6 +56,7 @@ function resealLegacy(db: Db, sealer: Sealer): void {
   const tables = [
     { table: 'secrets', key: 'name', column: 'sealed' },
     { table: 'access_keys', key: 'access_key_id', column: 'secret_sealed' },
+    { table: 'signing_keys', key: "account_id || '/' || name", column: 'key_sealed' },
   ] as const;
   db.transaction(() => {
     for (const { table, key, column } of tables) {
