@@ -26,6 +26,7 @@ import { Jobs } from './jobs/jobs.js';
 import { Lifecycle } from './images/lifecycle/lifecycle.js';
 import { keyPolicyChecks, kmsResources } from './kms/authorization.js';
 import { Kms } from './kms/keys.js';
+import { Secrets } from './secrets/secrets.js';
 import { Repositories } from './images/repositories.js';
 import { LayerUrls } from './images/layer-urls.js';
 import { registryFront } from './registry/front.js';
@@ -64,6 +65,7 @@ const UPLOAD_PURGE_EVERY_MS = 3600_000;
 const REPLICATION_JOB = 'ecr-replication';
 const REPLICATION_EVERY_MS = 5_000;
 const KMS_SCHEDULE_EVERY_MS = 60_000;
+const SECRETS_SCHEDULE_EVERY_MS = 60_000;
 const ECS_SCHEDULER_EVERY_MS = 5_000;
 
 export interface AppOptions {
@@ -159,6 +161,10 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   jobs.register(ecrLifecycleJob(lifecycle, config.ecrLifecycleIntervalSeconds * 1000, log));
   // Keys whose scheduled deletion date passed are deleted (and rotation falls due) on this clock.
   jobs.register({ name: 'kms-key-deletion', intervalMs: KMS_SCHEDULE_EVERY_MS, run: () => kms.runSchedule() });
+  // Secrets Manager: secrets sealed under KMS (alias/aws/secretsmanager unless a key is named);
+  // a secret scheduled for deletion goes when its recovery window ends, on this clock.
+  const secrets = new Secrets({ meta, kms, ids, clock });
+  jobs.register({ name: 'secretsmanager-deletion', intervalMs: SECRETS_SCHEDULE_EVERY_MS, run: () => secrets.runSchedule() });
   const ecrDeps: EcrDeps = {
     meta,
     repositories,
@@ -171,6 +177,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     authTokenTtlSeconds: config.authTokenTtlSeconds,
     iam: { directory, authorizer },
     kms,
+    secrets,
   };
   authorizer.registerResources('arn:aws:ecr:', ecrResources(ecrDeps));
   // ECR replication: a push that a replication rule matches records pending copies (awaited, so
