@@ -26,6 +26,7 @@ import { Jobs } from './jobs/jobs.js';
 import { Lifecycle } from './images/lifecycle/lifecycle.js';
 import { keyPolicyChecks, kmsResources } from './kms/authorization.js';
 import { Kms } from './kms/keys.js';
+import { secretsResources } from './secrets/authorization.js';
 import { Secrets } from './secrets/secrets.js';
 import { Repositories } from './images/repositories.js';
 import { LayerUrls } from './images/layer-urls.js';
@@ -37,6 +38,7 @@ import { Replicator } from './services/ecr/replication.js';
 import { ecrResources } from './services/ecr/policies.js';
 import { iamService } from './services/iam/index.js';
 import { kmsService } from './services/kms/index.js';
+import { secretsManagerService } from './services/secretsmanager/index.js';
 import { stsService } from './services/sts/index.js';
 import { ContainerRuntime, RuntimeUnavailable } from './containers/runtime.js';
 import { rootPrincipal } from './iam/principal.js';
@@ -164,6 +166,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   // Secrets Manager: secrets sealed under KMS (alias/aws/secretsmanager unless a key is named);
   // a secret scheduled for deletion goes when its recovery window ends, on this clock.
   const secrets = new Secrets({ meta, kms, ids, clock });
+  authorizer.registerResources('arn:aws:secretsmanager:', secretsResources(meta));
   jobs.register({ name: 'secretsmanager-deletion', intervalMs: SECRETS_SCHEDULE_EVERY_MS, run: () => secrets.runSchedule() });
   const ecrDeps: EcrDeps = {
     meta,
@@ -272,7 +275,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   // One bound on request bytes held in memory at once, for every front that buffers a body.
   const bodyBudget = new ByteBudget(config.maxBufferedBodyBytes);
   const aws = new AwsFront({
-    services: [ecrService(ecrDeps), iamService({ directory }), stsService({ sessions, meta }), kmsService({ kms }), lambda, ecs],
+    services: [ecrService(ecrDeps), iamService({ directory }), stsService({ sessions, meta }), kmsService({ kms }), secretsManagerService({ secrets, authorizer }), lambda, ecs],
     verifier,
     authorizer,
     clock,

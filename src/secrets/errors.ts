@@ -12,7 +12,8 @@ export type SecretsErrorKind =
   | 'DecryptionFailure'
   | 'EncryptionFailure'
   | 'LimitExceeded'
-  | 'KmsAccessDenied';
+  | 'KmsAccessDenied'
+  | 'Validation';
 
 export class SecretsError extends Error {
   constructor(

@@ -3,6 +3,8 @@
  * seen in a public trace of real AWS (kept plausible and in Secrets Manager's style).
  */
 export const secretsMessages = {
+  /** "ValidationException: Invalid name. Must be a valid name containing alphanumeric characters, or any of the following: -/_+=.@!" — hashicorp/terraform-provider-aws#39406, anomalyco/sst#3795. */
+  invalidName: 'Invalid name. Must be a valid name containing alphanumeric characters, or any of the following: -/_+=.@!',
   /** "ResourceNotFoundException: Secrets Manager can't find the specified secret." — many client issues, e.g. ibm-mas/cli#937. */
   notFound: "Secrets Manager can't find the specified secret.",
   /** "…can't find the specified secret value for staging label: AWSCURRENT" — seen in provider and SDK issues. */

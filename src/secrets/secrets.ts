@@ -99,6 +99,7 @@ export class Secrets {
         found = partial && partial.region === region ? await this.store.getByName(partial.accountId, region, partial.name) : undefined;
       }
     } else {
+      checkName(secretId);
       found = await this.store.getByName(accountId, region, secretId);
     }
     if (!found) throw new SecretNotFoundError(m.notFound);
@@ -110,11 +111,17 @@ export class Secrets {
     return secretArn(region, accountId, name, arnSuffix(this.deps.ids.bytes(6)));
   }
 
+  /** Random bytes (GetRandomPassword). */
+  random(count: number): Buffer {
+    return this.deps.ids.bytes(count);
+  }
+
   async list(accountId: string, region: string): Promise<SecretRecord[]> {
     return this.store.list(accountId, region);
   }
 
-  private requireLive(secret: SecretRecord): void {
+  /** Throws InvalidRequest for a secret scheduled for deletion. */
+  requireLive(secret: SecretRecord): void {
     if (secret.deletedDate !== undefined) throw new SecretsError('InvalidRequest', m.markedForDeletion);
   }
 
@@ -124,6 +131,7 @@ export class Secrets {
 
   /** CreateSecret: the secret and, with a value, its first version labelled AWSCURRENT. */
   async create(accountId: string, region: string, arn: string, input: NewSecret, caller: Caller = {}): Promise<{ secret: SecretRecord; versionId?: string }> {
+    checkName(input.name);
     checkTags(input.tags ?? []);
     const existing = await this.store.getByName(accountId, region, input.name);
     if (existing) {
@@ -408,6 +416,13 @@ export class Secrets {
     if ('string' in value) return 'string' in stored && stored.string === value.string;
     return 'binary' in stored && Buffer.from(stored.binary).equals(Buffer.from(value.binary));
   }
+}
+
+/** Secret names: ASCII letters, digits and /_+=.@!- — source: CreateSecret API reference, Name (and AWS's text). */
+const NAME = /^[A-Za-z0-9/_+=.@!-]+$/;
+
+export function checkName(name: string): void {
+  if (!NAME.test(name)) throw new SecretsError('Validation', m.invalidName);
 }
 
 function checkTags(tags: readonly TagRecord[]): void {
