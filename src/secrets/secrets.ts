@@ -188,6 +188,10 @@ export class Secrets {
         lastChangedDate: this.now(),
       };
     });
+    // A new key: the labelled versions are sealed again under it — source: UpdateSecret API
+    // reference, KmsKeyId ("encrypt new secret versions as well as any existing versions with the
+    // staging labels AWSCURRENT, AWSPENDING, or AWSPREVIOUS").
+    if (input.kmsKeyId !== undefined && (input.kmsKeyId || undefined) !== secret.kmsKeyId) next = await this.reseal(next);
     if (!input.value) return { secret: next };
     const out = await this.putValue(next, input.value, { ...(input.versionId !== undefined ? { versionId: input.versionId } : {}) }, caller);
     next = out.secret;
@@ -376,6 +380,23 @@ export class Secrets {
       encryptedDataKey: dataKey.ciphertextBlob.toString('base64'),
       sealedValue: Buffer.concat([iv, cipher.getAuthTag(), body]).toString('base64'),
     };
+  }
+
+  private async reseal(secret: SecretRecord): Promise<SecretRecord> {
+    const resealed = new Map<string, SecretVersionRecord>();
+    for (const v of secret.versions) {
+      if (!v.stages.some((st) => st === AWSCURRENT || st === AWSPREVIOUS || st === 'AWSPENDING')) continue;
+      const fresh = await this.seal(secret, v.versionId, await this.open(secret, v, {}), v.stages, {});
+      resealed.set(v.versionId, { ...fresh, createdDate: v.createdDate, ...(v.lastAccessedDate ? { lastAccessedDate: v.lastAccessedDate } : {}) });
+    }
+    if (resealed.size === 0) return secret;
+    return this.change(secret, (s) => ({
+      ...s,
+      versions: s.versions.map((v) => {
+        const r = resealed.get(v.versionId);
+        return r ? { ...r, stages: v.stages } : v;
+      }),
+    }));
   }
 
   private async open(secret: SecretRecord, version: SecretVersionRecord, caller: Caller): Promise<SecretValue> {

@@ -307,6 +307,25 @@ describe('Secrets Manager (SDK v3)', () => {
         kms.destroy();
       }
     });
+    it('UpdateSecret to another key seals the current versions again under it', async () => {
+      // given
+      const kms = kmsClient(server.url);
+      try {
+        await sm.send(new CreateSecretCommand({ Name: 'rekeyed', SecretString: 'v' }));
+        const key = (await kms.send(new CreateKeyCommand({}))).KeyMetadata!;
+        // when
+        await sm.send(new UpdateSecretCommand({ SecretId: 'rekeyed', KmsKeyId: key.Arn }));
+        // then
+        const versions = (await sm.send(new ListSecretVersionIdsCommand({ SecretId: 'rekeyed' }))).Versions!;
+        assert.deepEqual(versions.map((v) => v.KmsKeyIds), [[key.Arn]]);
+        await kms.send(new DisableKeyCommand({ KeyId: key.KeyId }));
+        await rejects(sm.send(new GetSecretValueCommand({ SecretId: 'rekeyed' })), 'DecryptionFailure');
+        await kms.send(new EnableKeyCommand({ KeyId: key.KeyId }));
+        assert.equal((await sm.send(new GetSecretValueCommand({ SecretId: 'rekeyed' }))).SecretString, 'v');
+      } finally {
+        kms.destroy();
+      }
+    });
   });
 
   describe('IAM', () => {

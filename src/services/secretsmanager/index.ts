@@ -161,7 +161,7 @@ export function secretsManagerService(deps: SecretsManagerServiceDeps): AwsServi
       }
       throw e;
     }
-    await authorize(ctx, operation, secret.arn, context);
+    await authorize(ctx, operation, secret.arn, { 'secretsmanager:SecretId': secret.arn, ...context });
     return secret;
   }
 
@@ -175,7 +175,13 @@ export function secretsManagerService(deps: SecretsManagerServiceDeps): AwsServi
       const value = valueOf(i);
       const tags = toTags(i.Tags);
       const arn = secrets.newArn(ctx.accountId, ctx.region, i.Name);
-      await authorize(ctx, 'CreateSecret', arn, tagContext(tags));
+      // Condition keys of CreateSecret — source: Service Authorization Reference, AWS Secrets Manager.
+      await authorize(ctx, 'CreateSecret', arn, {
+        'secretsmanager:Name': i.Name,
+        ...(i.Description !== undefined ? { 'secretsmanager:Description': i.Description } : {}),
+        ...(i.KmsKeyId !== undefined ? { 'secretsmanager:KmsKeyId': i.KmsKeyId } : {}),
+        ...tagContext(tags),
+      });
       const out = await secrets.create(
         ctx.accountId,
         ctx.region,
@@ -199,7 +205,10 @@ export function secretsManagerService(deps: SecretsManagerServiceDeps): AwsServi
     },
 
     GetSecretValue: async (ctx: RequestContext, i: T.GetSecretValueRequest): Promise<T.GetSecretValueResponse> => {
-      const s = await secretFor(ctx, 'GetSecretValue', i.SecretId);
+      const s = await secretFor(ctx, 'GetSecretValue', i.SecretId, {
+        ...(i.VersionId !== undefined ? { 'secretsmanager:VersionId': i.VersionId } : {}),
+        ...(i.VersionStage !== undefined ? { 'secretsmanager:VersionStage': i.VersionStage } : {}),
+      });
       const out = await secrets.getValue(
         s,
         { ...(i.VersionId !== undefined ? { versionId: i.VersionId } : {}), ...(i.VersionStage !== undefined ? { stage: i.VersionStage } : {}) },
@@ -230,7 +239,10 @@ export function secretsManagerService(deps: SecretsManagerServiceDeps): AwsServi
 
     UpdateSecret: async (ctx: RequestContext, i: T.UpdateSecretRequest): Promise<T.UpdateSecretResponse> => {
       const value = valueOf(i);
-      const s = await secretFor(ctx, 'UpdateSecret', i.SecretId);
+      const s = await secretFor(ctx, 'UpdateSecret', i.SecretId, {
+        ...(i.Description !== undefined ? { 'secretsmanager:Description': i.Description } : {}),
+        ...(i.KmsKeyId !== undefined ? { 'secretsmanager:KmsKeyId': i.KmsKeyId } : {}),
+      });
       const out = await secrets.update(
         s,
         {
@@ -263,7 +275,7 @@ export function secretsManagerService(deps: SecretsManagerServiceDeps): AwsServi
           VersionStages: v.stages,
           ...(v.lastAccessedDate !== undefined ? { LastAccessedDate: v.lastAccessedDate } : {}),
           CreatedDate: v.createdDate,
-          KmsKeyIds: [s.kmsKeyId ?? 'DefaultEncryptionKey'],
+          KmsKeyIds: [v.kmsKeyArn],
         })),
         ...(p.next !== undefined ? { NextToken: p.next } : {}),
         ARN: s.arn,
