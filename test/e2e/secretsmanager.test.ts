@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { CreateKeyCommand, DescribeKeyCommand, DisableKeyCommand, EnableKeyCommand } from '@aws-sdk/client-kms';
 import {
+  BatchGetSecretValueCommand,
   CreateSecretCommand,
   DeleteSecretCommand,
   DescribeSecretCommand,
@@ -224,6 +225,21 @@ describe('Secrets Manager (SDK v3)', () => {
       assert.deepEqual(prod.SecretList?.map((s) => s.Name), ['list/app-0', 'list/app-2', 'list/app-4']);
       assert.deepEqual(notProd.SecretList?.map((s) => s.Name), ['list/app-1', 'list/app-3']);
       assert.ok(prod.SecretList?.every((s) => Object.keys(s.SecretVersionsToStages ?? {}).length === 1));
+    });
+  });
+
+  describe('BatchGetSecretValue', () => {
+    it('reads several secrets by id or by filter; a missing one is an entry of Errors', async () => {
+      // given
+      await sm.send(new CreateSecretCommand({ Name: 'batch/a', SecretString: 'A' }));
+      await sm.send(new CreateSecretCommand({ Name: 'batch/b', SecretString: 'B' }));
+      // when
+      const byIds = await sm.send(new BatchGetSecretValueCommand({ SecretIdList: ['batch/a', 'batch/missing', 'batch/b'] }));
+      const byFilter = await sm.send(new BatchGetSecretValueCommand({ Filters: [{ Key: 'name', Values: ['batch/'] }] }));
+      // then
+      assert.deepEqual(byIds.SecretValues?.map((v) => [v.Name, v.SecretString]), [['batch/a', 'A'], ['batch/b', 'B']]);
+      assert.deepEqual(byIds.Errors, [{ SecretId: 'batch/missing', ErrorCode: 'ResourceNotFoundException', Message: NOT_FOUND }]);
+      assert.deepEqual(byFilter.SecretValues?.map((v) => v.SecretString), ['A', 'B']);
     });
   });
 
