@@ -270,7 +270,16 @@ export class Secrets {
 
   /** The AWSCURRENT SecretString of a secret, read by an AWS service on behalf of the account that owns it. */
   async readCurrentForService(accountId: string, region: string, secretId: string): Promise<string> {
-    const secret = await this.resolve(accountId, region, secretId);
+    let secret: SecretRecord;
+    try {
+      secret = await this.resolve(accountId, region, secretId);
+    } catch (e) {
+      // An id that cannot name a secret (bad characters) names none.
+      if (e instanceof SecretsError && !(e instanceof SecretNotFoundError)) throw new SecretNotFoundError(m.notFound);
+      throw e;
+    }
+    // Only the account's own secrets: a service reads for the account that owns the secret.
+    if (secret.accountId !== accountId) throw new SecretNotFoundError(m.notFound);
     if (secret.deletedDate !== undefined) throw new SecretNotFoundError(m.markedForDeletion);
     const version = secret.versions.find((v) => v.stages.includes(AWSCURRENT));
     if (!version) throw new SecretNotFoundError(m.stageNotFound(AWSCURRENT));
