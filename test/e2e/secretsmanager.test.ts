@@ -345,6 +345,29 @@ describe('Secrets Manager (SDK v3)', () => {
   });
 
   describe('IAM', () => {
+    it('conditions on aws:ResourceTag see the secret’s tags', async () => {
+      // given
+      await sm.send(new CreateSecretCommand({ Name: 'tags/team-a', SecretString: 'a', Tags: [{ Key: 'team', Value: 'a' }] }));
+      const other = await sm.send(new CreateSecretCommand({ Name: 'tags/team-b', SecretString: 'b', Tags: [{ Key: 'team', Value: 'b' }] }));
+      const user = await makeUser(server.url, 'team-a-reader', {
+        inline: {
+          read: doc([{ Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: '*', Condition: { StringEquals: { 'aws:ResourceTag/team': 'a' } } }]),
+        },
+      });
+      const asUser = smClient(server.url, user);
+      try {
+        // then
+        assert.equal((await asUser.send(new GetSecretValueCommand({ SecretId: 'tags/team-a' }))).SecretString, 'a');
+        await rejects(
+          asUser.send(new GetSecretValueCommand({ SecretId: 'tags/team-b' })),
+          'AccessDeniedException',
+          noIdentityAllow(user.arn, 'secretsmanager:GetSecretValue', other.ARN!),
+        );
+      } finally {
+        asUser.destroy();
+      }
+    });
+
     it('enforces secretsmanager:<Op> on the secret ARN; without kms:Decrypt on a customer key: Access to KMS is not allowed', async () => {
       // given
       const open = await sm.send(new CreateSecretCommand({ Name: 'iam/open', SecretString: 'o' }));
