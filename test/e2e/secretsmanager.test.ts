@@ -338,6 +338,14 @@ describe('Secrets Manager (SDK v3)', () => {
         await rejects(sm.send(new GetSecretValueCommand({ SecretId: 'rekeyed' })), 'DecryptionFailure');
         await kms.send(new EnableKeyCommand({ KeyId: key.KeyId }));
         assert.equal((await sm.send(new GetSecretValueCommand({ SecretId: 'rekeyed' }))).SecretString, 'v');
+        // and a key that does not exist is refused with nothing changed
+        await rejects(
+          sm.send(new UpdateSecretCommand({ SecretId: 'rekeyed', KmsKeyId: 'alias/none', Description: 'changed?' })),
+          'EncryptionFailure',
+          /alias\/none is not found/,
+        );
+        const d = await sm.send(new DescribeSecretCommand({ SecretId: 'rekeyed' }));
+        assert.deepEqual([d.KmsKeyId, d.Description], [key.Arn, undefined]);
       } finally {
         kms.destroy();
       }
