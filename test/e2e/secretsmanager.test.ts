@@ -353,6 +353,24 @@ describe('Secrets Manager (SDK v3)', () => {
   });
 
   describe('IAM', () => {
+    it('CreateSecret with tags also needs secretsmanager:TagResource; nothing is created without it', async () => {
+      // given
+      const user = await makeUser(server.url, 'secret-creator', {
+        inline: { create: doc([{ Effect: 'Allow', Action: ['secretsmanager:CreateSecret', 'secretsmanager:DescribeSecret'], Resource: '*' }]) },
+      });
+      const asUser = smClient(server.url, user);
+      try {
+        // when
+        const denied = asUser.send(new CreateSecretCommand({ Name: 'creator/tagged', SecretString: 'x', Tags: [{ Key: 'k', Value: 'v' }] }));
+        // then
+        await rejects(denied, 'AccessDeniedException', /secretsmanager:TagResource on resource: arn:aws:secretsmanager:us-east-1:000000000000:secret:creator\/tagged-/);
+        await rejects(asUser.send(new DescribeSecretCommand({ SecretId: 'creator/tagged' })), 'ResourceNotFoundException', NOT_FOUND);
+        assert.equal((await asUser.send(new CreateSecretCommand({ Name: 'creator/plain', SecretString: 'x' }))).Name, 'creator/plain');
+      } finally {
+        asUser.destroy();
+      }
+    });
+
     it('conditions on aws:ResourceTag see the secret’s tags', async () => {
       // given
       await sm.send(new CreateSecretCommand({ Name: 'tags/team-a', SecretString: 'a', Tags: [{ Key: 'team', Value: 'a' }] }));
@@ -400,6 +418,11 @@ describe('Secrets Manager (SDK v3)', () => {
           asUser.send(new GetSecretValueCommand({ SecretId: 'other' })),
           'AccessDeniedException',
           noIdentityAllow(user.arn, 'secretsmanager:GetSecretValue', `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:other`),
+        );
+        await rejects(
+          asUser.send(new CreateSecretCommand({ Name: 'iam/new', Tags: [{ Key: 'k', Value: 'v' }] })),
+          'AccessDeniedException',
+          /is not authorized to perform: secretsmanager:CreateSecret on resource: arn:aws:secretsmanager:us-east-1:000000000000:secret:iam\/new-[A-Za-z0-9]{6} because/,
         );
         await rejects(
           asUser.send(new ListSecretsCommand({})),

@@ -184,6 +184,8 @@ export function secretsManagerService(deps: SecretsManagerServiceDeps): AwsServi
         ...(i.KmsKeyId !== undefined ? { 'secretsmanager:KmsKeyId': i.KmsKeyId } : {}),
         ...tagContext(tags),
       });
+      // "If you include tags in the secret, you also need secretsmanager:TagResource" — CreateSecret API reference.
+      if (tags && tags.length > 0) await authorize(ctx, 'TagResource', arn, tagContext(tags));
       const out = await secrets.create(
         ctx.accountId,
         ctx.region,
@@ -316,6 +318,8 @@ export function secretsManagerService(deps: SecretsManagerServiceDeps): AwsServi
       let next: string | undefined;
       if (i.SecretIdList !== undefined) ids = i.SecretIdList;
       else {
+        // "If you use filters, you must also have secretsmanager:ListSecrets" — BatchGetSecretValue API reference.
+        await authorizer.authorize(subjectOf(ctx), [{ action: 'secretsmanager:ListSecrets', resource: '*' }]);
         const listed = (await secrets.list(ctx.accountId, ctx.region)).filter((s) => s.deletedDate === undefined && matchesFilters(s, i.Filters!));
         const p = pageOf(listed, i.MaxResults ?? 20, i.NextToken);
         ids = p.slice.map((s) => s.arn);
