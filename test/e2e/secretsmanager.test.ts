@@ -219,12 +219,18 @@ describe('Secrets Manager (SDK v3)', () => {
       } while (token);
       const prod = await sm.send(new ListSecretsCommand({ Filters: [{ Key: 'name', Values: ['list/'] }, { Key: 'tag-value', Values: ['prod'] }] }));
       const notProd = await sm.send(new ListSecretsCommand({ Filters: [{ Key: 'name', Values: ['list/'] }, { Key: 'tag-value', Values: ['!prod'] }] }));
+      const words = await sm.send(new ListSecretsCommand({ Filters: [{ Key: 'all', Values: ['LIST'] }, { Key: 'tag-key', Values: ['env'] }] }));
+      const caseSensitiveName = await sm.send(new ListSecretsCommand({ Filters: [{ Key: 'name', Values: ['List/'] }] }));
+      const newestFirst = await sm.send(new ListSecretsCommand({ Filters: [{ Key: 'name', Values: ['list/'] }], SortBy: 'name', SortOrder: 'desc', MaxResults: 1 }));
       // then
       assert.equal(pages, 3);
       assert.deepEqual(names, ['list/app-0', 'list/app-1', 'list/app-2', 'list/app-3', 'list/app-4']);
       assert.deepEqual(prod.SecretList?.map((s) => s.Name), ['list/app-0', 'list/app-2', 'list/app-4']);
       assert.deepEqual(notProd.SecretList?.map((s) => s.Name), ['list/app-1', 'list/app-3']);
       assert.ok(prod.SecretList?.every((s) => Object.keys(s.SecretVersionsToStages ?? {}).length === 1));
+      assert.equal(words.SecretList?.length, 5);
+      assert.deepEqual(caseSensitiveName.SecretList, []);
+      assert.deepEqual(newestFirst.SecretList?.map((s) => s.Name), ['list/app-4']);
     });
   });
 
