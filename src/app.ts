@@ -26,6 +26,8 @@ import { Jobs } from './jobs/jobs.js';
 import { Lifecycle } from './images/lifecycle/lifecycle.js';
 import { keyPolicyChecks, kmsResources } from './kms/authorization.js';
 import { Kms } from './kms/keys.js';
+import { secretsResources } from './secrets/authorization.js';
+import { Secrets } from './secrets/secrets.js';
 import { Repositories } from './images/repositories.js';
 import { LayerUrls } from './images/layer-urls.js';
 import { registryFront } from './registry/front.js';
@@ -38,6 +40,7 @@ import { SigningKeys } from './services/ecr/signing-keys.js';
 import { ecrResources } from './services/ecr/policies.js';
 import { iamService } from './services/iam/index.js';
 import { kmsService } from './services/kms/index.js';
+import { secretsManagerService } from './services/secretsmanager/index.js';
 import { stsService } from './services/sts/index.js';
 import { ContainerRuntime, RuntimeUnavailable } from './containers/runtime.js';
 import { rootPrincipal } from './iam/principal.js';
@@ -69,6 +72,7 @@ const REPLICATION_EVERY_MS = 5_000;
 const SIGNING_JOB = 'ecr-signing';
 const SIGNING_EVERY_MS = 5_000;
 const KMS_SCHEDULE_EVERY_MS = 60_000;
+const SECRETS_SCHEDULE_EVERY_MS = 60_000;
 const ECS_SCHEDULER_EVERY_MS = 5_000;
 
 export interface AppOptions {
@@ -164,6 +168,11 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   jobs.register(ecrLifecycleJob(lifecycle, config.ecrLifecycleIntervalSeconds * 1000, log));
   // Keys whose scheduled deletion date passed are deleted (and rotation falls due) on this clock.
   jobs.register({ name: 'kms-key-deletion', intervalMs: KMS_SCHEDULE_EVERY_MS, run: () => kms.runSchedule() });
+  // Secrets Manager: secrets sealed under KMS (alias/aws/secretsmanager unless a key is named);
+  // a secret scheduled for deletion goes when its recovery window ends, on this clock.
+  const secrets = new Secrets({ meta, kms, ids, clock });
+  authorizer.registerResources('arn:aws:secretsmanager:', secretsResources(meta));
+  jobs.register({ name: 'secretsmanager-deletion', intervalMs: SECRETS_SCHEDULE_EVERY_MS, run: () => secrets.runSchedule() });
   const ecrDeps: EcrDeps = {
     meta,
     repositories,
@@ -176,6 +185,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     authTokenTtlSeconds: config.authTokenTtlSeconds,
     iam: { directory, authorizer },
     kms,
+    secrets,
   };
   authorizer.registerResources('arn:aws:ecr:', ecrResources(ecrDeps));
   // ECR replication: a push that a replication rule matches records pending copies (awaited, so
@@ -286,7 +296,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   // One bound on request bytes held in memory at once, for every front that buffers a body.
   const bodyBudget = new ByteBudget(config.maxBufferedBodyBytes);
   const aws = new AwsFront({
-    services: [ecrService(ecrDeps), iamService({ directory }), stsService({ sessions, meta }), kmsService({ kms }), lambda, ecs],
+    services: [ecrService(ecrDeps), iamService({ directory }), stsService({ sessions, meta }), kmsService({ kms }), secretsManagerService({ secrets, authorizer }), lambda, ecs],
     verifier,
     authorizer,
     clock,

@@ -6,6 +6,7 @@ import type { LayerUrls } from '../../images/layer-urls.js';
 import type { Lifecycle } from '../../images/lifecycle/lifecycle.js';
 import type { Repositories } from '../../images/repositories.js';
 import type { Ids } from '../../ids.js';
+import type { Secrets } from '../../secrets/secrets.js';
 import type { Kms } from '../../kms/keys.js';
 import type { MetaStore } from '../../store/meta/meta-store.js';
 
@@ -35,4 +36,6 @@ export interface EcrDeps {
   iam: { directory: IamDirectory; authorizer: PolicyAuthorizer };
   /** Keys of KMS-encrypted repositories: validated at CreateRepository (images/encryption.ts). */
   kms: Kms;
+  /** Secrets Manager, for the credentials of pull-through cache rules (`credentialArn`): readCurrentForService. */
+  secrets: Secrets;
 }

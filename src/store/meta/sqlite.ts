@@ -13,6 +13,7 @@ import { SqliteLambdaFunctions } from './sqlite/lambda.js';
 import { SqliteRepositories } from './sqlite/repositories.js';
 import { SqliteResourcePolicies } from './sqlite/resource-policies.js';
 import { SqliteSecrets, SqliteSettings } from './sqlite/settings.js';
+import { SqliteSecretsManager } from './sqlite/secrets-manager.js';
 import { SqliteReplications } from './sqlite/replications.js';
 import { SqliteSigning } from './sqlite/signing.js';
 import { SqliteCreationTemplates, SqlitePullTimeExclusions } from './sqlite/registry-templates.js';
@@ -38,6 +39,7 @@ export function openSqliteMetaStore(file: string, sealer: Sealer): MetaStore {
     creationTemplates: new SqliteCreationTemplates(db),
     lifecycle: new SqliteLifecycle(db),
     kms: new SqliteKms(db, sealer),
+    secretsManager: new SqliteSecretsManager(db),
     lambdaFunctions: new SqliteLambdaFunctions(db),
     replications: new SqliteReplications(db),
     signing: new SqliteSigning(db, sealer),
