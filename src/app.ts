@@ -33,6 +33,9 @@ import { layerDownloadFront } from './registry/layer-downloads.js';
 import { ecrService } from './services/ecr/index.js';
 import { createOnPush } from './services/ecr/creation-templates.js';
 import { Replicator } from './services/ecr/replication.js';
+import { PullThroughCache } from './services/ecr/pull-through.js';
+import { RegistryClient } from './upstream/registry-client.js';
+import { upstreamUrl } from './upstream/upstream-urls.js';
 import { ecrResources } from './services/ecr/policies.js';
 import { iamService } from './services/iam/index.js';
 import { kmsService } from './services/kms/index.js';
@@ -172,6 +175,15 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     iam: { directory, authorizer },
     kms,
   };
+  // Pull-through cache: rules' upstreams over HTTP (or SIMFRA_ECR_UPSTREAM_<NAME>), ECR-to-ECR in process.
+  ecrDeps.pullThrough = new PullThroughCache({
+    ...ecrDeps,
+    clock,
+    authorizer,
+    sessions,
+    remote: (upstreamRegistry, url, credentials) => new RegistryClient(upstreamUrl(config.ecrUpstreams, upstreamRegistry, url), credentials),
+    warn: (details, message) => log.warn(details, message),
+  });
   authorizer.registerResources('arn:aws:ecr:', ecrResources(ecrDeps));
   // ECR replication: a push that a replication rule matches records pending copies (awaited, so
   // DescribeImageReplicationStatus shows IN_PROGRESS at once) and kicks the job that copies them.
@@ -284,6 +296,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       accountSetting: (accountId, region, name) => accountSetting(ecrDeps, accountId, region, name),
       // Repository creation templates: CREATE_ON_PUSH.
       createOnPush: createOnPush(ecrDeps),
+      pullThrough: (repo, reference, authorize) => ecrDeps.pullThrough!.beforeManifestGet(repo, reference, authorize),
       defaultAccountId: config.defaultAccountId,
       defaultRegion: config.defaultRegion,
       log,

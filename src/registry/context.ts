@@ -26,6 +26,12 @@ export interface RegistryDeps {
    * asks IAM for the pusher's ecr:CreateRepository.
    */
   createOnPush?(repo: RepoKey, authorize: (requests: readonly AuthzRequest[]) => Promise<void>): Promise<void>;
+  /**
+   * Pull-through cache: before a manifest GET/HEAD, imports the image from the upstream of the
+   * rule that covers the repository when it is not cached (services/ecr/pull-through.ts);
+   * `authorize` asks IAM for the puller's ecr:BatchImportUpstreamImage (and CreateRepository).
+   */
+  pullThrough?(repo: RepoKey, reference: string, authorize: (requests: readonly AuthzRequest[]) => Promise<void>): Promise<void>;
   /** The registry plain `localhost:{port}` reaches. */
   defaultAccountId: string;
   defaultRegion: string;

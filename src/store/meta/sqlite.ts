@@ -14,6 +14,7 @@ import { SqliteRepositories } from './sqlite/repositories.js';
 import { SqliteResourcePolicies } from './sqlite/resource-policies.js';
 import { SqliteSecrets, SqliteSettings } from './sqlite/settings.js';
 import { SqliteReplications } from './sqlite/replications.js';
+import { SqlitePullThroughCache } from './sqlite/pull-through-cache.js';
 import { SqliteCreationTemplates, SqlitePullTimeExclusions } from './sqlite/registry-templates.js';
 
 /** The SQLite metadata store: `file` is ':memory:' or a path under the data dir. */
@@ -35,6 +36,7 @@ export function openSqliteMetaStore(file: string, sealer: Sealer): MetaStore {
     resourcePolicies: new SqliteResourcePolicies(db),
     pullTimeExclusions: new SqlitePullTimeExclusions(db),
     creationTemplates: new SqliteCreationTemplates(db),
+    pullThroughCache: new SqlitePullThroughCache(db),
     lifecycle: new SqliteLifecycle(db),
     kms: new SqliteKms(db, sealer),
     lambdaFunctions: new SqliteLambdaFunctions(db),

@@ -1,0 +1,357 @@
+/**
+ * The pull of a pull-through cache (issue 14): a registry `GET`/`HEAD` of a manifest of
+ * `<prefix>/<upstream repository>` that a rule covers, when the image is not cached yet (or the
+ * repository does not exist), fetches it from the upstream registry — the manifest (image or
+ * index, Docker or OCI), an index's children, and every blob, each blob streamed into the blob
+ * store and verified against its digest — creates the repository with the PULL_THROUGH_CACHE
+ * creation template that applies (else ECR's defaults), stores the image and lets the registry
+ * serve it. Later pulls are served from the cache. "For subsequent pull requests of the cached
+ * image with a given tag, Amazon ECR checks the upstream registry for a new version of the image
+ * with that specific tag and attempts to update the image in your private registry at least once
+ * every 24 hours" — source: ECR user guide, "Sync an upstream registry with an Amazon ECR private
+ * registry". So a tag is re-checked on a pull once 24 hours (on the injected clock) have passed
+ * since its last check; an unreachable upstream leaves the cached image served.
+ *
+ * Nothing half-stored is visible: blobs are stored (verified) before any manifest, children
+ * before their index, and the tag moves last, in putManifest's one transaction. The import runs
+ * to its end even if the client that asked goes away, so a cut connection never leaves a broken
+ * image; the same image asked twice at once is fetched once.
+ *
+ * IAM — source: ECR user guide, "IAM permissions required to sync an upstream registry":
+ * `ecr:BatchImportUpstreamImage` on the repository to import, and `ecr:CreateRepository` when
+ * the repository does not exist yet (besides the pull's own ecr:BatchGetImage).
+ *
+ * ECR-to-ECR reads the upstream image from simfra's own store (no HTTP), as the rule's
+ * `customRoleArn` (assumed by pullthroughcache.ecr.amazonaws.com) or else the registry's own
+ * account, with IAM checked on the upstream repository (ecr:BatchGetImage,
+ * ecr:GetDownloadUrlForLayer).
+ */
+import type { Readable } from 'node:stream';
+import type { Clock } from '../../clock.js';
+import { AccessDeniedError, type Authorizer, type AuthzRequest, type AuthzSubject } from '../../iam/authorize.js';
+import { rootPrincipal, servicePrincipal, type AssumedRolePrincipal } from '../../iam/principal.js';
+import type { StsSessions } from '../../iam/sessions.js';
+import { ImageError, isImageError } from '../../images/errors.js';
+import { parseDigest, sha256Digest, type Digest } from '../../oci/digest.js';
+import { parseManifest, referencedBlobs, type ParsedManifest } from '../../oci/manifest.js';
+import { parseReference, type Reference } from '../../oci/reference.js';
+import type { PullThroughCacheRuleRecord, RepoKey } from '../../store/meta/meta-store.js';
+import { UpstreamError, type UpstreamCredentials, type UpstreamManifest } from '../../upstream/registry-client.js';
+import { repositoryArn } from './arns.js';
+import { createFromTemplate, matchTemplate } from './creation-templates.js';
+import type { EcrDeps } from './deps.js';
+import { ptcMessages } from './messages.js';
+import { ecrUpstreamOf, matchRule, upstreamNameOf } from './pull-through-cache.js';
+
+/** How long a cached tag is served before the upstream is asked again. */
+export const PULL_THROUGH_REFRESH_MS = 24 * 3600_000;
+
+/** The service principal that assumes a rule's customRoleArn — source: ECR user guide, ECR-to-ECR IAM policies. */
+export const PULL_THROUGH_SERVICE = 'pullthroughcache.ecr.amazonaws.com';
+
+/** Why a secret could not be read (the Secrets Manager seam maps its own errors to these). */
+export class SecretReadError extends Error {
+  constructor(
+    readonly kind: 'not-found' | 'decrypt' | 'access',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The current value of a secret, read by ECR on the rule owner's behalf. */
+export type SecretReader = (accountId: string, region: string, secretId: string) => Promise<string>;
+
+/** What an upstream registry offers the import (registry-client.ts over HTTP; LocalEcrSource in process). */
+export interface UpstreamSource {
+  ping(): Promise<void>;
+  manifest(name: string, reference: string, opts?: { head?: boolean }): Promise<UpstreamManifest>;
+  blob(name: string, digest: string): Promise<Readable>;
+}
+
+export interface PullThroughDeps extends Pick<EcrDeps, 'meta' | 'images' | 'repositories' | 'ids' | 'kms'> {
+  clock: Clock;
+  authorizer: Authorizer;
+  sessions: StsSessions;
+  /** Secrets Manager; absent: every credentialArn is a secret that does not exist. */
+  readSecret?: SecretReader;
+  /** A client of the remote registry `url` of kind `upstreamRegistry` (its override applied). */
+  remote(upstreamRegistry: string, url: string, credentials?: UpstreamCredentials): UpstreamSource;
+  warn?: (details: Record<string, unknown>, message: string) => void;
+}
+
+export class PullThroughCache {
+  readonly #inFlight = new Map<string, Promise<void>>();
+
+  constructor(private readonly deps: PullThroughDeps) {}
+
+  /** The `username` / `accessToken` of a credential secret, as upstream credentials. */
+  async credentials(accountId: string, region: string, arn: string): Promise<UpstreamCredentials> {
+    if (!this.deps.readSecret) throw new SecretReadError('not-found', ptcMessages.secretNotFound(arn));
+    const raw = await this.deps.readSecret(accountId, region, arn);
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(raw);
+    } catch {
+      throw new SecretReadError('access', ptcMessages.secretUnreadable(arn));
+    }
+    const p = parsed as { username?: unknown; accessToken?: unknown };
+    if (typeof p.username !== 'string' || typeof p.accessToken !== 'string') throw new SecretReadError('access', ptcMessages.secretUnreadable(arn));
+    return { username: p.username, password: p.accessToken };
+  }
+
+  /** ValidatePullThroughCacheRule: undefined when the upstream takes the rule's credentials, else why not. */
+  async validate(rule: PullThroughCacheRuleRecord): Promise<string | undefined> {
+    try {
+      const source = await this.#source(rule);
+      await source.ping();
+      return undefined;
+    } catch (e) {
+      if (e instanceof UpstreamError || e instanceof SecretReadError) return ptcMessages.validateFailed(e.message);
+      throw e;
+    }
+  }
+
+  /**
+   * Before the registry answers a manifest `GET`/`HEAD` of `repo`: imports the image from the
+   * upstream when a rule covers the repository and the image is not cached, or its tag is due
+   * for a check. Upstream failures are logged and leave the registry to answer from what is
+   * stored (NAME_UNKNOWN / MANIFEST_UNKNOWN, or the cached image); a denial is thrown.
+   */
+  async beforeManifestGet(repo: RepoKey, rawRef: string, authorize: (requests: readonly AuthzRequest[]) => Promise<void>): Promise<void> {
+    let ref: Reference;
+    try {
+      ref = parseReference(rawRef);
+    } catch {
+      return;
+    }
+    const rules = await this.deps.meta.pullThroughCache.all(repo.accountId, repo.region);
+    if (rules.length === 0) return;
+    const rule = matchRule(rules, repo.name);
+    if (rule === undefined) return;
+    const key = `${repo.accountId}/${repo.region}/${repo.name}@${rawRef}`;
+    const running = this.#inFlight.get(key);
+    if (running) return running;
+    const task = this.#pull(rule, repo, ref, authorize).finally(() => this.#inFlight.delete(key));
+    this.#inFlight.set(key, task);
+    return task;
+  }
+
+  async #pull(
+    rule: PullThroughCacheRuleRecord,
+    repo: RepoKey,
+    ref: Reference,
+    authorize: (requests: readonly AuthzRequest[]) => Promise<void>,
+  ): Promise<void> {
+    const existed = (await this.deps.repositories.find(repo)) !== undefined;
+    const cached = existed ? await this.deps.images.findImage(repo, ref) : undefined;
+    const now = this.deps.clock.now();
+    if (cached !== undefined) {
+      if (ref.kind === 'digest') return;
+      const check = await this.deps.meta.pullThroughCache.tagChecked(repo, ref.tag);
+      if (check !== undefined && now.getTime() - check.checkedAt.getTime() < PULL_THROUGH_REFRESH_MS) return;
+    }
+    const upstreamName = upstreamNameOf(rule, repo.name);
+    const reference = ref.kind === 'tag' ? ref.tag : ref.digest;
+    try {
+      const source = await this.#source(rule);
+      if (cached !== undefined && ref.kind === 'tag') {
+        // A due check: only a new digest upstream is imported.
+        const head = await source.manifest(upstreamName, reference, { head: true });
+        const digest = head.digest ?? sha256Digest((await source.manifest(upstreamName, reference)).bytes);
+        if (digest === cached.digest) {
+          await this.deps.meta.pullThroughCache.recordTagCheck(repo, ref.tag, { digest, checkedAt: now });
+          return;
+        }
+        try {
+          await authorize([this.#importRequest(repo)]);
+        } catch (e) {
+          if (e instanceof AccessDeniedError) return; // the cached image is still served
+          throw e;
+        }
+      } else {
+        await authorize([this.#importRequest(repo), ...(existed ? [] : [await this.#createRequest(repo)])]);
+      }
+      const top = await fetchManifest(source, upstreamName, reference);
+      if (!existed) await this.#createRepository(repo);
+      await this.#store(source, repo, upstreamName, top, new Set());
+      if (ref.kind === 'tag') {
+        await this.deps.images.putManifest(repo, { manifest: top.bytes, mediaType: top.mediaType, declaredTypeSuffices: true, tag: ref.tag });
+        await this.deps.meta.pullThroughCache.recordTagCheck(repo, ref.tag, { digest: top.digest, checkedAt: now });
+      }
+    } catch (e) {
+      if (e instanceof AccessDeniedError && cached === undefined) throw e;
+      if (e instanceof UpstreamError || e instanceof SecretReadError || e instanceof ImageError || e instanceof AccessDeniedError) {
+        this.deps.warn?.(
+          { repositoryName: repo.name, reference, upstream: rule.upstreamRegistryUrl, reason: e.message },
+          cached ? 'pull-through cache: upstream check failed; serving the cached image' : 'pull-through cache: could not import the image',
+        );
+        return;
+      }
+      throw e;
+    }
+  }
+
+  /** Blobs, then (for an index) its children, then the manifest itself by digest. */
+  async #store(source: UpstreamSource, repo: RepoKey, upstreamName: string, m: FetchedManifest, seen: Set<string>): Promise<void> {
+    if (seen.has(m.digest)) return;
+    seen.add(m.digest);
+    for (const child of m.parsed.manifests) {
+      if ((await this.deps.images.findImage(repo, { kind: 'digest', digest: child.digest })) !== undefined) continue;
+      await this.#store(source, repo, upstreamName, await fetchManifest(source, upstreamName, child.digest), seen);
+    }
+    const foreign = new Set(
+      [...(m.parsed.config ? [m.parsed.config] : []), ...m.parsed.layers]
+        .filter((d) => 'urls' in d && d.urls !== undefined && d.urls.length > 0)
+        .map((d) => d.digest),
+    );
+    for (const digest of referencedBlobs(m.parsed)) {
+      if (foreign.has(digest)) continue;
+      if ((await this.deps.images.findLayer(repo, digest, { forPush: true })) !== undefined) continue;
+      const stream = await source.blob(upstreamName, digest);
+      try {
+        await this.deps.images.pushBlob(repo, digest, stream);
+      } finally {
+        stream.destroy();
+      }
+    }
+    await this.deps.images.putManifest(repo, { manifest: m.bytes, mediaType: m.mediaType, declaredTypeSuffices: true, digest: m.digest });
+  }
+
+  #importRequest(repo: RepoKey): AuthzRequest {
+    return { action: 'ecr:BatchImportUpstreamImage', resource: repositoryArn(repo.region, repo.accountId, repo.name) };
+  }
+
+  async #createRequest(repo: RepoKey): Promise<AuthzRequest> {
+    const template = matchTemplate(await this.deps.meta.creationTemplates.all(repo.accountId, repo.region), repo.name, 'PULL_THROUGH_CACHE');
+    const context: Record<string, string | string[]> = {};
+    if (template && template.resourceTags.length > 0) {
+      context['aws:TagKeys'] = template.resourceTags.map((t) => t.Key);
+      for (const t of template.resourceTags) context[`aws:RequestTag/${t.Key}`] = t.Value;
+    }
+    return { action: 'ecr:CreateRepository', resource: repositoryArn(repo.region, repo.accountId, repo.name), context };
+  }
+
+  async #createRepository(repo: RepoKey): Promise<void> {
+    try {
+      if ((await createFromTemplate(this.deps, repo, 'PULL_THROUGH_CACHE')) !== undefined) return;
+      // Without a template: ECR's defaults (mutable tags, AES256, no scan on push).
+      await this.deps.repositories.create(repo, {
+        imageTagMutability: 'MUTABLE',
+        imageTagMutabilityExclusionFilters: [],
+        scanOnPush: false,
+        encryptionType: 'AES256',
+        tags: [],
+      });
+    } catch (e) {
+      if (!isImageError(e, 'RepositoryAlreadyExists')) throw e;
+    }
+  }
+
+  /** Where the rule's images come from: simfra's own store for ECR, else the remote registry. */
+  async #source(rule: PullThroughCacheRuleRecord): Promise<UpstreamSource> {
+    if (rule.upstreamRegistry === 'ecr') {
+      const up = ecrUpstreamOf(rule.upstreamRegistryUrl)!;
+      return new LocalEcrSource(this.deps, up, await this.#ecrSubject(rule));
+    }
+    const credentials = rule.credentialArn === undefined ? undefined : await this.credentials(rule.accountId, rule.region, rule.credentialArn);
+    return this.deps.remote(rule.upstreamRegistry, rule.upstreamRegistryUrl, credentials);
+  }
+
+  /** Who reads an ECR upstream: the rule's role (assumed by the pull-through service), else the registry's account. */
+  async #ecrSubject(rule: PullThroughCacheRuleRecord): Promise<AuthzSubject> {
+    const now = this.deps.clock.now();
+    const base = { sourceIp: PULL_THROUGH_SERVICE, secureTransport: true, now };
+    if (rule.customRoleArn === undefined) return { ...base, principal: rootPrincipal(rule.accountId) };
+    const session = await this.deps.sessions
+      .assumeRole(
+        { ...base, principal: servicePrincipal(PULL_THROUGH_SERVICE, rule.accountId) },
+        { roleArn: rule.customRoleArn, roleSessionName: 'ecr-pull-through-cache' },
+      )
+      .catch((e: unknown) => {
+        if (e instanceof AccessDeniedError) throw new UpstreamError('unauthorized', ptcMessages.validateRole(rule.customRoleArn!));
+        throw e;
+      });
+    const m = /^arn:aws[a-z-]*:iam::(\d{12}):role\/(?:.*\/)?([^/]+)$/.exec(rule.customRoleArn)!;
+    const principal: AssumedRolePrincipal = {
+      kind: 'assumed-role',
+      accountId: m[1]!,
+      arn: session.arn,
+      userId: session.assumedRoleId,
+      accessKeyId: session.accessKeyId,
+      roleName: m[2]!,
+      roleArn: rule.customRoleArn,
+      sessionName: 'ecr-pull-through-cache',
+      expiresAt: session.expiration,
+    };
+    return { ...base, principal };
+  }
+}
+
+interface FetchedManifest {
+  bytes: Buffer;
+  mediaType: string;
+  digest: Digest;
+  parsed: ParsedManifest;
+}
+
+/** A manifest from the upstream, its digest checked against what was asked and what was said. */
+async function fetchManifest(source: UpstreamSource, name: string, reference: string): Promise<FetchedManifest> {
+  const m = await source.manifest(name, reference);
+  const digest = sha256Digest(m.bytes);
+  if (reference.startsWith('sha256:') && reference !== digest) throw new UpstreamError('bad-response', `the upstream manifest ${reference} has the digest ${digest}`);
+  if (m.digest !== undefined && m.digest !== digest) throw new UpstreamError('bad-response', `the upstream said ${m.digest} for a manifest whose digest is ${digest}`);
+  let parsed: ParsedManifest;
+  try {
+    parsed = parseManifest(m.bytes, m.mediaType || undefined, { declaredTypeSuffices: true });
+  } catch (e) {
+    throw new UpstreamError('bad-response', `the upstream manifest of ${name}:${reference} is invalid: ${(e as Error).message}`);
+  }
+  return { bytes: m.bytes, mediaType: parsed.mediaType, digest, parsed };
+}
+
+/** An ECR upstream in this same simfra: its images read from the store under an IAM decision. */
+class LocalEcrSource implements UpstreamSource {
+  constructor(
+    private readonly deps: Pick<PullThroughDeps, 'images' | 'authorizer' | 'meta'>,
+    private readonly registry: { accountId: string; region: string },
+    private readonly subject: AuthzSubject,
+  ) {}
+
+  async ping(): Promise<void> {
+    if ((await this.deps.meta.accounts.get(this.registry.accountId)) === undefined) {
+      throw new UpstreamError('not-found', `the registry ${this.registry.accountId} does not exist`);
+    }
+  }
+
+  async manifest(name: string, reference: string): Promise<UpstreamManifest> {
+    const key = { ...this.registry, name };
+    await this.#authorize('ecr:BatchGetImage', name);
+    try {
+      const { image, manifest } = await this.deps.images.getManifest(key, parseReference(reference));
+      return { bytes: manifest, mediaType: image.mediaType, digest: image.digest };
+    } catch (e) {
+      if (e instanceof ImageError) throw new UpstreamError('not-found', `${name}:${reference}: ${e.kind}`);
+      throw e;
+    }
+  }
+
+  async blob(name: string, digest: string): Promise<Readable> {
+    await this.#authorize('ecr:GetDownloadUrlForLayer', name);
+    try {
+      return (await this.deps.images.readLayer({ ...this.registry, name }, parseDigest(digest))).stream;
+    } catch (e) {
+      if (e instanceof ImageError) throw new UpstreamError('not-found', `${name}@${digest}: ${e.kind}`);
+      throw e;
+    }
+  }
+
+  async #authorize(action: string, name: string): Promise<void> {
+    try {
+      await this.deps.authorizer.authorize(this.subject, [{ action, resource: repositoryArn(this.registry.region, this.registry.accountId, name) }]);
+    } catch (e) {
+      if (e instanceof AccessDeniedError) throw new UpstreamError('unauthorized', e.message);
+      throw e;
+    }
+  }
+}
