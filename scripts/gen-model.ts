@@ -21,6 +21,7 @@ const SERVICES = [
   { dir: 'kms', prefix: 'Kms' },
   { dir: 'lambda', prefix: 'Lambda' },
   { dir: 'ecs', prefix: 'Ecs' },
+  { dir: 'secretsmanager', prefix: 'SecretsManager' },
 ] as const;
 
 // ---------------------------------------------------------------------------------------------

@@ -26,6 +26,8 @@ import { Jobs } from './jobs/jobs.js';
 import { Lifecycle } from './images/lifecycle/lifecycle.js';
 import { keyPolicyChecks, kmsResources } from './kms/authorization.js';
 import { Kms } from './kms/keys.js';
+import { secretsResources } from './secrets/authorization.js';
+import { SecretDecryptError, SecretNotFoundError, Secrets, SecretsError } from './secrets/secrets.js';
 import { Repositories } from './images/repositories.js';
 import { LayerUrls } from './images/layer-urls.js';
 import { registryFront } from './registry/front.js';
@@ -33,12 +35,13 @@ import { layerDownloadFront } from './registry/layer-downloads.js';
 import { ecrService } from './services/ecr/index.js';
 import { createOnPush } from './services/ecr/creation-templates.js';
 import { Replicator } from './services/ecr/replication.js';
-import { PullThroughCache } from './services/ecr/pull-through.js';
+import { PullThroughCache, SecretReadError } from './services/ecr/pull-through.js';
 import { RegistryClient } from './upstream/registry-client.js';
 import { upstreamUrl } from './upstream/upstream-urls.js';
 import { ecrResources } from './services/ecr/policies.js';
 import { iamService } from './services/iam/index.js';
 import { kmsService } from './services/kms/index.js';
+import { secretsManagerService } from './services/secretsmanager/index.js';
 import { stsService } from './services/sts/index.js';
 import { ContainerRuntime, RuntimeUnavailable } from './containers/runtime.js';
 import { rootPrincipal } from './iam/principal.js';
@@ -67,6 +70,7 @@ const UPLOAD_PURGE_EVERY_MS = 3600_000;
 const REPLICATION_JOB = 'ecr-replication';
 const REPLICATION_EVERY_MS = 5_000;
 const KMS_SCHEDULE_EVERY_MS = 60_000;
+const SECRETS_SCHEDULE_EVERY_MS = 60_000;
 const ECS_SCHEDULER_EVERY_MS = 5_000;
 
 export interface AppOptions {
@@ -162,6 +166,11 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   jobs.register(ecrLifecycleJob(lifecycle, config.ecrLifecycleIntervalSeconds * 1000, log));
   // Keys whose scheduled deletion date passed are deleted (and rotation falls due) on this clock.
   jobs.register({ name: 'kms-key-deletion', intervalMs: KMS_SCHEDULE_EVERY_MS, run: () => kms.runSchedule() });
+  // Secrets Manager: secrets sealed under KMS (alias/aws/secretsmanager unless a key is named);
+  // a secret scheduled for deletion goes when its recovery window ends, on this clock.
+  const secrets = new Secrets({ meta, kms, ids, clock });
+  authorizer.registerResources('arn:aws:secretsmanager:', secretsResources(meta));
+  jobs.register({ name: 'secretsmanager-deletion', intervalMs: SECRETS_SCHEDULE_EVERY_MS, run: () => secrets.runSchedule() });
   const ecrDeps: EcrDeps = {
     meta,
     repositories,
@@ -174,6 +183,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     authTokenTtlSeconds: config.authTokenTtlSeconds,
     iam: { directory, authorizer },
     kms,
+    secrets,
   };
   // Pull-through cache: rules' upstreams over HTTP (or SIMFRA_ECR_UPSTREAM_<NAME>), ECR-to-ECR in process.
   ecrDeps.pullThrough = new PullThroughCache({
@@ -181,6 +191,14 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     clock,
     authorizer,
     sessions,
+    // credentialArn secrets, read on the rule owner's behalf; their failures in ECR's terms.
+    readSecret: (accountId, region, secretId) =>
+      secrets.readCurrentForService(accountId, region, secretId).catch((e: unknown) => {
+        if (e instanceof SecretNotFoundError) throw new SecretReadError('not-found', e.message);
+        if (e instanceof SecretDecryptError) throw new SecretReadError('decrypt', e.message);
+        if (e instanceof SecretsError) throw new SecretReadError('access', e.message);
+        throw e;
+      }),
     remote: (upstreamRegistry, url, credentials) => new RegistryClient(upstreamUrl(config.ecrUpstreams, upstreamRegistry, url), credentials),
     warn: (details, message) => log.warn(details, message),
   });
@@ -277,7 +295,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   // One bound on request bytes held in memory at once, for every front that buffers a body.
   const bodyBudget = new ByteBudget(config.maxBufferedBodyBytes);
   const aws = new AwsFront({
-    services: [ecrService(ecrDeps), iamService({ directory }), stsService({ sessions, meta }), kmsService({ kms }), lambda, ecs],
+    services: [ecrService(ecrDeps), iamService({ directory }), stsService({ sessions, meta }), kmsService({ kms }), secretsManagerService({ secrets, authorizer }), lambda, ecs],
     verifier,
     authorizer,
     clock,

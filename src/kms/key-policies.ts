@@ -45,7 +45,7 @@ export function defaultKeyPolicy(accountId: string): string {
 }
 
 /** Human names AWS uses in the statement ids of its managed keys' policies. */
-const SERVICE_TITLE: Readonly<Record<string, string>> = { ecr: 'Amazon ECR' };
+const SERVICE_TITLE: Readonly<Record<string, string>> = { ecr: 'Amazon ECR', secretsmanager: 'AWS Secrets Manager' };
 
 /**
  * The policy of an AWS managed key `alias/aws/<service>`: every principal of the account may use
@@ -82,6 +82,8 @@ export function awsManagedKeyPolicy(accountId: string, region: string, service: 
 /** Descriptions of AWS managed keys — UNVERIFIED for ECR (EBS's reads "Default master key that protects my EBS volumes when no other key is defined"). */
 export const AWS_MANAGED_DESCRIPTION: Readonly<Record<string, string>> = {
   ecr: 'Default key that protects my ECR data when no other key is defined',
+  // UNVERIFIED, built as the others.
+  secretsmanager: 'Default key that protects my Secrets Manager data when no other key is defined',
 };
 
 /**

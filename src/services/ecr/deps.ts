@@ -6,6 +6,7 @@ import type { LayerUrls } from '../../images/layer-urls.js';
 import type { Lifecycle } from '../../images/lifecycle/lifecycle.js';
 import type { Repositories } from '../../images/repositories.js';
 import type { Ids } from '../../ids.js';
+import type { Secrets } from '../../secrets/secrets.js';
 import type { Kms } from '../../kms/keys.js';
 import type { MetaStore } from '../../store/meta/meta-store.js';
 import type { PullThroughCache } from './pull-through.js';
@@ -38,4 +39,6 @@ export interface EcrDeps {
   kms: Kms;
   /** Pull-through cache: reads rule credentials, validates rules (pull-through.ts); set in app.ts. */
   pullThrough?: PullThroughCache;
+  /** Secrets Manager, for the credentials of pull-through cache rules (`credentialArn`): readCurrentForService. */
+  secrets: Secrets;
 }

@@ -614,6 +614,58 @@ export interface KmsRecords {
   deleteAlias(accountId: string, region: string, name: string): Promise<boolean>;
 }
 
+/** One version of a Secrets Manager secret; its value only as ciphertext (see secrets/sealing). */
+export interface SecretVersionRecord {
+  versionId: string;
+  /** Staging labels (AWSCURRENT, AWSPREVIOUS, AWSPENDING, custom); none: deprecated. */
+  stages: string[];
+  createdDate: Date;
+  lastAccessedDate?: Date;
+  /** Which field the value came in: SecretString or SecretBinary. */
+  kind: 'string' | 'binary';
+  /** The KMS key ARN the data key is encrypted under. */
+  kmsKeyArn: string;
+  /** The data key, encrypted by KMS (base64). */
+  encryptedDataKey: string;
+  /** AES-256-GCM of the value under the data key: iv | tag | ciphertext (base64). */
+  sealedValue: string;
+}
+
+/** A Secrets Manager secret (account, region, name; the ARN adds 6 random characters). */
+export interface SecretRecord {
+  arn: string;
+  accountId: string;
+  region: string;
+  name: string;
+  description?: string;
+  /** As the caller gave it (key id, ARN or alias); absent: the AWS managed key aws/secretsmanager. */
+  kmsKeyId?: string;
+  createdDate: Date;
+  lastChangedDate: Date;
+  lastAccessedDate?: Date;
+  /** While scheduled for deletion: when DeleteSecret was called and when the secret goes. */
+  deletedDate?: Date;
+  deletionDate?: Date;
+  tags: TagRecord[];
+  /** Versions, oldest first. */
+  versions: SecretVersionRecord[];
+}
+
+/** Secrets Manager secrets, by ARN and by name within an account and region. */
+export interface SecretsManagerRecords {
+  /** Throws AlreadyExistsError when the name is taken in that account and region. */
+  create(secret: SecretRecord): Promise<void>;
+  get(arn: string): Promise<SecretRecord | undefined>;
+  getByName(accountId: string, region: string, name: string): Promise<SecretRecord | undefined>;
+  /** Every secret of the account and region, by name. */
+  list(accountId: string, region: string): Promise<SecretRecord[]>;
+  /** Applies `change` in one transaction; undefined when there is no such secret. `change` may throw to abort. */
+  update(arn: string, change: (s: SecretRecord) => SecretRecord): Promise<SecretRecord | undefined>;
+  delete(arn: string): Promise<boolean>;
+  /** ARNs of secrets scheduled for deletion whose date is at or before `now`. */
+  dueForDeletion(now: Date): Promise<string[]>;
+}
+
 /** A Lambda function is named by account, region and name. */
 export interface LambdaFunctionKey {
   accountId: string;
@@ -757,6 +809,7 @@ export interface MetaStore {
   pullThroughCache: PullThroughCacheRecords;
   lifecycle: LifecycleRecords;
   kms: KmsRecords;
+  secretsManager: SecretsManagerRecords;
   lambdaFunctions: LambdaFunctionRecords;
   replications: ReplicationRecords;
   ecs: EcsRecords;

@@ -13,6 +13,7 @@ import { SqliteLambdaFunctions } from './sqlite/lambda.js';
 import { SqliteRepositories } from './sqlite/repositories.js';
 import { SqliteResourcePolicies } from './sqlite/resource-policies.js';
 import { SqliteSecrets, SqliteSettings } from './sqlite/settings.js';
+import { SqliteSecretsManager } from './sqlite/secrets-manager.js';
 import { SqliteReplications } from './sqlite/replications.js';
 import { SqlitePullThroughCache } from './sqlite/pull-through-cache.js';
 import { SqliteCreationTemplates, SqlitePullTimeExclusions } from './sqlite/registry-templates.js';
@@ -39,6 +40,7 @@ export function openSqliteMetaStore(file: string, sealer: Sealer): MetaStore {
     pullThroughCache: new SqlitePullThroughCache(db),
     lifecycle: new SqliteLifecycle(db),
     kms: new SqliteKms(db, sealer),
+    secretsManager: new SqliteSecretsManager(db),
     lambdaFunctions: new SqliteLambdaFunctions(db),
     replications: new SqliteReplications(db),
     ecs: new SqliteEcsRecords(db),
