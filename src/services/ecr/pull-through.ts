@@ -209,8 +209,14 @@ export class PullThroughCache {
       if (foreign.has(digest)) continue;
       if ((await this.deps.images.findLayer(repo, digest, { forPush: true })) !== undefined) continue;
       const stream = await source.blob(upstreamName, digest);
+      // A broken upstream stream (a cut connection) is the upstream's failure, not the store's.
+      let broken: Error | undefined;
+      stream.once('error', (e: Error) => (broken = e));
       try {
         await this.deps.images.pushBlob(repo, digest, stream);
+      } catch (e) {
+        if (broken !== undefined && !(e instanceof ImageError)) throw new UpstreamError('unreachable', `the upstream cut ${digest} short: ${broken.message}`);
+        throw e;
       } finally {
         stream.destroy();
       }
