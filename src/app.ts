@@ -315,6 +315,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       // Repository creation templates: CREATE_ON_PUSH.
       createOnPush: createOnPush(ecrDeps),
       pullThrough: (repo, reference, authorize) => ecrDeps.pullThrough!.beforeManifestGet(repo, reference, authorize),
+      pullThroughBlob: (repo, digest, client) => ecrDeps.pullThrough!.serveBlob(repo, digest, client),
       defaultAccountId: config.defaultAccountId,
       defaultRegion: config.defaultRegion,
       log,

@@ -11,6 +11,7 @@ import {
   CreatePullThroughCacheRuleCommand,
   CreateRepositoryCreationTemplateCommand,
   DeletePullThroughCacheRuleCommand,
+  DescribeImagesCommand,
   DescribePullThroughCacheRulesCommand,
   DescribeRepositoriesCommand,
   ListTagsForResourceCommand,
@@ -41,6 +42,20 @@ async function password(url: string, clock: ManualClock, credentials: Credential
     return Buffer.from(res.authorizationData![0]!.authorizationToken!, 'base64').toString('utf8').slice('AWS:'.length);
   } finally {
     ecr.destroy();
+  }
+}
+
+/**
+ * Waits until the import has stored `name:tag` at `digest`: the registry answers an imported
+ * manifest at once and stores the image once every blob is in.
+ */
+async function cachedAs(ecr: ECRClient, name: string, tag: string, digest: string): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const res = await ecr.send(new DescribeImagesCommand({ repositoryName: name, imageIds: [{ imageTag: tag }] })).catch(() => undefined);
+    if (res?.imageDetails?.[0]?.imageDigest === digest) return;
+    if (Date.now() > deadline) assert.fail(`${name}:${tag} was not cached as ${digest}`);
+    await new Promise((r) => setTimeout(r, 50));
   }
 }
 
@@ -222,6 +237,7 @@ describe('pull-through cache: the pull (registry HTTP, skopeo) from a local upst
     const repos = await ecr.send(new DescribeRepositoriesCommand({ repositoryNames: ['quay/library/alpine'] }));
     const tags = await ecr.send(new ListTagsForResourceCommand({ resourceArn: repos.repositories![0]!.repositoryArn! }));
     assert.deepEqual(tags.tags, [{ Key: 'cache', Value: 'quay' }]);
+    await cachedAs(ecr, 'quay/library/alpine', '3.20', v1.digest);
     // when the upstream is gone
     await upstream.stop();
     const cached = await reg.request('GET', '/v2/quay/library/alpine/manifests/3.20', { headers: { accept: 'application/vnd.oci.image.manifest.v1+json' } });
@@ -277,6 +293,7 @@ describe('pull-through cache: the pull (registry HTTP, skopeo) from a local upst
     assert.equal(late.status, 200, late.text);
     assert.equal(late.headers['docker-content-digest'], v2.digest);
     assert.equal(late.headers['content-type'], DOCKER_MANIFEST);
+    await cachedAs(ecr, 'quay/library/alpine', '3.20', v2.digest);
     // when: the upstream is unreachable at the next check
     await upstream.stop();
     clock.advance(25 * HOUR);

@@ -26,7 +26,7 @@
  * account, with IAM checked on the upstream repository (ecr:BatchGetImage,
  * ecr:GetDownloadUrlForLayer).
  */
-import type { Readable } from 'node:stream';
+import { PassThrough, type Readable, type Writable } from 'node:stream';
 import type { Clock } from '../../clock.js';
 import { AccessDeniedError, type Authorizer, type AuthzRequest, type AuthzSubject } from '../../iam/authorize.js';
 import { rootPrincipal, servicePrincipal, type AssumedRolePrincipal } from '../../iam/principal.js';
@@ -81,7 +81,10 @@ export interface PullThroughDeps extends Pick<EcrDeps, 'meta' | 'images' | 'repo
 }
 
 export class PullThroughCache {
-  readonly #inFlight = new Map<string, Promise<void>>();
+  readonly #inFlight = new Map<string, Promise<ServedManifest | undefined>>();
+  /** Imports under way: their manifests by `<repo>@<tag or digest>`, their blobs by `<repo>#<digest>`. */
+  readonly #pendingManifests = new Map<string, { served: ServedManifest }>();
+  readonly #pendingBlobs = new Map<string, PendingBlob>();
 
   constructor(private readonly deps: PullThroughDeps) {}
 
@@ -117,19 +120,31 @@ export class PullThroughCache {
    * upstream when a rule covers the repository and the image is not cached, or its tag is due
    * for a check. Upstream failures are logged and leave the registry to answer from what is
    * stored (NAME_UNKNOWN / MANIFEST_UNKNOWN, or the cached image); a denial is thrown.
+   *
+   * An image manifest whose blobs are still to come is answered at once (the returned manifest),
+   * while its blobs are fetched: each blob the client asks for meanwhile streams to it as it is
+   * stored (serveBlob), the rest are fetched in the background, and only once every blob is
+   * stored and verified is the manifest stored and the tag moved. Until then nothing of the
+   * image is visible but to the pulls that asked for it.
    */
-  async beforeManifestGet(repo: RepoKey, rawRef: string, authorize: (requests: readonly AuthzRequest[]) => Promise<void>): Promise<void> {
+  async beforeManifestGet(
+    repo: RepoKey,
+    rawRef: string,
+    authorize: (requests: readonly AuthzRequest[]) => Promise<void>,
+  ): Promise<ServedManifest | undefined> {
     let ref: Reference;
     try {
       ref = parseReference(rawRef);
     } catch {
-      return;
+      return undefined;
     }
+    const key = `${repoId(repo)}@${rawRef}`;
+    const pending = this.#pendingManifests.get(key);
+    if (pending) return pending.served;
     const rules = await this.deps.meta.pullThroughCache.all(repo.accountId, repo.region);
-    if (rules.length === 0) return;
+    if (rules.length === 0) return undefined;
     const rule = matchRule(rules, repo.name);
-    if (rule === undefined) return;
-    const key = `${repo.accountId}/${repo.region}/${repo.name}@${rawRef}`;
+    if (rule === undefined) return undefined;
     const running = this.#inFlight.get(key);
     if (running) return running;
     const task = this.#pull(rule, repo, ref, authorize).finally(() => this.#inFlight.delete(key));
@@ -137,19 +152,42 @@ export class PullThroughCache {
     return task;
   }
 
+  /**
+   * Before the registry answers a blob of `repo`: a blob of an import under way is streamed to
+   * `client` as it is fetched and stored (true: answered), when the client asks for it before
+   * the background fetch has started it; otherwise this waits until it is stored (false: the
+   * registry answers from the store as usual, BLOB_UNKNOWN if the fetch failed).
+   */
+  async serveBlob(repo: RepoKey, digest: string, client?: BlobClient): Promise<boolean> {
+    const pb = this.#pendingBlobs.get(`${repoId(repo)}#${digest}`);
+    if (pb === undefined) return false;
+    if (client === undefined || pb.state !== 'waiting') {
+      await pb.done.catch(() => undefined);
+      return false;
+    }
+    try {
+      await this.#download(pb, client);
+    } catch (e) {
+      this.deps.warn?.({ repositoryName: repo.name, digest, reason: (e as Error).message }, 'pull-through cache: could not import a blob');
+      // Nothing was sent yet: the registry answers as usual (BLOB_UNKNOWN).
+      if (!client.started()) return false;
+    }
+    return true;
+  }
+
   async #pull(
     rule: PullThroughCacheRuleRecord,
     repo: RepoKey,
     ref: Reference,
     authorize: (requests: readonly AuthzRequest[]) => Promise<void>,
-  ): Promise<void> {
+  ): Promise<ServedManifest | undefined> {
     const existed = (await this.deps.repositories.find(repo)) !== undefined;
     const cached = existed ? await this.deps.images.findImage(repo, ref) : undefined;
     const now = this.deps.clock.now();
     if (cached !== undefined) {
-      if (ref.kind === 'digest') return;
+      if (ref.kind === 'digest') return undefined;
       const check = await this.deps.meta.pullThroughCache.tagChecked(repo, ref.tag);
-      if (check !== undefined && now.getTime() - check.checkedAt.getTime() < PULL_THROUGH_REFRESH_MS) return;
+      if (check !== undefined && now.getTime() - check.checkedAt.getTime() < PULL_THROUGH_REFRESH_MS) return undefined;
     }
     const upstreamName = upstreamNameOf(rule, repo.name);
     const reference = ref.kind === 'tag' ? ref.tag : ref.digest;
@@ -161,12 +199,12 @@ export class PullThroughCache {
         const digest = head.digest ?? sha256Digest((await source.manifest(upstreamName, reference)).bytes);
         if (digest === cached.digest) {
           await this.deps.meta.pullThroughCache.recordTagCheck(repo, ref.tag, { digest, checkedAt: now });
-          return;
+          return undefined;
         }
         try {
           await authorize([this.#importRequest(repo)]);
         } catch (e) {
-          if (e instanceof AccessDeniedError) return; // the cached image is still served
+          if (e instanceof AccessDeniedError) return undefined; // the cached image is still served
           throw e;
         }
       } else {
@@ -174,11 +212,13 @@ export class PullThroughCache {
       }
       const top = await fetchManifest(source, upstreamName, reference);
       if (!existed) await this.#createRepository(repo);
-      await this.#store(source, repo, upstreamName, top, new Set());
-      if (ref.kind === 'tag') {
-        await this.deps.images.putManifest(repo, { manifest: top.bytes, mediaType: top.mediaType, declaredTypeSuffices: true, tag: ref.tag });
-        await this.deps.meta.pullThroughCache.recordTagCheck(repo, ref.tag, { digest: top.digest, checkedAt: now });
+      if (top.parsed.kind === 'manifest' && top.parsed.schemaVersion === 2) {
+        const missing = await this.#missingBlobs(repo, top.parsed);
+        if (missing.length > 0) return this.#startImport({ source, repo, upstreamName, rule, top, ref, checkedAt: now, missing });
       }
+      await this.#store(source, repo, upstreamName, top, new Set());
+      await this.#finishTag(repo, top, ref, now);
+      return undefined;
     } catch (e) {
       if (e instanceof AccessDeniedError && cached === undefined) throw e;
       if (e instanceof UpstreamError || e instanceof SecretReadError || e instanceof ImageError || e instanceof AccessDeniedError) {
@@ -186,8 +226,106 @@ export class PullThroughCache {
           { repositoryName: repo.name, reference, upstream: rule.upstreamRegistryUrl, reason: e.message },
           cached ? 'pull-through cache: upstream check failed; serving the cached image' : 'pull-through cache: could not import the image',
         );
-        return;
+        return undefined;
       }
+      throw e;
+    }
+  }
+
+  async #finishTag(repo: RepoKey, top: FetchedManifest, ref: Reference, checkedAt: Date): Promise<void> {
+    if (ref.kind !== 'tag') return;
+    await this.deps.images.putManifest(repo, { manifest: top.bytes, mediaType: top.mediaType, declaredTypeSuffices: true, tag: ref.tag });
+    await this.deps.meta.pullThroughCache.recordTagCheck(repo, ref.tag, { digest: top.digest, checkedAt });
+  }
+
+  /** The blobs of an image manifest the repository does not hold yet (foreign layers aside). */
+  async #missingBlobs(repo: RepoKey, parsed: ParsedManifest): Promise<{ digest: Digest; size: number }[]> {
+    const out: { digest: Digest; size: number }[] = [];
+    for (const d of [...(parsed.config ? [parsed.config] : []), ...parsed.layers]) {
+      if ('urls' in d && d.urls !== undefined && d.urls.length > 0) continue;
+      if (out.some((o) => o.digest === d.digest)) continue;
+      if ((await this.deps.images.findLayer(repo, d.digest, { forPush: true })) !== undefined) continue;
+      out.push({ digest: d.digest, size: d.size ?? 0 });
+    }
+    return out;
+  }
+
+  /** Registers the import of an image manifest's blobs and starts it; answers its manifest. */
+  #startImport(i: ImportJob): ServedManifest {
+    const id = repoId(i.repo);
+    const served: ServedManifest = { manifest: i.top.bytes, mediaType: i.top.mediaType, digest: i.top.digest };
+    const blobs = i.missing.map((m) => new PendingBlob(i.repo, m.digest, m.size, i.source, i.upstreamName));
+    const manifestKeys = [`${id}@${i.top.digest}`, ...(i.ref.kind === 'tag' ? [`${id}@${i.ref.tag}`] : [])];
+    const blobKeys = blobs.map((b) => `${id}#${b.digest}`);
+    const pending = { served };
+    for (const k of manifestKeys) this.#pendingManifests.set(k, pending);
+    blobs.forEach((b, n) => this.#pendingBlobs.set(blobKeys[n]!, b));
+    void this.#finishImport(i, blobs)
+      .catch((e: unknown) =>
+        this.deps.warn?.(
+          { repositoryName: i.repo.name, upstream: i.rule.upstreamRegistryUrl, reason: (e as Error).message },
+          'pull-through cache: could not import the image',
+        ),
+      )
+      .finally(() => {
+        for (const k of manifestKeys) if (this.#pendingManifests.get(k) === pending) this.#pendingManifests.delete(k);
+        blobKeys.forEach((k, n) => {
+          if (this.#pendingBlobs.get(k) === blobs[n]) this.#pendingBlobs.delete(k);
+        });
+      });
+    return served;
+  }
+
+  /**
+   * The background half of an import: after a moment for the client to ask for the blobs
+   * itself (each then streams to it), fetches those nobody asked for, waits for all, then stores
+   * the manifest and moves the tag.
+   */
+  async #finishImport(i: ImportJob, blobs: PendingBlob[]): Promise<void> {
+    await Promise.race([new Promise((r) => setTimeout(r, CLIENT_GRACE_MS).unref()), Promise.all(blobs.map((b) => b.claimed))]);
+    for (const b of blobs) {
+      if (b.state === 'waiting') await this.#download(b);
+      else await b.done;
+    }
+    await this.deps.images.putManifest(i.repo, { manifest: i.top.bytes, mediaType: i.top.mediaType, declaredTypeSuffices: true, digest: i.top.digest });
+    await this.#finishTag(i.repo, i.top, i.ref, i.checkedAt);
+  }
+
+  /**
+   * Fetches one blob into the store, and to `client` at the same pace when one asked for it.
+   * The client gets its last chunk only once the store has verified the digest: a blob that is
+   * not its digest (or is cut short) ends the client's connection early instead.
+   */
+  async #download(b: PendingBlob, client?: BlobClient): Promise<void> {
+    b.claim();
+    b.state = 'running';
+    try {
+      const src = await b.source.blob(b.upstreamName, b.digest);
+      const toStore = new PassThrough();
+      const stored = this.deps.images.pushBlob(b.repo, b.digest, toStore);
+      stored.catch(() => undefined);
+      let sink = client?.start(b.size);
+      let held: Buffer | undefined;
+      try {
+        for await (const chunk of src as AsyncIterable<Buffer>) {
+          if (!toStore.write(chunk)) await drained(toStore);
+          if (toStore.destroyed) break;
+          if (sink !== undefined && held !== undefined && !sink.destroyed && !sink.write(held)) await drained(sink);
+          if (sink?.destroyed) sink = undefined; // the client went away: the store still gets every byte
+          held = chunk;
+        }
+        toStore.end();
+      } catch (e) {
+        toStore.destroy();
+        src.destroy();
+        throw new UpstreamError('unreachable', `the upstream cut ${b.digest} short: ${(e as Error).message}`);
+      }
+      await stored;
+      if (sink !== undefined && !sink.destroyed) sink.end(held);
+      b.settle();
+    } catch (e) {
+      client?.abort();
+      b.settle(e as Error);
       throw e;
     }
   }
@@ -292,6 +430,86 @@ export class PullThroughCache {
     };
     return { ...base, principal };
   }
+}
+
+/** How long an import waits for the client to ask for its blobs before fetching them itself. */
+const CLIENT_GRACE_MS = 1_000;
+
+const repoId = (repo: RepoKey): string => `${repo.accountId}/${repo.region}/${repo.name}`;
+
+interface ImportJob {
+  source: UpstreamSource;
+  repo: RepoKey;
+  upstreamName: string;
+  rule: PullThroughCacheRuleRecord;
+  top: FetchedManifest;
+  ref: Reference;
+  checkedAt: Date;
+  missing: { digest: Digest; size: number }[];
+}
+
+/** A manifest the registry answers before the import has stored it. */
+export interface ServedManifest {
+  manifest: Buffer;
+  mediaType: string;
+  digest: string;
+}
+
+/** A blob request the pull-through cache may answer itself. */
+export interface BlobClient {
+  /** Writes the answer's status and headers for a blob of `size` bytes; returns the body's sink. */
+  start(size: number): Writable;
+  /** Whether start() was called. */
+  started(): boolean;
+  /** Ends the answer abruptly (the client sees a broken body, never a wrong one). */
+  abort(): void;
+}
+
+/** One blob of an import under way. */
+class PendingBlob {
+  state: 'waiting' | 'running' | 'done' | 'failed' = 'waiting';
+  readonly done: Promise<void>;
+  readonly claimed: Promise<void>;
+  #settle!: (e?: Error) => void;
+  #claim!: () => void;
+
+  constructor(
+    readonly repo: RepoKey,
+    readonly digest: Digest,
+    readonly size: number,
+    readonly source: UpstreamSource,
+    readonly upstreamName: string,
+  ) {
+    this.done = new Promise<void>((resolve, reject) => {
+      this.#settle = (e) => (e === undefined ? resolve() : reject(e));
+    });
+    this.done.catch(() => undefined);
+    this.claimed = new Promise<void>((resolve) => (this.#claim = resolve));
+  }
+
+  claim(): void {
+    this.#claim();
+  }
+
+  settle(e?: Error): void {
+    this.state = e === undefined ? 'done' : 'failed';
+    this.#settle(e);
+  }
+}
+
+/** Resolves when `s` can take more, or is closed. */
+function drained(s: Writable): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      s.off('drain', done);
+      s.off('close', done);
+      s.off('error', done);
+      resolve();
+    };
+    s.on('drain', done);
+    s.on('close', done);
+    s.on('error', done);
+  });
 }
 
 interface FetchedManifest {
