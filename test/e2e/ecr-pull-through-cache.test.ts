@@ -323,6 +323,29 @@ describe('pull-through cache: the pull (registry HTTP, skopeo) from a local upst
     assert.equal(byDigest.status, 404, 'org/other has no such image upstream');
   });
 
+  it('serves two clients pulling the same new image at once, one resolving by HEAD then GET by digest', async () => {
+    // given
+    const img = await buildImage({ layers: 3, layerSize: 200_000, seed: 145 });
+    await upstream.pushImage('org/busy', 'v1', img);
+    const pullAll = async (first: 'GET' | 'HEAD') => {
+      const m = await reg.request(first, '/v2/quay/org/busy/manifests/v1', { headers: { accept: img.mediaType } });
+      assert.equal(m.status, 200, m.text);
+      const digest = String(m.headers['docker-content-digest']);
+      const body = first === 'GET' ? m.body : (await reg.request('GET', `/v2/quay/org/busy/manifests/${digest}`, { headers: { accept: img.mediaType } })).body;
+      const blobs = await Promise.all(img.blobs.map((b) => reg.request('GET', `/v2/quay/org/busy/blobs/${sha256(b)}`)));
+      return { digest, body, blobs: blobs.map((r) => r.body) };
+    };
+    // when
+    const [a, b] = await Promise.all([pullAll('GET'), pullAll('HEAD')]);
+    // then
+    for (const got of [a, b]) {
+      assert.equal(got.digest, img.digest);
+      assert.deepEqual(got.body, img.manifest);
+      assert.deepEqual(got.blobs, img.blobs);
+    }
+    await cachedAs(ecr, 'quay/org/busy', 'v1', img.digest);
+  });
+
   it('validates a rule against the upstream', async () => {
     // when
     const up = await ecr.send(new ValidatePullThroughCacheRuleCommand({ ecrRepositoryPrefix: 'quay' }));
