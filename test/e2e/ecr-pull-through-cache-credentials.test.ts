@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import {
+  BatchGetImageCommand,
   CreatePullThroughCacheRuleCommand,
   UpdatePullThroughCacheRuleCommand,
   ValidatePullThroughCacheRuleCommand,
@@ -103,6 +104,12 @@ describe('pull-through cache: an upstream that needs credentials (Docker Hub rol
     // when
     const invalid = await ecr.send(new ValidatePullThroughCacheRuleCommand({ ecrRepositoryPrefix: 'hub' }));
     const notImported = await reg.request('GET', '/v2/hub/library/alpine/manifests/other');
+    const apiRefused = ecr.send(new BatchGetImageCommand({ repositoryName: 'hub/library/busybox', imageIds: [{ imageTag: 'latest' }] }));
+    await rejects(
+      apiRefused,
+      'UnableToGetUpstreamImageException',
+      'The image or images were unable to be pulled using the pull through cache rule for the upstream registry registry-1.docker.io; check the credentials in its Secrets Manager secret',
+    );
     const fixed = await sm.send(
       new CreateSecretCommand({ Name: 'ecr-pullthroughcache/hub2', SecretString: JSON.stringify({ username: 'hubuser', accessToken: 'hub-token-1' }) }),
     );

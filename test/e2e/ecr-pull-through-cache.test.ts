@@ -8,6 +8,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import {
+  BatchGetImageCommand,
   CreatePullThroughCacheRuleCommand,
   CreateRepositoryCreationTemplateCommand,
   DeletePullThroughCacheRuleCommand,
@@ -344,6 +345,20 @@ describe('pull-through cache: the pull (registry HTTP, skopeo) from a local upst
       assert.deepEqual(got.blobs, img.blobs);
     }
     await cachedAs(ecr, 'quay/org/busy', 'v1', img.digest);
+  });
+
+  it('imports through the API too: BatchGetImage of a repository that does not exist yet', async () => {
+    // given
+    await upstream.pushImage('api/app', 'v3', v1);
+    // when
+    const got = await ecr.send(new BatchGetImageCommand({ repositoryName: 'quay/api/app', imageIds: [{ imageTag: 'v3' }] }));
+    const missing = await ecr.send(new BatchGetImageCommand({ repositoryName: 'quay/api/app', imageIds: [{ imageTag: 'nope' }] }));
+    // then
+    assert.equal(got.images?.[0]?.imageId?.imageDigest, v1.digest);
+    assert.equal(got.images?.[0]?.imageManifest, v1.manifest.toString());
+    assert.deepEqual(missing.failures?.map((f) => f.failureCode), ['ImageNotFound']);
+    const layer = await reg.request('GET', `/v2/quay/api/app/blobs/${sha256(v1.layers[0]!)}`);
+    assert.deepEqual(layer.body, v1.layers[0]);
   });
 
   it('validates a rule against the upstream', async () => {

@@ -304,6 +304,9 @@ export const ptcMessages = {
   secretUndecryptable: (arn: string) => `The secret ${arn} could not be decrypted`,
   secretUnreadable: (arn: string) =>
     `The secret ${arn} could not be used: it must hold a JSON object with the keys username and accessToken`,
+  /** UNVERIFIED wording, after the model's documentation of UnableToGetUpstreamImageException. */
+  unableToGetUpstreamImage: (upstreamUrl: string) =>
+    `The image or images were unable to be pulled using the pull through cache rule for the upstream registry ${upstreamUrl}; check the credentials in its Secrets Manager secret`,
   // ValidatePullThroughCacheRule's `failure` texts.
   validateFailed: (detail: string) => `Unable to authenticate with the upstream registry: ${detail}`,
   validateRole: (arn: string) => `Unable to assume the role ${arn}`,

@@ -81,9 +81,9 @@ export interface PullThroughDeps extends Pick<EcrDeps, 'meta' | 'images' | 'repo
 }
 
 export class PullThroughCache {
-  readonly #inFlight = new Map<string, Promise<ServedManifest | undefined>>();
+  readonly #inFlight = new Map<string, Promise<PullOutcome>>();
   /** Imports under way: their manifests by `<repo>@<tag or digest>`, their blobs by `<repo>#<digest>`. */
-  readonly #pendingManifests = new Map<string, { served: ServedManifest }>();
+  readonly #pendingManifests = new Map<string, { served: ServedManifest; finished: Promise<boolean> }>();
   readonly #pendingBlobs = new Map<string, PendingBlob>();
 
   constructor(private readonly deps: PullThroughDeps) {}
@@ -145,9 +145,34 @@ export class PullThroughCache {
     if (rules.length === 0) return undefined;
     const rule = matchRule(rules, repo.name);
     if (rule === undefined) return undefined;
+    return (await this.#once(key, () => this.#pull(rule, repo, ref, authorize, { stream: true }))).served;
+  }
+
+  /**
+   * The API's pull (BatchGetImage): imports the image whole before answering, when a rule covers
+   * the repository and it is not cached (or its tag is due). Resolves with `credentials` when the
+   * upstream could not be read for want of working credentials (ECR's
+   * UnableToGetUpstreamImageException), else undefined (the caller answers from the store).
+   */
+  async importNow(repo: RepoKey, ref: Reference, authorize: (requests: readonly AuthzRequest[]) => Promise<void>): Promise<{ credentialsFailed: string } | undefined> {
+    const rawRef = ref.kind === 'tag' ? ref.tag : ref.digest;
+    const key = `${repoId(repo)}@${rawRef}`;
+    const pending = this.#pendingManifests.get(key);
+    if (pending) {
+      await pending.finished;
+      return undefined;
+    }
+    const rules = await this.deps.meta.pullThroughCache.all(repo.accountId, repo.region);
+    const rule = rules.length === 0 ? undefined : matchRule(rules, repo.name);
+    if (rule === undefined) return undefined;
+    const outcome = await this.#once(`${key}!`, () => this.#pull(rule, repo, ref, authorize, { stream: false }));
+    return outcome.failure === 'credentials' ? { credentialsFailed: rule.upstreamRegistryUrl } : undefined;
+  }
+
+  #once(key: string, run: () => Promise<PullOutcome>): Promise<PullOutcome> {
     const running = this.#inFlight.get(key);
     if (running) return running;
-    const task = this.#pull(rule, repo, ref, authorize).finally(() => this.#inFlight.delete(key));
+    const task = run().finally(() => this.#inFlight.delete(key));
     this.#inFlight.set(key, task);
     return task;
   }
@@ -180,14 +205,15 @@ export class PullThroughCache {
     repo: RepoKey,
     ref: Reference,
     authorize: (requests: readonly AuthzRequest[]) => Promise<void>,
-  ): Promise<ServedManifest | undefined> {
+    opts: { stream: boolean },
+  ): Promise<PullOutcome> {
     const existed = (await this.deps.repositories.find(repo)) !== undefined;
     const cached = existed ? await this.deps.images.findImage(repo, ref) : undefined;
     const now = this.deps.clock.now();
     if (cached !== undefined) {
-      if (ref.kind === 'digest') return undefined;
+      if (ref.kind === 'digest') return {};
       const check = await this.deps.meta.pullThroughCache.tagChecked(repo, ref.tag);
-      if (check !== undefined && now.getTime() - check.checkedAt.getTime() < PULL_THROUGH_REFRESH_MS) return undefined;
+      if (check !== undefined && now.getTime() - check.checkedAt.getTime() < PULL_THROUGH_REFRESH_MS) return {};
     }
     const upstreamName = upstreamNameOf(rule, repo.name);
     const reference = ref.kind === 'tag' ? ref.tag : ref.digest;
@@ -199,12 +225,12 @@ export class PullThroughCache {
         const digest = head.digest ?? sha256Digest((await source.manifest(upstreamName, reference)).bytes);
         if (digest === cached.digest) {
           await this.deps.meta.pullThroughCache.recordTagCheck(repo, ref.tag, { digest, checkedAt: now });
-          return undefined;
+          return {};
         }
         try {
           await authorize([this.#importRequest(repo)]);
         } catch (e) {
-          if (e instanceof AccessDeniedError) return undefined; // the cached image is still served
+          if (e instanceof AccessDeniedError) return {}; // the cached image is still served
           throw e;
         }
       } else {
@@ -214,11 +240,11 @@ export class PullThroughCache {
       if (!existed) await this.#createRepository(repo);
       if (top.parsed.kind === 'manifest' && top.parsed.schemaVersion === 2) {
         const missing = await this.#missingBlobs(repo, top.parsed);
-        if (missing.length > 0) return this.#startImport({ source, repo, upstreamName, rule, top, ref, checkedAt: now, missing });
+        if (missing.length > 0 && opts.stream) return { served: this.#startImport({ source, repo, upstreamName, rule, top, ref, checkedAt: now, missing }) };
       }
       await this.#store(source, repo, upstreamName, top, new Set());
       await this.#finishTag(repo, top, ref, now);
-      return undefined;
+      return {};
     } catch (e) {
       if (e instanceof AccessDeniedError && cached === undefined) throw e;
       if (e instanceof UpstreamError || e instanceof SecretReadError || e instanceof ImageError || e instanceof AccessDeniedError) {
@@ -226,7 +252,8 @@ export class PullThroughCache {
           { repositoryName: repo.name, reference, upstream: rule.upstreamRegistryUrl, reason: e.message },
           cached ? 'pull-through cache: upstream check failed; serving the cached image' : 'pull-through cache: could not import the image',
         );
-        return undefined;
+        const credentials = e instanceof SecretReadError || (e instanceof UpstreamError && e.kind === 'unauthorized');
+        return cached ? {} : { failure: credentials ? 'credentials' : 'upstream' };
       }
       throw e;
     }
@@ -257,22 +284,24 @@ export class PullThroughCache {
     const blobs = i.missing.map((m) => new PendingBlob(i.repo, m.digest, m.size, i.source, i.upstreamName));
     const manifestKeys = [`${id}@${i.top.digest}`, ...(i.ref.kind === 'tag' ? [`${id}@${i.ref.tag}`] : [])];
     const blobKeys = blobs.map((b) => `${id}#${b.digest}`);
-    const pending = { served };
-    for (const k of manifestKeys) this.#pendingManifests.set(k, pending);
-    blobs.forEach((b, n) => this.#pendingBlobs.set(blobKeys[n]!, b));
-    void this.#finishImport(i, blobs)
-      .catch((e: unknown) =>
+    const finished = this.#finishImport(i, blobs)
+      .then(() => true)
+      .catch((e: unknown) => {
         this.deps.warn?.(
           { repositoryName: i.repo.name, upstream: i.rule.upstreamRegistryUrl, reason: (e as Error).message },
           'pull-through cache: could not import the image',
-        ),
-      )
+        );
+        return false;
+      })
       .finally(() => {
         for (const k of manifestKeys) if (this.#pendingManifests.get(k) === pending) this.#pendingManifests.delete(k);
         blobKeys.forEach((k, n) => {
           if (this.#pendingBlobs.get(k) === blobs[n]) this.#pendingBlobs.delete(k);
         });
       });
+    const pending = { served, finished };
+    for (const k of manifestKeys) this.#pendingManifests.set(k, pending);
+    blobs.forEach((b, n) => this.#pendingBlobs.set(blobKeys[n]!, b));
     return served;
   }
 
@@ -436,6 +465,12 @@ export class PullThroughCache {
 const CLIENT_GRACE_MS = 1_000;
 
 const repoId = (repo: RepoKey): string => `${repo.accountId}/${repo.region}/${repo.name}`;
+
+/** What a pull did: answered a manifest still being imported, or failed (and why). */
+interface PullOutcome {
+  served?: ServedManifest;
+  failure?: 'credentials' | 'upstream';
+}
 
 interface ImportJob {
   source: UpstreamSource;
