@@ -52,4 +52,8 @@ export const secretsMessages = {
   invalidFilter: (key: string) => `Invalid filter key: ${key}`,
   // UNVERIFIED: GetRandomPassword excluding every character class.
   noCharacters: 'The password must include at least one character type.',
+  // UNVERIFIED: BatchGetSecretValue with both or neither of SecretIdList and Filters.
+  batchIdsOrFilters: 'Either SecretIdList or Filters must be provided, but not both.',
+  // UNVERIFIED: BatchGetSecretValue paging (MaxResults, NextToken) with a SecretIdList.
+  batchPagingWithIds: "You can't use MaxResults or NextToken with SecretIdList.",
 } as const;

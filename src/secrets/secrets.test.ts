@@ -83,6 +83,10 @@ describe('Secrets domain', () => {
     await assert.rejects(secrets.readCurrentForService(ACCOUNT, REGION, 'nope'), SecretNotFoundError);
     await assert.rejects(secrets.readCurrentForService(ACCOUNT, REGION, 'gone'), SecretNotFoundError);
     await assert.rejects(secrets.readCurrentForService('111111111111', REGION, 'gone'), SecretNotFoundError);
+    await assert.rejects(secrets.readCurrentForService(ACCOUNT, REGION, 'bad name#'), SecretNotFoundError);
+    const { secret: other } = await create('live', 'v');
+    await assert.rejects(secrets.readCurrentForService('111111111111', REGION, other.arn), SecretNotFoundError);
+    await assert.rejects(secrets.readCurrentForService(ACCOUNT, 'eu-west-1', other.arn), SecretNotFoundError);
   });
 
   it('throws SecretDecryptError when the KMS key is disabled', async () => {

@@ -179,19 +179,45 @@ export class Secrets {
     caller: Caller = {},
   ): Promise<{ secret: SecretRecord; versionId?: string }> {
     this.requireLive(secret);
-    let next = await this.change(secret, (s) => {
-      const { kmsKeyId: _k, ...rest } = s;
+    const { kmsKeyId: _k, ...unkeyed } = secret;
+    const kmsKeyId = input.kmsKeyId === undefined ? secret.kmsKeyId : input.kmsKeyId || undefined;
+    const target: SecretRecord = { ...unkeyed, ...(kmsKeyId !== undefined ? { kmsKeyId } : {}) };
+    // Everything that can fail (the new key, the new value's sealing) happens before anything is
+    // stored, so a refused update changes nothing.
+    // A new key: the labelled versions are sealed again under it — source: UpdateSecret API
+    // reference, KmsKeyId ("encrypt new secret versions as well as any existing versions with the
+    // staging labels AWSCURRENT, AWSPENDING, or AWSPREVIOUS").
+    const resealed = kmsKeyId !== secret.kmsKeyId ? await this.resealed(target) : new Map<string, SecretVersionRecord>();
+    let added: SecretVersionRecord | undefined;
+    let versionId: string | undefined;
+    if (input.value) {
+      versionId = input.versionId ?? this.deps.ids.uuid();
+      const existing = secret.versions.find((v) => v.versionId === versionId);
+      if (existing) {
+        if (!(await this.sameValue(secret, existing, input.value))) throw new SecretsError('ResourceExists', m.versionExists);
+      } else {
+        added = await this.seal(target, versionId, input.value, [], caller);
+      }
+    }
+    const next = await this.change(secret, (s) => {
+      const { kmsKeyId: _old, ...rest } = s;
+      let versions = s.versions.map((v) => {
+        const r = resealed.get(v.versionId);
+        return r ? { ...r, stages: v.stages } : v;
+      });
+      if (added) {
+        if (versions.some((v) => v.versionId === added.versionId)) throw new SecretsError('ResourceExists', m.versionExists);
+        versions = pruneDeprecated(moveStage([...versions, added], AWSCURRENT, added.versionId));
+      }
       return {
         ...rest,
-        ...(input.description !== undefined ? { description: input.description } : s.description !== undefined ? { description: s.description } : {}),
-        ...(input.kmsKeyId !== undefined ? (input.kmsKeyId === '' ? {} : { kmsKeyId: input.kmsKeyId }) : s.kmsKeyId !== undefined ? { kmsKeyId: s.kmsKeyId } : {}),
+        ...(input.description !== undefined ? { description: input.description } : {}),
+        ...(kmsKeyId !== undefined ? { kmsKeyId } : {}),
+        versions,
         lastChangedDate: this.now(),
       };
     });
-    if (!input.value) return { secret: next };
-    const out = await this.putValue(next, input.value, { ...(input.versionId !== undefined ? { versionId: input.versionId } : {}) }, caller);
-    next = out.secret;
-    return { secret: next, versionId: out.version.versionId };
+    return { secret: next, ...(versionId !== undefined ? { versionId } : {}) };
   }
 
   /**
@@ -266,7 +292,16 @@ export class Secrets {
 
   /** The AWSCURRENT SecretString of a secret, read by an AWS service on behalf of the account that owns it. */
   async readCurrentForService(accountId: string, region: string, secretId: string): Promise<string> {
-    const secret = await this.resolve(accountId, region, secretId);
+    let secret: SecretRecord;
+    try {
+      secret = await this.resolve(accountId, region, secretId);
+    } catch (e) {
+      // An id that cannot name a secret (bad characters) names none.
+      if (e instanceof SecretsError && !(e instanceof SecretNotFoundError)) throw new SecretNotFoundError(m.notFound);
+      throw e;
+    }
+    // Only the account's own secrets: a service reads for the account that owns the secret.
+    if (secret.accountId !== accountId) throw new SecretNotFoundError(m.notFound);
     if (secret.deletedDate !== undefined) throw new SecretNotFoundError(m.markedForDeletion);
     const version = secret.versions.find((v) => v.stages.includes(AWSCURRENT));
     if (!version) throw new SecretNotFoundError(m.stageNotFound(AWSCURRENT));
@@ -376,6 +411,17 @@ export class Secrets {
       encryptedDataKey: dataKey.ciphertextBlob.toString('base64'),
       sealedValue: Buffer.concat([iv, cipher.getAuthTag(), body]).toString('base64'),
     };
+  }
+
+  /** The labelled versions of `secret` sealed again under its (new) key, by version id; nothing stored. */
+  private async resealed(secret: SecretRecord): Promise<Map<string, SecretVersionRecord>> {
+    const out = new Map<string, SecretVersionRecord>();
+    for (const v of secret.versions) {
+      if (!v.stages.some((st) => st === AWSCURRENT || st === AWSPREVIOUS || st === 'AWSPENDING')) continue;
+      const fresh = await this.seal(secret, v.versionId, await this.open(secret, v, {}), v.stages, {});
+      out.set(v.versionId, { ...fresh, createdDate: v.createdDate, ...(v.lastAccessedDate ? { lastAccessedDate: v.lastAccessedDate } : {}) });
+    }
+    return out;
   }
 
   private async open(secret: SecretRecord, version: SecretVersionRecord, caller: Caller): Promise<SecretValue> {

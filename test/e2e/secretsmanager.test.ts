@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { CreateKeyCommand, DescribeKeyCommand, DisableKeyCommand, EnableKeyCommand } from '@aws-sdk/client-kms';
 import {
+  BatchGetSecretValueCommand,
   CreateSecretCommand,
   DeleteSecretCommand,
   DescribeSecretCommand,
@@ -218,12 +219,33 @@ describe('Secrets Manager (SDK v3)', () => {
       } while (token);
       const prod = await sm.send(new ListSecretsCommand({ Filters: [{ Key: 'name', Values: ['list/'] }, { Key: 'tag-value', Values: ['prod'] }] }));
       const notProd = await sm.send(new ListSecretsCommand({ Filters: [{ Key: 'name', Values: ['list/'] }, { Key: 'tag-value', Values: ['!prod'] }] }));
+      const words = await sm.send(new ListSecretsCommand({ Filters: [{ Key: 'all', Values: ['LIST'] }, { Key: 'tag-key', Values: ['env'] }] }));
+      const caseSensitiveName = await sm.send(new ListSecretsCommand({ Filters: [{ Key: 'name', Values: ['List/'] }] }));
+      const newestFirst = await sm.send(new ListSecretsCommand({ Filters: [{ Key: 'name', Values: ['list/'] }], SortBy: 'name', SortOrder: 'desc', MaxResults: 1 }));
       // then
       assert.equal(pages, 3);
       assert.deepEqual(names, ['list/app-0', 'list/app-1', 'list/app-2', 'list/app-3', 'list/app-4']);
       assert.deepEqual(prod.SecretList?.map((s) => s.Name), ['list/app-0', 'list/app-2', 'list/app-4']);
       assert.deepEqual(notProd.SecretList?.map((s) => s.Name), ['list/app-1', 'list/app-3']);
       assert.ok(prod.SecretList?.every((s) => Object.keys(s.SecretVersionsToStages ?? {}).length === 1));
+      assert.equal(words.SecretList?.length, 5);
+      assert.deepEqual(caseSensitiveName.SecretList, []);
+      assert.deepEqual(newestFirst.SecretList?.map((s) => s.Name), ['list/app-4']);
+    });
+  });
+
+  describe('BatchGetSecretValue', () => {
+    it('reads several secrets by id or by filter; a missing one is an entry of Errors', async () => {
+      // given
+      await sm.send(new CreateSecretCommand({ Name: 'batch/a', SecretString: 'A' }));
+      await sm.send(new CreateSecretCommand({ Name: 'batch/b', SecretString: 'B' }));
+      // when
+      const byIds = await sm.send(new BatchGetSecretValueCommand({ SecretIdList: ['batch/a', 'batch/missing', 'batch/b'] }));
+      const byFilter = await sm.send(new BatchGetSecretValueCommand({ Filters: [{ Key: 'name', Values: ['batch/'] }] }));
+      // then
+      assert.deepEqual(byIds.SecretValues?.map((v) => [v.Name, v.SecretString]), [['batch/a', 'A'], ['batch/b', 'B']]);
+      assert.deepEqual(byIds.Errors, [{ SecretId: 'batch/missing', ErrorCode: 'ResourceNotFoundException', Message: NOT_FOUND }]);
+      assert.deepEqual(byFilter.SecretValues?.map((v) => v.SecretString), ['A', 'B']);
     });
   });
 
@@ -307,9 +329,77 @@ describe('Secrets Manager (SDK v3)', () => {
         kms.destroy();
       }
     });
+    it('UpdateSecret to another key seals the current versions again under it', async () => {
+      // given
+      const kms = kmsClient(server.url);
+      try {
+        await sm.send(new CreateSecretCommand({ Name: 'rekeyed', SecretString: 'v' }));
+        const key = (await kms.send(new CreateKeyCommand({}))).KeyMetadata!;
+        // when
+        await sm.send(new UpdateSecretCommand({ SecretId: 'rekeyed', KmsKeyId: key.Arn }));
+        // then
+        const versions = (await sm.send(new ListSecretVersionIdsCommand({ SecretId: 'rekeyed' }))).Versions!;
+        assert.deepEqual(versions.map((v) => v.KmsKeyIds), [[key.Arn]]);
+        await kms.send(new DisableKeyCommand({ KeyId: key.KeyId }));
+        await rejects(sm.send(new GetSecretValueCommand({ SecretId: 'rekeyed' })), 'DecryptionFailure');
+        await kms.send(new EnableKeyCommand({ KeyId: key.KeyId }));
+        assert.equal((await sm.send(new GetSecretValueCommand({ SecretId: 'rekeyed' }))).SecretString, 'v');
+        // and a key that does not exist is refused with nothing changed
+        await rejects(
+          sm.send(new UpdateSecretCommand({ SecretId: 'rekeyed', KmsKeyId: 'alias/none', Description: 'changed?' })),
+          'EncryptionFailure',
+          /alias\/none is not found/,
+        );
+        const d = await sm.send(new DescribeSecretCommand({ SecretId: 'rekeyed' }));
+        assert.deepEqual([d.KmsKeyId, d.Description], [key.Arn, undefined]);
+      } finally {
+        kms.destroy();
+      }
+    });
   });
 
   describe('IAM', () => {
+    it('CreateSecret with tags also needs secretsmanager:TagResource; nothing is created without it', async () => {
+      // given
+      const user = await makeUser(server.url, 'secret-creator', {
+        inline: { create: doc([{ Effect: 'Allow', Action: ['secretsmanager:CreateSecret', 'secretsmanager:DescribeSecret'], Resource: '*' }]) },
+      });
+      const asUser = smClient(server.url, user);
+      try {
+        // when
+        const denied = asUser.send(new CreateSecretCommand({ Name: 'creator/tagged', SecretString: 'x', Tags: [{ Key: 'k', Value: 'v' }] }));
+        // then
+        await rejects(denied, 'AccessDeniedException', /secretsmanager:TagResource on resource: arn:aws:secretsmanager:us-east-1:000000000000:secret:creator\/tagged-/);
+        await rejects(asUser.send(new DescribeSecretCommand({ SecretId: 'creator/tagged' })), 'ResourceNotFoundException', NOT_FOUND);
+        assert.equal((await asUser.send(new CreateSecretCommand({ Name: 'creator/plain', SecretString: 'x' }))).Name, 'creator/plain');
+      } finally {
+        asUser.destroy();
+      }
+    });
+
+    it('conditions on aws:ResourceTag see the secret’s tags', async () => {
+      // given
+      await sm.send(new CreateSecretCommand({ Name: 'tags/team-a', SecretString: 'a', Tags: [{ Key: 'team', Value: 'a' }] }));
+      const other = await sm.send(new CreateSecretCommand({ Name: 'tags/team-b', SecretString: 'b', Tags: [{ Key: 'team', Value: 'b' }] }));
+      const user = await makeUser(server.url, 'team-a-reader', {
+        inline: {
+          read: doc([{ Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: '*', Condition: { StringEquals: { 'aws:ResourceTag/team': 'a' } } }]),
+        },
+      });
+      const asUser = smClient(server.url, user);
+      try {
+        // then
+        assert.equal((await asUser.send(new GetSecretValueCommand({ SecretId: 'tags/team-a' }))).SecretString, 'a');
+        await rejects(
+          asUser.send(new GetSecretValueCommand({ SecretId: 'tags/team-b' })),
+          'AccessDeniedException',
+          noIdentityAllow(user.arn, 'secretsmanager:GetSecretValue', other.ARN!),
+        );
+      } finally {
+        asUser.destroy();
+      }
+    });
+
     it('enforces secretsmanager:<Op> on the secret ARN; without kms:Decrypt on a customer key: Access to KMS is not allowed', async () => {
       // given
       const open = await sm.send(new CreateSecretCommand({ Name: 'iam/open', SecretString: 'o' }));
@@ -334,6 +424,11 @@ describe('Secrets Manager (SDK v3)', () => {
           asUser.send(new GetSecretValueCommand({ SecretId: 'other' })),
           'AccessDeniedException',
           noIdentityAllow(user.arn, 'secretsmanager:GetSecretValue', `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:other`),
+        );
+        await rejects(
+          asUser.send(new CreateSecretCommand({ Name: 'iam/new', Tags: [{ Key: 'k', Value: 'v' }] })),
+          'AccessDeniedException',
+          /is not authorized to perform: secretsmanager:CreateSecret on resource: arn:aws:secretsmanager:us-east-1:000000000000:secret:iam\/new-[A-Za-z0-9]{6} because/,
         );
         await rejects(
           asUser.send(new ListSecretsCommand({})),

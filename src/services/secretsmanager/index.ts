@@ -6,9 +6,11 @@ import { secretsmanagerModel } from '../../model/secretsmanager/index.js';
 import type { SecretsManagerOperations } from '../../model/secretsmanager/operations.js';
 import type * as T from '../../model/secretsmanager/types.js';
 import { secretsMessages as m } from '../../secrets/messages.js';
-import { SecretNotFoundError, type SecretRecord, type Secrets, type SecretValue } from '../../secrets/secrets.js';
+import { SecretNotFoundError, SecretsError, type SecretRecord, type Secrets, type SecretValue } from '../../secrets/secrets.js';
 import type { TagRecord } from '../../store/meta/meta-store.js';
-import { withSecretsErrors } from './map-errors.js';
+import { toSecretsManagerError, withSecretsErrors } from './map-errors.js';
+import { AwsError } from '../../aws/errors.js';
+import { AccessDeniedError } from '../../iam/authorize.js';
 
 export interface SecretsManagerServiceDeps {
   secrets: Secrets;
@@ -24,7 +26,7 @@ const subjectOf = (ctx: RequestContext): AuthzSubject => ({
 });
 
 /** Operations on no secret: IAM policies decide on `*` before the handler runs. */
-const ON_NOTHING: ReadonlySet<string> = new Set(['ListSecrets', 'GetRandomPassword']);
+const ON_NOTHING: ReadonlySet<string> = new Set(['ListSecrets', 'GetRandomPassword', 'BatchGetSecretValue']);
 
 /**
  * The front's authorization: operations on a secret are authorized inside their handler, on the
@@ -161,7 +163,7 @@ export function secretsManagerService(deps: SecretsManagerServiceDeps): AwsServi
       }
       throw e;
     }
-    await authorize(ctx, operation, secret.arn, context);
+    await authorize(ctx, operation, secret.arn, { 'secretsmanager:SecretId': secret.arn, ...context });
     return secret;
   }
 
@@ -175,7 +177,15 @@ export function secretsManagerService(deps: SecretsManagerServiceDeps): AwsServi
       const value = valueOf(i);
       const tags = toTags(i.Tags);
       const arn = secrets.newArn(ctx.accountId, ctx.region, i.Name);
-      await authorize(ctx, 'CreateSecret', arn, tagContext(tags));
+      // Condition keys of CreateSecret — source: Service Authorization Reference, AWS Secrets Manager.
+      await authorize(ctx, 'CreateSecret', arn, {
+        'secretsmanager:Name': i.Name,
+        ...(i.Description !== undefined ? { 'secretsmanager:Description': i.Description } : {}),
+        ...(i.KmsKeyId !== undefined ? { 'secretsmanager:KmsKeyId': i.KmsKeyId } : {}),
+        ...tagContext(tags),
+      });
+      // "If you include tags in the secret, you also need secretsmanager:TagResource" — CreateSecret API reference.
+      if (tags && tags.length > 0) await authorize(ctx, 'TagResource', arn, tagContext(tags));
       const out = await secrets.create(
         ctx.accountId,
         ctx.region,
@@ -199,7 +209,10 @@ export function secretsManagerService(deps: SecretsManagerServiceDeps): AwsServi
     },
 
     GetSecretValue: async (ctx: RequestContext, i: T.GetSecretValueRequest): Promise<T.GetSecretValueResponse> => {
-      const s = await secretFor(ctx, 'GetSecretValue', i.SecretId);
+      const s = await secretFor(ctx, 'GetSecretValue', i.SecretId, {
+        ...(i.VersionId !== undefined ? { 'secretsmanager:VersionId': i.VersionId } : {}),
+        ...(i.VersionStage !== undefined ? { 'secretsmanager:VersionStage': i.VersionStage } : {}),
+      });
       const out = await secrets.getValue(
         s,
         { ...(i.VersionId !== undefined ? { versionId: i.VersionId } : {}), ...(i.VersionStage !== undefined ? { stage: i.VersionStage } : {}) },
@@ -230,7 +243,10 @@ export function secretsManagerService(deps: SecretsManagerServiceDeps): AwsServi
 
     UpdateSecret: async (ctx: RequestContext, i: T.UpdateSecretRequest): Promise<T.UpdateSecretResponse> => {
       const value = valueOf(i);
-      const s = await secretFor(ctx, 'UpdateSecret', i.SecretId);
+      const s = await secretFor(ctx, 'UpdateSecret', i.SecretId, {
+        ...(i.Description !== undefined ? { 'secretsmanager:Description': i.Description } : {}),
+        ...(i.KmsKeyId !== undefined ? { 'secretsmanager:KmsKeyId': i.KmsKeyId } : {}),
+      });
       const out = await secrets.update(
         s,
         {
@@ -263,7 +279,7 @@ export function secretsManagerService(deps: SecretsManagerServiceDeps): AwsServi
           VersionStages: v.stages,
           ...(v.lastAccessedDate !== undefined ? { LastAccessedDate: v.lastAccessedDate } : {}),
           CreatedDate: v.createdDate,
-          KmsKeyIds: [s.kmsKeyId ?? 'DefaultEncryptionKey'],
+          KmsKeyIds: [v.kmsKeyArn],
         })),
         ...(p.next !== undefined ? { NextToken: p.next } : {}),
         ARN: s.arn,
@@ -288,6 +304,48 @@ export function secretsManagerService(deps: SecretsManagerServiceDeps): AwsServi
         SecretList: p.slice.map((s) => ({ ...secretFields(s), SecretVersionsToStages: versionStages(s) })),
         ...(p.next !== undefined ? { NextToken: p.next } : {}),
       };
+    },
+
+    /**
+     * BatchGetSecretValue: the current values of up to 20 secrets, by id or by ListSecrets filters;
+     * each secret also needs secretsmanager:GetSecretValue, and what fails for one secret is an
+     * entry of `Errors` — source: BatchGetSecretValue API reference.
+     */
+    BatchGetSecretValue: async (ctx: RequestContext, i: T.BatchGetSecretValueRequest): Promise<T.BatchGetSecretValueResponse> => {
+      if ((i.SecretIdList === undefined) === (i.Filters === undefined)) throw new InvalidParameterException(m.batchIdsOrFilters);
+      if (i.SecretIdList !== undefined && (i.MaxResults !== undefined || i.NextToken !== undefined)) throw new InvalidParameterException(m.batchPagingWithIds);
+      let ids: string[];
+      let next: string | undefined;
+      if (i.SecretIdList !== undefined) ids = i.SecretIdList;
+      else {
+        // "If you use filters, you must also have secretsmanager:ListSecrets" — BatchGetSecretValue API reference.
+        await authorizer.authorize(subjectOf(ctx), [{ action: 'secretsmanager:ListSecrets', resource: '*' }]);
+        const listed = (await secrets.list(ctx.accountId, ctx.region)).filter((s) => s.deletedDate === undefined && matchesFilters(s, i.Filters!));
+        const p = pageOf(listed, i.MaxResults ?? 20, i.NextToken);
+        ids = p.slice.map((s) => s.arn);
+        next = p.next;
+      }
+      const values: T.SecretValueEntry[] = [];
+      const errors: T.APIErrorType[] = [];
+      for (const id of ids) {
+        try {
+          const s = await secretFor(ctx, 'GetSecretValue', id);
+          const out = await secrets.getValue(s, {}, caller(ctx));
+          values.push({
+            ARN: s.arn,
+            Name: s.name,
+            VersionId: out.version.versionId,
+            ...('string' in out.value ? { SecretString: out.value.string } : { SecretBinary: out.value.binary }),
+            VersionStages: out.version.stages,
+            CreatedDate: out.version.createdDate,
+          });
+        } catch (e) {
+          const err = e instanceof SecretsError ? toSecretsManagerError(e) : e instanceof AccessDeniedError ? new AwsError('AccessDeniedException', e.message) : e;
+          if (!(err instanceof AwsError)) throw e;
+          errors.push({ SecretId: id, ErrorCode: err.code, Message: err.message });
+        }
+      }
+      return { SecretValues: values, ...(next !== undefined ? { NextToken: next } : {}), Errors: errors };
     },
 
     DeleteSecret: async (ctx: RequestContext, i: T.DeleteSecretRequest): Promise<T.DeleteSecretResponse> => {
