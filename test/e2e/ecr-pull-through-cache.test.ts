@@ -438,3 +438,38 @@ describe('pull-through cache: ECR to ECR in the same simfra', () => {
     assert.equal(repos.repositories!.length, 1);
   });
 });
+
+describe('pull-through cache: rules and cached images survive a restart (SIMFRA_DATA_DIR)', { skip: skip ?? false }, () => {
+  it('keeps the rules, the cached image and its last check', async () => {
+    // given
+    const data = tempDir();
+    const upstream = await startUpstreamRegistry();
+    const image = await buildImage({ layers: 1, layerSize: 10_000, seed: 181 });
+    await upstream.pushImage('kept/app', 'v1', image);
+    let server = await startServer({ dataDir: data.path, ecrUpstreams: { QUAY: upstream.url } });
+    try {
+      let ecr = ecrClient(server.url);
+      await ecr.send(new CreatePullThroughCacheRuleCommand({ ecrRepositoryPrefix: 'quay', upstreamRegistryUrl: 'quay.io' }));
+      const got = await ecr.send(new BatchGetImageCommand({ repositoryName: 'quay/kept/app', imageIds: [{ imageTag: 'v1' }] }));
+      assert.equal(got.images?.[0]?.imageId?.imageDigest, image.digest);
+      ecr.destroy();
+      await server.close();
+      await upstream.stop();
+      // when
+      server = await startServer({ dataDir: data.path, ecrUpstreams: { QUAY: upstream.url } });
+      ecr = ecrClient(server.url);
+      const rules = await ecr.send(new DescribePullThroughCacheRulesCommand({}));
+      const reg = new Registry(server.port, await password(server.url, new ManualClock()));
+      const pulled = await reg.request('GET', '/v2/quay/kept/app/manifests/v1', { headers: { accept: image.mediaType } });
+      ecr.destroy();
+      // then
+      assert.deepEqual(rules.pullThroughCacheRules?.map((r) => r.ecrRepositoryPrefix), ['quay']);
+      assert.equal(pulled.status, 200, pulled.text);
+      assert.equal(pulled.headers['docker-content-digest'], image.digest);
+    } finally {
+      await server.close();
+      await upstream.close();
+      data.remove();
+    }
+  });
+});
