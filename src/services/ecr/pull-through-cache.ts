@@ -166,7 +166,8 @@ function checkCustomRole(ctx: RequestContext, arn: string): void {
 export function createPullThroughCacheRule(deps: EcrDeps) {
   return async (ctx: RequestContext, input: CreatePullThroughCacheRuleRequest): Promise<CreatePullThroughCacheRuleResponse> => {
     const prefix = input.ecrRepositoryPrefix;
-    const url = input.upstreamRegistryUrl.replace(/^https:\/\//, '').replace(/\/+$/, '');
+    // The URL is a host name as the API reference lists them (no scheme, no path).
+    const url = input.upstreamRegistryUrl;
     const upstreamRegistry = input.upstreamRegistry ?? upstreamOfUrl(url);
     if (upstreamRegistry === undefined) throw new UnsupportedUpstreamRegistryException(ptcMessages.unsupportedUpstreamUrl(input.upstreamRegistryUrl));
     const kind = UPSTREAM_REGISTRIES[upstreamRegistry];
