@@ -12,10 +12,19 @@
  * registry". So a tag is re-checked on a pull once 24 hours (on the injected clock) have passed
  * since its last check; an unreachable upstream leaves the cached image served.
  *
+ * Design choice — answer first, store while streaming: for an image manifest the registry
+ * answers the fetched manifest at once (ServedManifest) and each blob the client asks for is
+ * teed, chunk by chunk at the slower side's pace, into the store and to the client (the last
+ * chunk held back until the store has verified the digest, so a client never gets a wrong blob
+ * whole); blobs nobody asks for within CLIENT_GRACE_MS are fetched in the background. An index
+ * is imported whole (children and blobs) before it is answered, as is everything BatchGetImage
+ * asks for (importNow).
+ *
  * Nothing half-stored is visible: blobs are stored (verified) before any manifest, children
- * before their index, and the tag moves last, in putManifest's one transaction. The import runs
- * to its end even if the client that asked goes away, so a cut connection never leaves a broken
- * image; the same image asked twice at once is fetched once.
+ * before their index, and the tag moves last, in putManifest's one transaction; until then only
+ * the pulls that asked see the manifest (from memory). The import runs to its end even if the
+ * client that asked goes away, so a cut connection never leaves a broken image; the same image
+ * asked twice at once is fetched once.
  *
  * IAM — source: ECR user guide, "IAM permissions required to sync an upstream registry":
  * `ecr:BatchImportUpstreamImage` on the repository to import, and `ecr:CreateRepository` when
