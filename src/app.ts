@@ -314,7 +314,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       accountSetting: (accountId, region, name) => accountSetting(ecrDeps, accountId, region, name),
       // Repository creation templates: CREATE_ON_PUSH.
       createOnPush: createOnPush(ecrDeps),
-      pullThrough: (repo, reference, authorize) => ecrDeps.pullThrough!.beforeManifestGet(repo, reference, authorize),
+      pullThrough: (repo, reference, authorize, puller) => ecrDeps.pullThrough!.beforeManifestGet(repo, reference, authorize, puller),
       pullThroughBlob: (repo, digest, client) => ecrDeps.pullThrough!.serveBlob(repo, digest, client),
       defaultAccountId: config.defaultAccountId,
       defaultRegion: config.defaultRegion,

@@ -46,7 +46,12 @@ export interface RegistryDeps {
    * rule that covers the repository when it is not cached (services/ecr/pull-through.ts);
    * `authorize` asks IAM for the puller's ecr:BatchImportUpstreamImage (and CreateRepository).
    */
-  pullThrough?(repo: RepoKey, reference: string, authorize: (requests: readonly AuthzRequest[]) => Promise<void>): Promise<PulledThrough | undefined>;
+  pullThrough?(
+    repo: RepoKey,
+    reference: string,
+    authorize: (requests: readonly AuthzRequest[]) => Promise<void>,
+    puller?: Principal,
+  ): Promise<PulledThrough | undefined>;
   /**
    * Pull-through cache: a blob of an import under way. With `client`, may answer it itself,
    * streaming it as it is fetched (true); else waits until it is stored (false).

@@ -239,6 +239,14 @@ describe('pull-through cache: the pull (registry HTTP, skopeo) from a local upst
     const tags = await ecr.send(new ListTagsForResourceCommand({ resourceArn: repos.repositories![0]!.repositoryArn! }));
     assert.deepEqual(tags.tags, [{ Key: 'cache', Value: 'quay' }]);
     await cachedAs(ecr, 'quay/library/alpine', '3.20', v1.digest);
+    // the first pull is recorded once the image is stored (just after its tag)
+    let pulledAt: Date | undefined;
+    for (let i = 0; i < 50 && pulledAt === undefined; i++) {
+      const described = await ecr.send(new DescribeImagesCommand({ repositoryName: 'quay/library/alpine', imageIds: [{ imageTag: '3.20' }] }));
+      pulledAt = described.imageDetails?.[0]?.lastRecordedPullTime;
+      if (pulledAt === undefined) await new Promise((r) => setTimeout(r, 20));
+    }
+    assert.ok(pulledAt instanceof Date, 'the first pull is recorded');
     // when the upstream is gone
     await upstream.stop();
     const cached = await reg.request('GET', '/v2/quay/library/alpine/manifests/3.20', { headers: { accept: 'application/vnd.oci.image.manifest.v1+json' } });

@@ -38,7 +38,7 @@
 import { PassThrough, type Readable, type Writable } from 'node:stream';
 import type { Clock } from '../../clock.js';
 import { AccessDeniedError, type Authorizer, type AuthzRequest, type AuthzSubject } from '../../iam/authorize.js';
-import { rootPrincipal, servicePrincipal, type AssumedRolePrincipal } from '../../iam/principal.js';
+import { rootPrincipal, servicePrincipal, type AssumedRolePrincipal, type Principal } from '../../iam/principal.js';
 import type { StsSessions } from '../../iam/sessions.js';
 import { ImageError, isImageError } from '../../images/errors.js';
 import { parseDigest, sha256Digest, type Digest } from '../../oci/digest.js';
@@ -51,6 +51,7 @@ import { createFromTemplate, matchTemplate } from './creation-templates.js';
 import type { EcrDeps } from './deps.js';
 import { ptcMessages } from './messages.js';
 import { ecrUpstreamOf, matchRule, upstreamNameOf } from './pull-through-cache.js';
+import { pullerOf } from './pull-time-exclusions.js';
 
 /** How long a cached tag is served before the upstream is asked again. */
 export const PULL_THROUGH_REFRESH_MS = 24 * 3600_000;
@@ -140,6 +141,8 @@ export class PullThroughCache {
     repo: RepoKey,
     rawRef: string,
     authorize: (requests: readonly AuthzRequest[]) => Promise<void>,
+    /** Who pulls (a GET; absent for a HEAD): the stored image records their pull once it is in. */
+    puller?: Principal,
   ): Promise<ServedManifest | undefined> {
     let ref: Reference;
     try {
@@ -154,7 +157,7 @@ export class PullThroughCache {
     if (rules.length === 0) return undefined;
     const rule = matchRule(rules, repo.name);
     if (rule === undefined) return undefined;
-    return (await this.#once(key, () => this.#pull(rule, repo, ref, authorize, { stream: true }))).served;
+    return (await this.#once(key, () => this.#pull(rule, repo, ref, authorize, { stream: true, ...(puller ? { puller } : {}) }))).served;
   }
 
   /**
@@ -214,7 +217,7 @@ export class PullThroughCache {
     repo: RepoKey,
     ref: Reference,
     authorize: (requests: readonly AuthzRequest[]) => Promise<void>,
-    opts: { stream: boolean },
+    opts: { stream: boolean; puller?: Principal },
   ): Promise<PullOutcome> {
     const existed = (await this.deps.repositories.find(repo)) !== undefined;
     const cached = existed ? await this.deps.images.findImage(repo, ref) : undefined;
@@ -249,7 +252,9 @@ export class PullThroughCache {
       if (!existed) await this.#createRepository(repo);
       if (top.parsed.kind === 'manifest' && top.parsed.schemaVersion === 2) {
         const missing = await this.#missingBlobs(repo, top.parsed);
-        if (missing.length > 0 && opts.stream) return { served: this.#startImport({ source, repo, upstreamName, rule, top, ref, checkedAt: now, missing }) };
+        if (missing.length > 0 && opts.stream) {
+          return { served: this.#startImport({ source, repo, upstreamName, rule, top, ref, checkedAt: now, missing, ...(opts.puller ? { puller: opts.puller } : {}) }) };
+        }
       }
       await this.#store(source, repo, upstreamName, top, new Set());
       await this.#finishTag(repo, top, ref, now);
@@ -327,6 +332,10 @@ export class PullThroughCache {
     }
     await this.deps.images.putManifest(i.repo, { manifest: i.top.bytes, mediaType: i.top.mediaType, declaredTypeSuffices: true, digest: i.top.digest });
     await this.#finishTag(i.repo, i.top, i.ref, i.checkedAt);
+    // The GET that was answered from memory is a pull of the image now stored (lastRecordedPullTime).
+    if (i.puller !== undefined) {
+      await this.deps.images.getManifest(i.repo, { kind: 'digest', digest: i.top.digest }, { recordPull: true, pulledBy: pullerOf(i.puller) });
+    }
   }
 
   /**
@@ -490,6 +499,7 @@ interface ImportJob {
   ref: Reference;
   checkedAt: Date;
   missing: { digest: Digest; size: number }[];
+  puller?: Principal;
 }
 
 /** A manifest the registry answers before the import has stored it. */
