@@ -314,7 +314,7 @@ describe('pull-through cache: the pull (registry HTTP, skopeo) from a local upst
     await upstream.start();
   });
 
-  it('imports an index with its children, by tag and by digest', async () => {
+  it('answers an index at once and imports its children (the one asked for by digest, streaming; the other in the background)', async () => {
     // given
     const arm = await buildImage({ layers: 1, layerSize: 10_000, seed: 143, platform: { os: 'linux', architecture: 'arm64' } });
     const amd = await buildImage({ layers: 1, layerSize: 10_000, seed: 144 });
@@ -329,7 +329,12 @@ describe('pull-through cache: the pull (registry HTTP, skopeo) from a local upst
     assert.equal(got.status, 200, got.text);
     assert.equal(got.headers['docker-content-digest'], index.digest);
     assert.equal(child.status, 200);
+    assert.deepEqual(child.body, arm.manifest);
     assert.equal(byDigest.status, 404, 'org/other has no such image upstream');
+    // the index is stored once both platforms are (the one not asked for, in the background)
+    await cachedAs(ecr, 'quay/org/multi', 'v1', index.digest);
+    const platforms = await ecr.send(new DescribeImagesCommand({ repositoryName: 'quay/org/multi', imageIds: [{ imageDigest: amd.digest }] }));
+    assert.equal(platforms.imageDetails?.length, 1);
   });
 
   it('serves two clients pulling the same new image at once, one resolving by HEAD then GET by digest', async () => {
@@ -399,6 +404,23 @@ describe('pull-through cache: the pull (registry HTTP, skopeo) from a local upst
       // then
       const { stdout } = await run('cat', [`${out.path}/manifest.json`]);
       assert.equal(sha256(stdout), v1.digest);
+      // and one platform of a new multi-platform image, which skopeo picks from the index
+      const arm = await buildImage({ layers: 1, layerSize: 10_000, seed: 146, platform: { os: 'linux', architecture: 'arm64' } });
+      const amd = await buildImage({ layers: 1, layerSize: 10_000, seed: 147 });
+      for (const img of [amd, arm]) await upstream.pushImage('tools/multi', img.digest, img);
+      await upstream.pushManifest('tools/multi', 'v1', buildIndex([amd, arm]).manifest, OCI_INDEX);
+      const armOut = tempDir();
+      try {
+        await run('skopeo', [
+          '--override-os', 'linux', '--override-arch', 'arm64',
+          'copy', '--src-tls-verify=false', '--src-creds', `AWS:${reg.password}`,
+          `docker://localhost:${server.port}/quay/tools/multi:v1`, `dir:${armOut.path}`,
+        ]);
+        const picked = await run('cat', [`${armOut.path}/manifest.json`]);
+        assert.equal(sha256(picked.stdout), arm.digest);
+      } finally {
+        armOut.remove();
+      }
     } finally {
       out.remove();
     }

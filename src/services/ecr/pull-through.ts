@@ -17,8 +17,9 @@
  * teed, chunk by chunk at the slower side's pace, into the store and to the client (the last
  * chunk held back until the store has verified the digest, so a client never gets a wrong blob
  * whole); blobs nobody asks for within CLIENT_GRACE_MS are fetched in the background. An index
- * is imported whole (children and blobs) before it is answered, as is everything BatchGetImage
- * asks for (importNow).
+ * is answered at once too: the children the client then asks for by digest are imported by those
+ * pulls (streaming), the others in the background, and the index is stored after them all.
+ * BatchGetImage (importNow) imports whole before answering.
  *
  * Nothing half-stored is visible: blobs are stored (verified) before any manifest, children
  * before their index, and the tag moves last, in putManifest's one transaction; until then only
@@ -250,6 +251,16 @@ export class PullThroughCache {
       }
       const top = await fetchManifest(source, upstreamName, reference);
       if (!existed) await this.#createRepository(repo);
+      if (opts.stream && top.parsed.kind === 'index') {
+        const children: Digest[] = [];
+        for (const c of top.parsed.manifests) {
+          if ((await this.deps.images.findImage(repo, { kind: 'digest', digest: c.digest })) === undefined) children.push(c.digest);
+        }
+        if (children.length > 0) {
+          const job: ImportJob = { source, repo, upstreamName, rule, top, ref, checkedAt: now, missing: [], ...(opts.puller ? { puller: opts.puller } : {}) };
+          return { served: this.#register(job, [], () => this.#finishIndexImport(job, children)) };
+        }
+      }
       if (top.parsed.kind === 'manifest' && top.parsed.schemaVersion === 2) {
         const missing = await this.#missingBlobs(repo, top.parsed);
         if (missing.length > 0 && opts.stream) {
@@ -293,12 +304,20 @@ export class PullThroughCache {
 
   /** Registers the import of an image manifest's blobs and starts it; answers its manifest. */
   #startImport(i: ImportJob): ServedManifest {
+    const blobs = i.missing.map((m) => new PendingBlob(i.repo, m.digest, m.size, i.source, i.upstreamName));
+    return this.#register(i, blobs, () => this.#finishImport(i, blobs));
+  }
+
+  /**
+   * Makes an import under way visible to the pulls that ask for it (its manifest under its tag
+   * and digest, its blobs under their digests) until `run` ends, and starts it.
+   */
+  #register(i: ImportJob, blobs: PendingBlob[], run: () => Promise<void>): ServedManifest {
     const id = repoId(i.repo);
     const served: ServedManifest = { manifest: i.top.bytes, mediaType: i.top.mediaType, digest: i.top.digest };
-    const blobs = i.missing.map((m) => new PendingBlob(i.repo, m.digest, m.size, i.source, i.upstreamName));
     const manifestKeys = [`${id}@${i.top.digest}`, ...(i.ref.kind === 'tag' ? [`${id}@${i.ref.tag}`] : [])];
     const blobKeys = blobs.map((b) => `${id}#${b.digest}`);
-    const finished = this.#finishImport(i, blobs)
+    const finished = run()
       .then(() => true)
       .catch((e: unknown) => {
         this.deps.warn?.(
@@ -320,6 +339,26 @@ export class PullThroughCache {
   }
 
   /**
+   * The background half of an index's import: the children the client asks for (by digest,
+   * after the index) are imported by those pulls, streaming; after a moment the others are
+   * imported whole; then the index is stored and the tag moved.
+   */
+  async #finishIndexImport(i: ImportJob, children: Digest[]): Promise<void> {
+    await new Promise((r) => setTimeout(r, CLIENT_GRACE_MS).unref());
+    const id = repoId(i.repo);
+    const seen = new Set<string>();
+    for (const digest of children) {
+      const key = `${id}@${digest}`;
+      await this.#inFlight.get(key)?.catch(() => undefined);
+      const pending = this.#pendingManifests.get(key);
+      if (pending !== undefined && !(await pending.finished)) throw new UpstreamError('bad-response', `the child manifest ${digest} could not be imported`);
+      if ((await this.deps.images.findImage(i.repo, { kind: 'digest', digest })) !== undefined) continue;
+      await this.#store(i.source, i.repo, i.upstreamName, await fetchManifest(i.source, i.upstreamName, digest), seen);
+    }
+    await this.#storeImported(i);
+  }
+
+  /**
    * The background half of an import: after a moment for the client to ask for the blobs
    * itself (each then streams to it), fetches those nobody asked for, waits for all, then stores
    * the manifest and moves the tag.
@@ -330,9 +369,13 @@ export class PullThroughCache {
       if (b.state === 'waiting') await this.#download(b);
       else await b.done;
     }
+    await this.#storeImported(i);
+  }
+
+  /** The imported manifest itself, its tag, and the pull that was answered from memory (lastRecordedPullTime). */
+  async #storeImported(i: ImportJob): Promise<void> {
     await this.deps.images.putManifest(i.repo, { manifest: i.top.bytes, mediaType: i.top.mediaType, declaredTypeSuffices: true, digest: i.top.digest });
     await this.#finishTag(i.repo, i.top, i.ref, i.checkedAt);
-    // The GET that was answered from memory is a pull of the image now stored (lastRecordedPullTime).
     if (i.puller !== undefined) {
       await this.deps.images.getManifest(i.repo, { kind: 'digest', digest: i.top.digest }, { recordPull: true, pulledBy: pullerOf(i.puller) });
     }
