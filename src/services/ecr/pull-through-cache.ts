@@ -10,9 +10,11 @@
  * - `upstreamRegistryUrl` per upstream registry: registry-1.docker.io, public.ecr.aws, quay.io,
  *   registry.k8s.io, ghcr.io, <custom>.azurecr.io, registry.gitlab.com, cgr.dev,
  *   <account>.dkr.ecr.<region>.amazonaws.com; without `upstreamRegistry` the URL names it;
- * - Docker Hub, GitHub, Azure, GitLab (and Chainguard) "require authentication": a Secrets
- *   Manager secret whose name begins with `ecr-pullthroughcache/`, in the rule's account and
- *   Region, holding `username` and `accessToken`;
+ * - "Docker Hub, Microsoft Azure Container Registry, GitHub Container Registry, GitLab Container
+ *   Registry and Chainguard Registry (requires authentication with … Secrets Manager secret)";
+ *   ECR Public, Kubernetes and Quay do not (a secret may still be given); ECR "requires
+ *   authentication with … IAM role". The secret's name begins with `ecr-pullthroughcache/`, it
+ *   is in the rule's account and Region, and holds `username` and `accessToken`;
  * - `customRoleArn` and `upstreamRepositoryPrefix` are ECR-to-ECR only; the role is required when
  *   the upstream registry is another account's and must be in the registry's account;
  *   `upstreamRepositoryPrefix` only with a non-ROOT `ecrRepositoryPrefix`;
