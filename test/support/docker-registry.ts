@@ -57,7 +57,7 @@ function htpasswdLine(user: string, password: string): string {
 
 export async function startUpstreamRegistry(opts: { username?: string; password?: string } = {}): Promise<UpstreamRegistry> {
   const dir = tempDir('simfra-upstream-');
-  const port = await freePort();
+  let port = await freePort();
   mkdirSync(join(dir.path, 'data'));
   let authConfig = '';
   if (opts.username !== undefined && opts.password !== undefined) {
@@ -65,10 +65,12 @@ export async function startUpstreamRegistry(opts: { username?: string; password?
     authConfig = `auth:\n  htpasswd:\n    realm: upstream\n    path: ${join(dir.path, 'htpasswd')}\n`;
   }
   const configPath = join(dir.path, 'config.yml');
-  writeFileSync(
-    configPath,
-    `version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: ${join(dir.path, 'data')}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:${port}\n${authConfig}`,
-  );
+  const writeConfig = () =>
+    writeFileSync(
+      configPath,
+      `version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: ${join(dir.path, 'data')}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:${port}\n${authConfig}`,
+    );
+  writeConfig();
   const auth = opts.username !== undefined && opts.password !== undefined ? basic(opts.password, opts.username) : undefined;
   let child: ChildProcess | undefined;
   let out = '';
@@ -81,7 +83,11 @@ export async function startUpstreamRegistry(opts: { username?: string; password?
     for (;;) {
       try {
         const res = await httpRequest(port, 'GET', '/v2/');
-        if (res.status === 200 || res.status === 401) return;
+        if (res.status === 200 || res.status === 401) {
+          // Whoever answered, it must be ours: a registry that could not bind has exited by now.
+          await new Promise((r) => setTimeout(r, 100));
+          if (child.exitCode === null) return;
+        }
       } catch {
         // not listening yet
       }
@@ -98,7 +104,18 @@ export async function startUpstreamRegistry(opts: { username?: string; password?
       c.kill('SIGTERM');
     });
   };
-  await start();
+  // Another test process may take the free port first: try a few.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await start();
+      break;
+    } catch (e) {
+      await stop();
+      if (attempt === 3) throw e;
+      port = await freePort();
+      writeConfig();
+    }
+  }
 
   const request = (method: string, path: string, o: { body?: Buffer | Readable; headers?: Record<string, string | number> } = {}) =>
     httpRequest(port, method, path, { ...o, ...(auth !== undefined ? { auth } : {}) });
