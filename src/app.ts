@@ -316,6 +316,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       createOnPush: createOnPush(ecrDeps),
       pullThrough: (repo, reference, authorize, puller) => ecrDeps.pullThrough!.beforeManifestGet(repo, reference, authorize, puller),
       pullThroughBlob: (repo, digest, client) => ecrDeps.pullThrough!.serveBlob(repo, digest, client),
+      pullThroughBlobSize: (repo, digest) => ecrDeps.pullThrough!.pendingBlobSize(repo, digest),
       defaultAccountId: config.defaultAccountId,
       defaultRegion: config.defaultRegion,
       log,

@@ -58,10 +58,18 @@ export async function getBlob({ req, res, repo, ref, signal, deps }: RegistryReq
 
 /**
  * A blob of a pull-through import under way: a plain GET streams it as it arrives from the
- * upstream (the import stores it meanwhile); a HEAD or a range waits until it is stored.
+ * upstream (the import stores it meanwhile); a HEAD answers its size from the manifest; a range
+ * waits until it is stored.
  */
 async function pullThroughBlob({ req, res, repo, digest, deps }: Pick<RegistryRequest, 'req' | 'res' | 'repo' | 'deps'> & { digest: Digest }): Promise<boolean> {
-  if (req.method !== 'GET' || req.headers.range !== undefined) {
+  if (req.method === 'HEAD') {
+    const size = deps.pullThroughBlobSize?.(repo, digest);
+    if (size === undefined) return false;
+    res.writeHead(200, { 'content-type': 'application/octet-stream', 'docker-content-digest': digest, etag: `"${digest}"`, 'content-length': size });
+    res.end();
+    return true;
+  }
+  if (req.headers.range !== undefined) {
     await deps.pullThroughBlob!(repo, digest);
     return false;
   }

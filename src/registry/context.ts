@@ -57,6 +57,8 @@ export interface RegistryDeps {
    * streaming it as it is fetched (true); else waits until it is stored (false).
    */
   pullThroughBlob?(repo: RepoKey, digest: string, client?: BlobClient): Promise<boolean>;
+  /** Pull-through cache: the size of a blob of an import under way, for a HEAD. */
+  pullThroughBlobSize?(repo: RepoKey, digest: string): number | undefined;
   /** The registry plain `localhost:{port}` reaches. */
   defaultAccountId: string;
   defaultRegion: string;

@@ -346,6 +346,9 @@ describe('pull-through cache: the pull (registry HTTP, skopeo) from a local upst
       assert.equal(m.status, 200, m.text);
       const digest = String(m.headers['docker-content-digest']);
       const body = first === 'GET' ? m.body : (await reg.request('GET', `/v2/quay/org/busy/manifests/${digest}`, { headers: { accept: img.mediaType } })).body;
+      const head = await reg.request('HEAD', `/v2/quay/org/busy/blobs/${sha256(img.layers[2]!)}`);
+      assert.equal(head.status, 200);
+      assert.equal(Number(head.headers['content-length']), img.layers[2]!.length);
       const blobs = await Promise.all(img.blobs.map((b) => reg.request('GET', `/v2/quay/org/busy/blobs/${sha256(b)}`)));
       return { digest, body, blobs: blobs.map((r) => r.body) };
     };

@@ -190,6 +190,12 @@ export class PullThroughCache {
     return task;
   }
 
+  /** The size of a blob of an import under way (a HEAD need not wait for its bytes). */
+  pendingBlobSize(repo: RepoKey, digest: string): number | undefined {
+    const pb = this.#pendingBlobs.get(`${repoId(repo)}#${digest}`);
+    return pb === undefined || pb.state === 'failed' ? undefined : pb.size;
+  }
+
   /**
    * Before the registry answers a blob of `repo`: a blob of an import under way is streamed to
    * `client` as it is fetched and stored (true: answered), when the client asks for it before
