@@ -371,10 +371,15 @@ export class PullThroughCache {
    */
   async #finishImport(i: ImportJob, blobs: PendingBlob[]): Promise<void> {
     await Promise.race([new Promise((r) => setTimeout(r, CLIENT_GRACE_MS).unref()), Promise.all(blobs.map((b) => b.claimed))]);
-    for (const b of blobs) {
-      if (b.state === 'waiting') await this.#download(b);
-      else await b.done;
-    }
+    // Up to BACKGROUND_FETCHES blobs at once (a client's own requests stream besides them).
+    const queue = [...blobs];
+    const worker = async () => {
+      for (let b = queue.shift(); b !== undefined; b = queue.shift()) {
+        if (b.state === 'waiting') await this.#download(b);
+        else await b.done;
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(BACKGROUND_FETCHES, blobs.length) }, worker));
     await this.#storeImported(i);
   }
 
@@ -530,6 +535,8 @@ export class PullThroughCache {
 
 /** How long an import waits for the client to ask for its blobs before fetching them itself. */
 const CLIENT_GRACE_MS = 1_000;
+/** Blobs an import fetches at once in the background (docker pulls three layers at a time too). */
+const BACKGROUND_FETCHES = 3;
 
 const repoId = (repo: RepoKey): string => `${repo.accountId}/${repo.region}/${repo.name}`;
 
