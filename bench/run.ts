@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
-const all = ['api', 'registry', 'images', 'authz', 'gc', 'lifecycle', 'lambda', 'kms', 'replication', 'ecs'];
+const all = ['api', 'registry', 'images', 'authz', 'gc', 'lifecycle', 'lambda', 'kms', 'replication', 'ecs', 'pull-through'];
 const chosen = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 const flags = process.argv.slice(2).filter((a) => a.startsWith('-'));
 for (const name of chosen.length > 0 ? chosen : all) {

@@ -27,7 +27,7 @@ import { Lifecycle } from './images/lifecycle/lifecycle.js';
 import { keyPolicyChecks, kmsResources } from './kms/authorization.js';
 import { Kms } from './kms/keys.js';
 import { secretsResources } from './secrets/authorization.js';
-import { Secrets } from './secrets/secrets.js';
+import { SecretDecryptError, SecretNotFoundError, Secrets, SecretsError } from './secrets/secrets.js';
 import { Repositories } from './images/repositories.js';
 import { LayerUrls } from './images/layer-urls.js';
 import { registryFront } from './registry/front.js';
@@ -37,6 +37,9 @@ import { createOnPush } from './services/ecr/creation-templates.js';
 import { Replicator } from './services/ecr/replication.js';
 import { ManagedSigner } from './services/ecr/signing.js';
 import { SigningKeys } from './services/ecr/signing-keys.js';
+import { PullThroughCache, SecretReadError } from './services/ecr/pull-through.js';
+import { RegistryClient } from './upstream/registry-client.js';
+import { upstreamUrl } from './upstream/upstream-urls.js';
 import { ecrResources } from './services/ecr/policies.js';
 import { iamService } from './services/iam/index.js';
 import { kmsService } from './services/kms/index.js';
@@ -187,6 +190,23 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     kms,
     secrets,
   };
+  // Pull-through cache: rules' upstreams over HTTP (or SIMFRA_ECR_UPSTREAM_<NAME>), ECR-to-ECR in process.
+  ecrDeps.pullThrough = new PullThroughCache({
+    ...ecrDeps,
+    clock,
+    authorizer,
+    sessions,
+    // credentialArn secrets, read on the rule owner's behalf; their failures in ECR's terms.
+    readSecret: (accountId, region, secretId) =>
+      secrets.readCurrentForService(accountId, region, secretId).catch((e: unknown) => {
+        if (e instanceof SecretNotFoundError) throw new SecretReadError('not-found', e.message);
+        if (e instanceof SecretDecryptError) throw new SecretReadError('decrypt', e.message);
+        if (e instanceof SecretsError) throw new SecretReadError('access', e.message);
+        throw e;
+      }),
+    remote: (upstreamRegistry, url, credentials) => new RegistryClient(upstreamUrl(config.ecrUpstreams, upstreamRegistry, url), credentials),
+    warn: (details, message) => log.warn(details, message),
+  });
   authorizer.registerResources('arn:aws:ecr:', ecrResources(ecrDeps));
   // ECR replication: a push that a replication rule matches records pending copies (awaited, so
   // DescribeImageReplicationStatus shows IN_PROGRESS at once) and kicks the job that copies them.
@@ -315,6 +335,9 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       accountSetting: (accountId, region, name) => accountSetting(ecrDeps, accountId, region, name),
       // Repository creation templates: CREATE_ON_PUSH.
       createOnPush: createOnPush(ecrDeps),
+      pullThrough: (repo, reference, authorize, puller) => ecrDeps.pullThrough!.beforeManifestGet(repo, reference, authorize, puller),
+      pullThroughBlob: (repo, digest, client) => ecrDeps.pullThrough!.serveBlob(repo, digest, client),
+      pullThroughBlobSize: (repo, digest) => ecrDeps.pullThrough!.pendingBlobSize(repo, digest),
       defaultAccountId: config.defaultAccountId,
       defaultRegion: config.defaultRegion,
       log,

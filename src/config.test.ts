@@ -56,3 +56,14 @@ describe('config: safe defaults', () => {
     assert.equal(loadConfig({ SIMFRA_PERSISTENCE_KEY: 'sixteen chars!!!' }).persistenceKey, 'sixteen chars!!!');
   });
 });
+
+describe('config: pull-through cache upstream overrides', () => {
+  it('reads the SIMFRA_ECR_UPSTREAM_<NAME> family from the whole environment and refuses what is not a base URL', () => {
+    // when
+    const config = loadConfig({ SIMFRA_ECR_UPSTREAM_DOCKER_HUB: 'http://127.0.0.1:5000/', SIMFRA_ECR_UPSTREAM_QUAY: 'https://mirror.example', SIMFRA_ECR_UPSTREAM_K8S: '' });
+    // then
+    assert.deepEqual(config.ecrUpstreams, { DOCKER_HUB: 'http://127.0.0.1:5000', QUAY: 'https://mirror.example' });
+    assert.deepEqual(loadConfig({}).ecrUpstreams, {});
+    assert.throws(() => loadConfig({ SIMFRA_ECR_UPSTREAM_QUAY: 'quay.io' }), /SIMFRA_ECR_UPSTREAM_QUAY must be a base URL such as http:\/\/127.0.0.1:5000, got 'quay.io'/);
+  });
+});

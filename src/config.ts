@@ -79,6 +79,11 @@ export interface Config {
    * default 60; 0 = only on demand, from POST /_simfra/jobs/ecr-lifecycle). ECR acts "within 24 hours".
    */
   ecrLifecycleIntervalSeconds: number;
+  /**
+   * Pull-through cache upstream overrides: `SIMFRA_ECR_UPSTREAM_<NAME>=<url>`, NAME the
+   * upstreamRegistry upper-cased with `-` as `_` (DOCKER_HUB, QUAY, …), keyed here by NAME.
+   */
+  ecrUpstreams: Record<string, string>;
 }
 
 export type LogFormat = 'auto' | 'json' | 'pretty';
@@ -126,6 +131,7 @@ export const SETTINGS = [
   { name: 'SIMFRA_DOCKER_NETWORK', default: 'host', meaning: 'network mode of those containers; with `host` they reach simfra on 127.0.0.1, with any other (Docker Desktop: `bridge`) on `host.docker.internal`' },
   { name: 'SIMFRA_LAMBDA_MAX_CONTAINERS', default: '8', meaning: 'most containers one function configuration runs at once; further invocations wait' },
   { name: 'SIMFRA_BLOB_GC_INTERVAL_SECONDS', default: '3600', meaning: 'seconds between blob garbage collections (`0` = only on demand, `POST /_simfra/jobs/blob-gc`)' },
+  { name: 'SIMFRA_ECR_UPSTREAM_<NAME>', unset: 'the real registry', meaning: 'base URL (`http://127.0.0.1:5000`) that pull-through cache rules of upstream registry NAME fetch from instead of its real one; NAME is the `upstreamRegistry` upper-cased with `-` as `_`: `DOCKER_HUB`, `QUAY`, `ECR_PUBLIC`, `K8S`, `GITHUB_CONTAINER_REGISTRY`, `AZURE_CONTAINER_REGISTRY`, `GITLAB_CONTAINER_REGISTRY`, `CHAINGUARD`' },
   { name: 'SIMFRA_BLOB_GC_GRACE_SECONDS', default: '3600', meaning: 'how long an unreferenced blob is kept after a push last touched it (60 to 2592000)' },
 ] as const satisfies readonly Setting[];
 
@@ -176,6 +182,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     blobGcIntervalSeconds: intSetting(env, 'SIMFRA_BLOB_GC_INTERVAL_SECONDS', 0, 7 * 24 * 3600),
     blobGcGraceSeconds: intSetting(env, 'SIMFRA_BLOB_GC_GRACE_SECONDS', 60, 30 * 24 * 3600),
     ecrLifecycleIntervalSeconds: intSetting(env, 'SIMFRA_ECR_LIFECYCLE_INTERVAL_SECONDS', 0, 7 * 24 * 3600),
+    ecrUpstreams: upstreamOverrides(env),
     ...overrides,
   };
   validateConfig(config);
@@ -213,6 +220,20 @@ function validateConfig(c: Config): void {
   if (!LOG_FORMATS.includes(c.logFormat)) {
     throw new ConfigError(`SIMFRA_LOG_FORMAT must be one of ${LOG_FORMATS.join(', ')}, got '${c.logFormat}'`);
   }
+}
+
+/** The SIMFRA_ECR_UPSTREAM_<NAME> family, read from the whole environment. */
+function upstreamOverrides(env: Env): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(env)) {
+    const m = /^SIMFRA_ECR_UPSTREAM_([A-Z0-9_]+)$/.exec(name);
+    if (!m || value === undefined || value === '') continue;
+    if (!/^https?:\/\/[^/\s]+\/?$/.test(value)) {
+      throw new ConfigError(`${name} must be a base URL such as http://127.0.0.1:5000, got '${value}'`);
+    }
+    out[m[1]!] = value.replace(/\/$/, '');
+  }
+  return out;
 }
 
 function intSetting(env: Env, name: WithDefault, min: number, max: number): number {

@@ -18,6 +18,7 @@ export function digestParam(raw: string | null, what = 'digest'): Digest {
 
 export async function getBlob({ req, res, repo, ref, signal, deps }: RegistryRequest): Promise<void> {
   const digest = digestParam(ref);
+  if (deps.pullThroughBlob !== undefined && (await pullThroughBlob({ req, res, repo, digest, deps }))) return;
   // A HEAD is how a push asks whether it must upload the blob.
   const layer = await deps.images.getLayer(repo, digest, { forPush: req.method === 'HEAD' });
   const headers: Record<string, string | number> = {
@@ -53,6 +54,37 @@ export async function getBlob({ req, res, repo, ref, signal, deps }: RegistryReq
     // A client that hangs up mid-blob is not an error of ours.
     if (!signal.aborted) throw e;
   }
+}
+
+/**
+ * A blob of a pull-through import under way: a plain GET streams it as it arrives from the
+ * upstream (the import stores it meanwhile); a HEAD answers its size from the manifest; a range
+ * waits until it is stored.
+ */
+async function pullThroughBlob({ req, res, repo, digest, deps }: Pick<RegistryRequest, 'req' | 'res' | 'repo' | 'deps'> & { digest: Digest }): Promise<boolean> {
+  if (req.method === 'HEAD') {
+    const size = deps.pullThroughBlobSize?.(repo, digest);
+    if (size === undefined) return false;
+    res.writeHead(200, { 'content-type': 'application/octet-stream', 'docker-content-digest': digest, etag: `"${digest}"`, 'content-length': size });
+    res.end();
+    return true;
+  }
+  if (req.headers.range !== undefined) {
+    await deps.pullThroughBlob!(repo, digest);
+    return false;
+  }
+  let started = false;
+  return deps.pullThroughBlob!(repo, digest, {
+    start(size) {
+      started = true;
+      res.writeHead(200, { 'content-type': 'application/octet-stream', 'docker-content-digest': digest, etag: `"${digest}"`, 'content-length': size });
+      return res;
+    },
+    started: () => started,
+    abort: () => {
+      if (started) res.destroy();
+    },
+  });
 }
 
 /** ECR deletes layers only with the images that use them (lifecycle, BatchDeleteImage). */

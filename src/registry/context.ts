@@ -8,6 +8,21 @@ import type { Principal } from '../iam/principal.js';
 import type { Images } from '../images/images.js';
 import type { Repositories } from '../images/repositories.js';
 import type { RepoKey } from '../store/meta/meta-store.js';
+import type { Writable } from 'node:stream';
+
+/** A manifest the pull-through cache answers while its image is being imported. */
+export interface PulledThrough {
+  manifest: Buffer;
+  mediaType: string;
+  digest: string;
+}
+
+/** A blob answer the pull-through cache may write itself. */
+export interface BlobClient {
+  start(size: number): Writable;
+  started(): boolean;
+  abort(): void;
+}
 
 /** What the registry front is built from (composed in app.ts). */
 export interface RegistryDeps {
@@ -26,6 +41,24 @@ export interface RegistryDeps {
    * asks IAM for the pusher's ecr:CreateRepository.
    */
   createOnPush?(repo: RepoKey, authorize: (requests: readonly AuthzRequest[]) => Promise<void>): Promise<void>;
+  /**
+   * Pull-through cache: before a manifest GET/HEAD, imports the image from the upstream of the
+   * rule that covers the repository when it is not cached (services/ecr/pull-through.ts);
+   * `authorize` asks IAM for the puller's ecr:BatchImportUpstreamImage (and CreateRepository).
+   */
+  pullThrough?(
+    repo: RepoKey,
+    reference: string,
+    authorize: (requests: readonly AuthzRequest[]) => Promise<void>,
+    puller?: Principal,
+  ): Promise<PulledThrough | undefined>;
+  /**
+   * Pull-through cache: a blob of an import under way. With `client`, may answer it itself,
+   * streaming it as it is fetched (true); else waits until it is stored (false).
+   */
+  pullThroughBlob?(repo: RepoKey, digest: string, client?: BlobClient): Promise<boolean>;
+  /** Pull-through cache: the size of a blob of an import under way, for a HEAD. */
+  pullThroughBlobSize?(repo: RepoKey, digest: string): number | undefined;
   /** The registry plain `localhost:{port}` reaches. */
   defaultAccountId: string;
   defaultRegion: string;
@@ -51,6 +84,8 @@ export interface RegistryRequest {
   /** Upload session id of the path; '' when the route has none. */
   uuid: string;
   principal: Principal;
+  /** The manifest the pull-through cache answered for a manifest GET/HEAD, when it did. */
+  pulledThrough?: PulledThrough;
   /** For checks beyond the route's own (the source repository of a mount). */
   authorize(requests: readonly AuthzRequest[]): Promise<void>;
   deps: RegistryDeps;

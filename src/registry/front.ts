@@ -58,6 +58,7 @@ export function registryFront(deps: RegistryDeps): HttpFront {
         const requests = routeAuthorization(match.route.id, method, url, repo);
         if (requests.length > 0) await authorize(requests);
         if (PUSH_ROUTES.has(match.route.id)) await deps.createOnPush?.(repo, authorize);
+        const pulledThrough = match.route.id === 'manifest.get' ? await deps.pullThrough?.(repo, match.ref, authorize, method === 'GET' ? principal : undefined) : undefined;
         const r: RegistryRequest = {
           req,
           res,
@@ -69,6 +70,7 @@ export function registryFront(deps: RegistryDeps): HttpFront {
           ref: match.ref,
           uuid: match.uuid,
           principal,
+          ...(pulledThrough !== undefined ? { pulledThrough } : {}),
           authorize,
           deps,
         };

@@ -26,7 +26,7 @@ function referenceParam(raw: string): Reference {
  * The manifest as stored, or converted (Docker schema 2 ⇄ OCI) when pulled by tag by a client
  * that does not accept the stored type, as ECR does. A GET records a pull; a HEAD does not.
  */
-export async function getManifest({ req, res, repo, ref, deps, principal }: RegistryRequest): Promise<void> {
+export async function getManifest({ req, res, repo, ref, deps, principal, pulledThrough }: RegistryRequest): Promise<void> {
   let reference: Reference;
   try {
     reference = referenceParam(ref);
@@ -39,7 +39,11 @@ export async function getManifest({ req, res, repo, ref, deps, principal }: Regi
     throw new RegistryError('MANIFEST_UNKNOWN', { message: messages.requestedImageNotFound, detail: { tag: ref } });
   }
   const head = req.method === 'HEAD';
-  const { image, manifest } = await deps.images.getManifest(repo, reference, { recordPull: !head, pulledBy: pullerOf(principal) });
+  // A pull-through import under way answers its manifest before storing it.
+  const { image, manifest } =
+    pulledThrough !== undefined
+      ? { image: { mediaType: pulledThrough.mediaType, digest: pulledThrough.digest }, manifest: pulledThrough.manifest }
+      : await deps.images.getManifest(repo, reference, { recordPull: !head, pulledBy: pullerOf(principal) });
   let body = manifest;
   let mediaType = image.mediaType;
   let digest = image.digest;

@@ -9,6 +9,7 @@ import type { Ids } from '../../ids.js';
 import type { Secrets } from '../../secrets/secrets.js';
 import type { Kms } from '../../kms/keys.js';
 import type { MetaStore } from '../../store/meta/meta-store.js';
+import type { PullThroughCache } from './pull-through.js';
 
 /** Where the served registry lives: the host names depend on the port actually bound. */
 export interface Endpoints {
@@ -36,6 +37,8 @@ export interface EcrDeps {
   iam: { directory: IamDirectory; authorizer: PolicyAuthorizer };
   /** Keys of KMS-encrypted repositories: validated at CreateRepository (images/encryption.ts). */
   kms: Kms;
+  /** Pull-through cache: reads rule credentials, validates rules (pull-through.ts); set in app.ts. */
+  pullThrough?: PullThroughCache;
   /** Secrets Manager, for the credentials of pull-through cache rules (`credentialArn`): readCurrentForService. */
   secrets: Secrets;
 }

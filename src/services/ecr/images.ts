@@ -5,12 +5,14 @@
  * pullable at once, a BatchDeleteImage makes the pull fail at once.
  */
 import type { RequestContext } from '../../aws/context.js';
+import type { AuthzRequest } from '../../iam/authorize.js';
 import { ImageError } from '../../images/errors.js';
 import { imageStatus, type ImageRecord } from '../../images/images.js';
 import {
   ImageAlreadyExistsException,
   ImageDigestDoesNotMatchException,
   InvalidParameterException,
+  UnableToGetUpstreamImageException,
 } from '../../model/ecr/errors.js';
 import type {
   BatchDeleteImageRequest,
@@ -41,7 +43,7 @@ import type { EcrDeps } from './deps.js';
 import { pullerOf } from './pull-time-exclusions.js';
 import { answerId, getImageById, isImageTag, repoKeyOf, resolveImageId } from './image-ids.js';
 import { imageFailureOf } from './map-errors.js';
-import { messages } from './messages.js';
+import { messages, ptcMessages } from './messages.js';
 import { decodeToken, encodeToken } from './paging.js';
 import { scanStatusOf, scanSummaryOf } from './scanning.js';
 
@@ -141,6 +143,22 @@ export function batchGetImage(deps: EcrDeps) {
     const accepted = input.acceptedMediaTypes ?? [];
     const images: Image[] = [];
     const failures: ImageFailure[] = [];
+    // Pull-through cache: a repository a rule covers gets the images it lacks from the upstream
+    // first (the API's pull, as the registry's) — source: ECR model, BatchGetImage's
+    // UnableToGetUpstreamImageException.
+    if (deps.pullThrough !== undefined) {
+      const authorize = (requests: readonly AuthzRequest[]) =>
+        deps.iam.authorizer.authorize(
+          { principal: ctx.principal, sourceIp: ctx.sourceIp, secureTransport: ctx.secureTransport, now: ctx.clock.now(), region: ctx.region },
+          requests,
+        );
+      for (const id of input.imageIds) {
+        const resolved = resolveImageId(id);
+        if (!resolved.ok) continue;
+        const failed = await deps.pullThrough.importNow(key, resolved.ref, authorize);
+        if (failed) throw new UnableToGetUpstreamImageException(ptcMessages.unableToGetUpstreamImage(failed.credentialsFailed));
+      }
+    }
     // An unknown repository ends the call before any id is looked at.
     await deps.repositories.get(key);
     for (const id of input.imageIds) {

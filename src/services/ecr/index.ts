@@ -49,6 +49,13 @@ import {
   listPullTimeUpdateExclusions,
   registerPullTimeUpdateExclusion,
 } from './pull-time-exclusions.js';
+import {
+  createPullThroughCacheRule,
+  deletePullThroughCacheRule,
+  describePullThroughCacheRules,
+  updatePullThroughCacheRule,
+  validatePullThroughCacheRule,
+} from './pull-through-cache.js';
 import { describeImageReplicationStatus, putReplicationConfiguration } from './replication.js';
 import {
   deleteSigningConfiguration,
@@ -165,6 +172,11 @@ export function ecrService(deps: EcrDeps): AwsService {
     DescribeRepositoryCreationTemplates: describeRepositoryCreationTemplates(deps),
     UpdateRepositoryCreationTemplate: updateRepositoryCreationTemplate(deps),
     DeleteRepositoryCreationTemplate: deleteRepositoryCreationTemplate(deps),
+    CreatePullThroughCacheRule: createPullThroughCacheRule(deps),
+    DescribePullThroughCacheRules: describePullThroughCacheRules(deps),
+    UpdatePullThroughCacheRule: updatePullThroughCacheRule(deps),
+    DeletePullThroughCacheRule: deletePullThroughCacheRule(deps),
+    ValidatePullThroughCacheRule: validatePullThroughCacheRule(deps),
     PutLifecyclePolicy: putLifecyclePolicy(deps),
     GetLifecyclePolicy: getLifecyclePolicy(deps),
     DeleteLifecyclePolicy: deleteLifecyclePolicy(deps),

@@ -269,3 +269,54 @@ export function lifecyclePolicyViolation(v: LifecyclePolicyViolation): string {
   }
 }
 
+
+// ——— pull-through cache rules (issue 14) ———
+/**
+ * Texts of the pull-through cache operations. Only `unsupportedUpstreamUrl` is sourced from a
+ * transcript (goharbor/harbor#20174, CreatePullThroughCacheRule against AWS); the others are
+ * UNVERIFIED wordings in the forms of ECR's other texts, after the model's documentation.
+ */
+export const ptcMessages = {
+  ruleAlreadyExists: (prefix: string, registryId: string) =>
+    `Pull through cache rule with prefix '${prefix}' already exists in the registry with id '${registryId}'`,
+  ruleNotFound: (prefix: string, registryId: string) =>
+    `Pull through cache rule with prefix '${prefix}' does not exist in the registry with id '${registryId}'`,
+  /** — source: goharbor/harbor#20174 (an AWS CLI transcript) */
+  unsupportedUpstreamUrl: (url: string) =>
+    `The upstream registry URL ${url} is invalid. Specify a valid upstream registry URL and try again`,
+  /** UNVERIFIED wording; the quota (50 rules per registry) is the ECR service quotas page's. */
+  limitExceeded: (limit: number, registryId: string) =>
+    `The maximum number of pull through cache rules (${limit}) has been reached for the registry with id '${registryId}'`,
+  urlNotOfRegistry: (url: string, upstreamRegistry: string) =>
+    `The upstream registry URL ${url} does not match the upstream registry ${upstreamRegistry}. Specify a valid upstream registry URL and try again`,
+  credentialRequired: (upstreamRegistry: string) =>
+    `Invalid parameter at 'credentialArn' failed to satisfy constraint: 'A credentialArn is required for the upstream registry ${upstreamRegistry}'`,
+  credentialNotAllowed: (upstreamRegistry: string) =>
+    `Invalid parameter at 'credentialArn' failed to satisfy constraint: 'A credentialArn cannot be specified for the upstream registry ${upstreamRegistry}'`,
+  credentialElsewhere: (arn: string) =>
+    `Invalid parameter at 'credentialArn' failed to satisfy constraint: 'The secret ${arn} must be in the same account and Region as the pull through cache rule'`,
+  onlyForEcr: (member: string) =>
+    `Invalid parameter at '${member}' failed to satisfy constraint: '${member} can only be specified when the upstream registry is ecr'`,
+  upstreamPrefixWithRoot:
+    "Invalid parameter at 'upstreamRepositoryPrefix' failed to satisfy constraint: 'upstreamRepositoryPrefix can only be specified when ecrRepositoryPrefix is not ROOT'",
+  rootOnlyForEcr:
+    "Invalid parameter at 'ecrRepositoryPrefix' failed to satisfy constraint: 'ROOT can only be specified when the upstream registry is ecr'",
+  customRoleRequired:
+    "Invalid parameter at 'customRoleArn' failed to satisfy constraint: 'A customRoleArn is required when the upstream registry is in another account'",
+  customRoleInvalid: (arn: string) =>
+    `Invalid parameter at 'customRoleArn' failed to satisfy constraint: 'customRoleArn must be the ARN of an IAM role in the registry's account: ${arn}'`,
+  upstreamIsSelf:
+    "Invalid parameter at 'upstreamRegistryUrl' failed to satisfy constraint: 'The upstream registry cannot be the registry of the rule'",
+  updateNothing:
+    "Invalid parameter at 'credentialArn' failed to satisfy constraint: 'Specify a credentialArn or a customRoleArn to update'",
+  secretNotFound: (arn: string) => `The secret ${arn} could not be found`,
+  secretUndecryptable: (arn: string) => `The secret ${arn} could not be decrypted`,
+  secretUnreadable: (arn: string) =>
+    `The secret ${arn} could not be used: it must hold a JSON object with the keys username and accessToken`,
+  /** UNVERIFIED wording, after the model's documentation of UnableToGetUpstreamImageException. */
+  unableToGetUpstreamImage: (upstreamUrl: string) =>
+    `The image or images were unable to be pulled using the pull through cache rule for the upstream registry ${upstreamUrl}; check the credentials in its Secrets Manager secret`,
+  // ValidatePullThroughCacheRule's `failure` texts.
+  validateFailed: (detail: string) => `Unable to authenticate with the upstream registry: ${detail}`,
+  validateRole: (arn: string) => `Unable to assume the role ${arn}`,
+} as const;

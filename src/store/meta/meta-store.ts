@@ -795,6 +795,43 @@ export interface EcsRecords {
   delete(key: EcsRecordKey): Promise<boolean>;
 }
 
+// ——— ECR pull-through cache (issue 14) ———
+
+/** A pull-through cache rule as stored; absent members were not given. */
+export interface PullThroughCacheRuleRecord {
+  accountId: string;
+  region: string;
+  /** `ecrRepositoryPrefix`: a repository name prefix, or `ROOT`. */
+  prefix: string;
+  upstreamRegistry: string;
+  upstreamRegistryUrl: string;
+  credentialArn?: string;
+  customRoleArn?: string;
+  /** ECR-to-ECR only; `ROOT` when not given. */
+  upstreamRepositoryPrefix?: string;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface PullThroughCacheTagRecord {
+  digest: string;
+  checkedAt: Date;
+}
+
+export interface PullThroughCacheRecords {
+  /** Throws AlreadyExistsError when the prefix has a rule. */
+  create(rule: PullThroughCacheRuleRecord): Promise<void>;
+  get(accountId: string, region: string, prefix: string): Promise<PullThroughCacheRuleRecord | undefined>;
+  /** The registry's rules in prefix order. */
+  all(accountId: string, region: string): Promise<PullThroughCacheRuleRecord[]>;
+  /** False when there is no rule for its prefix. */
+  replace(rule: PullThroughCacheRuleRecord): Promise<boolean>;
+  delete(accountId: string, region: string, prefix: string): Promise<PullThroughCacheRuleRecord | undefined>;
+  /** When a cached tag was last checked against the upstream, and what it named then. */
+  tagChecked(key: RepoKey, tag: string): Promise<PullThroughCacheTagRecord | undefined>;
+  recordTagCheck(key: RepoKey, tag: string, check: PullThroughCacheTagRecord): Promise<void>;
+}
+
 export interface MetaStore {
   accounts: AccountRecords;
   accessKeys: AccessKeyRecords;
@@ -809,6 +846,7 @@ export interface MetaStore {
   resourcePolicies: ResourcePolicyRecords;
   pullTimeExclusions: PullTimeExclusionRecords;
   creationTemplates: CreationTemplateRecords;
+  pullThroughCache: PullThroughCacheRecords;
   lifecycle: LifecycleRecords;
   kms: KmsRecords;
   secretsManager: SecretsManagerRecords;

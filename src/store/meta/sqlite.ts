@@ -16,6 +16,7 @@ import { SqliteSecrets, SqliteSettings } from './sqlite/settings.js';
 import { SqliteSecretsManager } from './sqlite/secrets-manager.js';
 import { SqliteReplications } from './sqlite/replications.js';
 import { SqliteSigning } from './sqlite/signing.js';
+import { SqlitePullThroughCache } from './sqlite/pull-through-cache.js';
 import { SqliteCreationTemplates, SqlitePullTimeExclusions } from './sqlite/registry-templates.js';
 
 /** The SQLite metadata store: `file` is ':memory:' or a path under the data dir. */
@@ -37,6 +38,7 @@ export function openSqliteMetaStore(file: string, sealer: Sealer): MetaStore {
     resourcePolicies: new SqliteResourcePolicies(db),
     pullTimeExclusions: new SqlitePullTimeExclusions(db),
     creationTemplates: new SqliteCreationTemplates(db),
+    pullThroughCache: new SqlitePullThroughCache(db),
     lifecycle: new SqliteLifecycle(db),
     kms: new SqliteKms(db, sealer),
     secretsManager: new SqliteSecretsManager(db),
