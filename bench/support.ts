@@ -52,14 +52,14 @@ function stopper(child: ChildProcess): () => Promise<void> {
 let built = false;
 
 /** simfra as its own process, the way `npm start` runs it (the bundle), in memory unless env says otherwise. */
-export async function startSimfra(env: Record<string, string> = {}): Promise<Target> {
+export async function startSimfra(env: Record<string, string> = {}, nodeArgs: readonly string[] = []): Promise<Target> {
   if (!built) {
     execFileSync(process.execPath, ['scripts/build.mjs'], { cwd: REPO_ROOT, stdio: 'inherit' });
     built = true;
   }
   const port = await freePort();
   const started = performance.now();
-  const child = spawn(process.execPath, ['dist/main.mjs'], {
+  const child = spawn(process.execPath, [...nodeArgs, 'dist/main.mjs'], {
     cwd: REPO_ROOT,
     env: { ...process.env, SIMFRA_PORT: String(port), SIMFRA_HOST: '127.0.0.1', SIMFRA_LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'ignore', 'inherit'],

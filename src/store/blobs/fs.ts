@@ -108,7 +108,7 @@ export class FsBlobStore implements BlobStore {
       const { size } = await fstatFd(fd);
       const span = resolveRange(opts.range, size);
       // The open fd keeps the bytes readable even if the blob is deleted meanwhile.
-      stream = createReadStream('', { fd, ...span, highWaterMark: 64 * 1024, autoClose: true });
+      stream = createReadStream('', { fd, ...span, highWaterMark: READ_CHUNK, autoClose: true });
     } catch (e) {
       await closeFd(fd);
       throw e;
