@@ -63,6 +63,7 @@ async function push(port: number, auth: string, size: number, id: number): Promi
 const dir = mkdtempSync(join(tmpdir(), 'simfra-bench-'));
 const target = await startSimfra({ SIMFRA_DATA_DIR: dir, SIMFRA_LOG_LEVEL: process.env.SIMFRA_LOG_LEVEL ?? 'info' }, (process.env.BENCH_SIMFRA_NODE_ARGS ?? '').split(' ').filter((a) => a !== ''));
 const pid = target.child.pid!;
+if (process.env.BENCH_PRINT_PID !== undefined) console.error(`simfra pid ${pid}`);
 const port = Number(new URL(target.url).port);
 const api = new JsonClient(target.url, 'ecr');
 await api.call('AmazonEC2ContainerRegistry_V20150921.CreateRepository', '{"repositoryName":"bench/cpu"}');
@@ -71,6 +72,11 @@ api.close();
 const auth = `Basic ${token}`;
 const rows: Record<string, string | number>[] = [];
 try {
+  // Warm up (JIT, lazily loaded modules), unmeasured.
+  for (let i = 0; i < 5; i++) {
+    const d = await push(port, auth, 4 * MiB, 1000 + i);
+    await call(port, auth, 'GET', `/v2/bench/cpu/blobs/${d}`);
+  }
   for (const [size, n] of [[4 * MiB, arg('pushes', 20)], [64 * MiB, Math.max(1, Math.round(arg('pushes', 20) / 5))]] as const) {
     let cpu = cpuSeconds(pid);
     let t = performance.now();

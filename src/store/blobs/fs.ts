@@ -21,6 +21,7 @@ import { dirname, join, resolve } from 'node:path';
 import { Transform, Writable, addAbortSignal, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
+import { BufferPool, FileRangeStream } from './file-stream.js';
 
 import { createDigester, digestHex, type Digest, type Digester } from '../../oci/digest.js';
 import {
@@ -53,6 +54,8 @@ export const UPLOAD_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/;
 const PREFIX = /^[0-9a-f]{2}$/;
 const HEX = /^[0-9a-f]{64}$/;
 const READ_CHUNK = 1 << 20;
+/** Idle read buffers kept for reuse: enough for eight downloads at once. */
+const IDLE_READ_BUFFERS = 16;
 /** Stats in flight while listing: libuv has four file-system threads, two stay free for requests. */
 const LIST_CONCURRENCY = 2;
 /** Blob files, upload sessions and their directories: the owner's only. */
@@ -67,6 +70,8 @@ export class FsBlobStore implements BlobStore {
   readonly #now: () => Date;
   /** Sessions in memory (live hash), or being loaded from disk. */
   readonly #sessions = new Map<string, Promise<FsUpload | undefined>>();
+  /** Read buffers reused by blob downloads (file-stream.ts): two per transfer, a few kept idle. */
+  readonly #readBuffers = new BufferPool(READ_CHUNK, IDLE_READ_BUFFERS);
   #closed = false;
 
   constructor(rootDir: string, opts: FsBlobStoreOptions = {}) {
@@ -106,9 +111,9 @@ export class FsBlobStore implements BlobStore {
     let stream: Readable;
     try {
       const { size } = await fstatFd(fd);
-      const span = resolveRange(opts.range, size);
+      const span = resolveRange(opts.range, size) ?? { start: 0, end: size - 1 };
       // The open fd keeps the bytes readable even if the blob is deleted meanwhile.
-      stream = createReadStream('', { fd, ...span, highWaterMark: READ_CHUNK, autoClose: true });
+      stream = new FileRangeStream(fd, span, this.#readBuffers);
     } catch (e) {
       await closeFd(fd);
       throw e;
