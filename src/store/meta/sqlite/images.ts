@@ -424,6 +424,8 @@ export class SqliteLayers implements LayerRecords {
   private readonly insert;
   private readonly select;
   private readonly touch;
+  private readonly record;
+  private readonly forgetUpload;
 
   constructor(private readonly db: Db) {
     this.insert = db.prepare(
@@ -432,6 +434,22 @@ export class SqliteLayers implements LayerRecords {
     );
     this.select = db.prepare<[number, string], LayerRow>('SELECT * FROM layers WHERE repository_id = ? AND digest = ?');
     this.touch = db.prepare('UPDATE blobs SET touched_at = max(touched_at, ?) WHERE digest = ?');
+    this.record = db.prepare(
+      `INSERT INTO blobs (digest, size, touched_at) VALUES (?, ?, ?)
+       ON CONFLICT(digest) DO UPDATE SET touched_at = max(touched_at, excluded.touched_at), size = excluded.size`,
+    );
+    this.forgetUpload = db.prepare('DELETE FROM uploads WHERE id = ?');
+  }
+
+  async commit(layer: LayerRecord, uploadId: string): Promise<LayerRecord> {
+    return this.db.transaction(() => {
+      this.record.run(layer.digest, layer.size, layer.linkedAt.getTime());
+      this.insert.run(layer.repositoryId, layer.digest, layer.size, layer.mediaType ?? null, layer.linkedAt.getTime());
+      this.forgetUpload.run(uploadId);
+      const row = this.select.get(layer.repositoryId, layer.digest);
+      if (row === undefined) throw new Error(`layer link ${layer.digest} vanished inside its own transaction`);
+      return toLayer(row);
+    })();
   }
 
   async link(layer: LayerRecord): Promise<LayerRecord | undefined> {
