@@ -5,6 +5,7 @@
  *
  *   node --import tsx bench/registry-cpu.ts [--pushes=N] [--pulls=N]
  */
+import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:http';
@@ -104,6 +105,7 @@ try {
       'pull CPU ms/MiB': (pullCpu * 1000) / (mib * pulls),
     });
   }
+  if (process.env.BENCH_SMAPS !== undefined) console.log(execFileSync('python3', ['/tmp/perf-smaps.py', String(pid)], { encoding: 'utf8' }));
   rows.push({ blob: 'peak RSS MiB', 'push MiB/s': Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024 });
 } finally {
   agent.destroy();

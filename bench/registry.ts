@@ -330,6 +330,9 @@ for (const make of peers) {
   }
   try {
     if (sections.has('blobs')) {
+      memRows.push({ registry: reg.name, run: 'started', 'peak RSS MiB': Math.round(peakRss(reg.pid)) });
+      // Warm up, unmeasured: JIT, lazily loaded modules, first files of each kind.
+      for (let i = 0; i < 3; i++) await pullBlob(reg, 'bench/blobs', await pushBlob(reg, 'bench/blobs', 4 * MiB, `${reg.name}-warm-${i}-${Math.random()}`), 4 * MiB);
       for (const [size, rounds] of [[4 * MiB, quick ? 5 : 25], [256 * MiB, quick ? 1 : 2]] as const) {
         for (const clients of [1, 8]) {
           const r = await throughput(reg, size, clients, clients === 8 && size > 4 * MiB ? 1 : rounds);
@@ -341,6 +344,7 @@ for (const make of peers) {
             'pull MiB/s': r.pull,
             'push CPU ms/MiB': r.pushCpuMsPerMiB,
             'pull CPU ms/MiB': r.pullCpuMsPerMiB,
+            'peak RSS so far MiB': Math.round(peakRss(reg.pid)),
           });
         }
       }
