@@ -5,7 +5,6 @@
  *
  *   node --import tsx bench/registry-cpu.ts [--pushes=N] [--pulls=N]
  */
-import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:http';
@@ -17,6 +16,18 @@ const MiB = 1024 * 1024;
 const arg = (name: string, fallback: number) => Number(process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? fallback);
 const agent = new Agent({ keepAlive: true, maxSockets: 8 });
 const pattern = randomBytes(MiB);
+
+/** Resident MiB of the process by mapping (malloc heap, V8's anonymous memory, the node binary). */
+function memoryMap(pid: number): string {
+  const rss = new Map<string, number>();
+  let name = '';
+  for (const line of readFileSync(`/proc/${pid}/smaps`, 'utf8').split('\n')) {
+    const m = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
+    if (m) name = m[1] === '' ? '[anon]' : m[1]!;
+    else if (line.startsWith('Rss:')) rss.set(name, (rss.get(name) ?? 0) + Number(line.split(/\s+/)[1]) / 1024);
+  }
+  return [...rss].sort((a, b) => b[1] - a[1]).slice(0, 5).map(([n, mib]) => `${mib.toFixed(1).padStart(7)} MiB ${n}`).join('\n');
+}
 
 function cpuSeconds(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -105,7 +116,7 @@ try {
       'pull CPU ms/MiB': (pullCpu * 1000) / (mib * pulls),
     });
   }
-  if (process.env.BENCH_SMAPS !== undefined) console.log(execFileSync('python3', ['/tmp/perf-smaps.py', String(pid)], { encoding: 'utf8' }));
+  if (process.env.BENCH_SMAPS !== undefined) console.log(memoryMap(pid));
   rows.push({ blob: 'peak RSS MiB', 'push MiB/s': Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024 });
 } finally {
   agent.destroy();
