@@ -47,6 +47,8 @@ export interface FsBlobStoreOptions {
   ids?: () => string;
   /** The clock for `startedAt`. */
   now?: () => Date;
+  /** Told how many bytes each upload write took in (YoungGarbage frees their buffers early). */
+  received?: (bytes: number) => void;
 }
 
 /** Upload ids become directory names: nothing that could climb out of `uploads/`. */
@@ -68,6 +70,7 @@ export class FsBlobStore implements BlobStore {
   readonly #uploadsDir: string;
   readonly #ids: () => string;
   readonly #now: () => Date;
+  readonly #received: ((bytes: number) => void) | undefined;
   /** Sessions in memory (live hash), or being loaded from disk. */
   readonly #sessions = new Map<string, Promise<FsUpload | undefined>>();
   /** Read buffers reused by blob downloads (file-stream.ts): two per transfer, a few kept idle. */
@@ -84,6 +87,7 @@ export class FsBlobStore implements BlobStore {
     this.#uploadsDir = join(this.root, 'uploads');
     this.#ids = opts.ids ?? randomUUID;
     this.#now = opts.now ?? (() => new Date());
+    this.#received = opts.received;
   }
 
   async stat(digest: Digest): Promise<BlobInfo | undefined> {
@@ -196,6 +200,7 @@ export class FsBlobStore implements BlobStore {
       forget: () => {
         this.#sessions.delete(id);
       },
+      ...(this.#received !== undefined ? { received: this.#received } : {}),
     };
   }
 
@@ -236,6 +241,7 @@ export class FsBlobStore implements BlobStore {
 interface FsUploadHost {
   blobPath(digest: Digest): string;
   forget(): void;
+  received?: (bytes: number) => void;
 }
 
 class FsUpload implements Upload {
@@ -284,6 +290,7 @@ class FsUpload implements Upload {
         tooLarge: () => new UploadTooLargeError(maxBytes ?? 0),
         syncEvery: WRITEBACK_EVERY,
         batchBytes: READ_CHUNK,
+        ...(this.host.received !== undefined ? { received: this.host.received } : {}),
       });
       const { controller, dispose } = linkedAbort(opts.signal);
       this.#inflight = controller;
