@@ -14,7 +14,7 @@ import type {
   UploadRecords,
 } from '../meta-store.js';
 import type { Db } from './db.js';
-import { decodeCursor, encodeCursor, fromMillis } from './db.js';
+import { decodeCursor, encodeCursor, fromMillis, withoutSync } from './db.js';
 
 interface ImageRow {
   repository_id: number;
@@ -497,7 +497,7 @@ export class SqliteUploads implements UploadRecords {
   private readonly stale;
   private readonly hidden;
 
-  constructor(db: Db) {
+  constructor(private readonly db: Db) {
     this.insert = db.prepare('INSERT INTO uploads (id, repository_id, started_at, parts, last_part_size, announced) VALUES (?, ?, ?, ?, ?, ?)');
     this.select = db.prepare<[string], UploadRow>('SELECT * FROM uploads WHERE id = ?');
     // The part that was last becomes an earlier one (SQLite reads the old values on the right).
@@ -519,8 +519,10 @@ export class SqliteUploads implements UploadRecords {
     return this.stale.all(at.getTime()).map((r) => r.id);
   }
 
+  // A session's own records are written without an fsync (withoutSync): its bytes are not
+  // durable before the commit either, whose transaction syncs the blob's records and this table.
   async create(u: UploadRecord): Promise<void> {
-    this.insert.run(u.id, u.repositoryId, u.startedAt.getTime(), u.parts, u.lastPartSize, u.announced ? 1 : 0);
+    withoutSync(this.db, () => this.insert.run(u.id, u.repositoryId, u.startedAt.getTime(), u.parts, u.lastPartSize, u.announced ? 1 : 0));
   }
 
   async get(id: string): Promise<UploadRecord | undefined> {
@@ -539,7 +541,7 @@ export class SqliteUploads implements UploadRecords {
   }
 
   async recordPart(id: string, partSize: number): Promise<void> {
-    this.part.run(partSize, id);
+    withoutSync(this.db, () => this.part.run(partSize, id));
   }
 
   async delete(id: string): Promise<void> {
