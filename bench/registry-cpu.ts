@@ -10,24 +10,12 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { JsonClient, startSimfra, table } from './support.js';
+import { JsonClient, memoryMap, startSimfra, table } from './support.js';
 
 const MiB = 1024 * 1024;
 const arg = (name: string, fallback: number) => Number(process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? fallback);
 const agent = new Agent({ keepAlive: true, maxSockets: 8 });
 const pattern = randomBytes(MiB);
-
-/** Resident MiB of the process by mapping (malloc heap, V8's anonymous memory, the node binary). */
-function memoryMap(pid: number): string {
-  const rss = new Map<string, number>();
-  let name = '';
-  for (const line of readFileSync(`/proc/${pid}/smaps`, 'utf8').split('\n')) {
-    const m = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
-    if (m) name = m[1] === '' ? '[anon]' : m[1]!;
-    else if (line.startsWith('Rss:')) rss.set(name, (rss.get(name) ?? 0) + Number(line.split(/\s+/)[1]) / 1024);
-  }
-  return [...rss].sort((a, b) => b[1] - a[1]).slice(0, 5).map(([n, mib]) => `${mib.toFixed(1).padStart(7)} MiB ${n}`).join('\n');
-}
 
 function cpuSeconds(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');

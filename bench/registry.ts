@@ -20,7 +20,7 @@ import { closeSync, existsSync, fdatasyncSync, fsyncSync, mkdtempSync, openSync,
 import { Agent, request, type IncomingMessage } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { JsonClient, freePort, percentile, startSimfra, table } from './support.js';
+import { JsonClient, freePort, memoryMap, percentile, startSimfra, table } from './support.js';
 
 const quick = process.argv.includes('--quick');
 const onlyArg = process.argv.find((a) => a.startsWith('--only='));
@@ -361,6 +361,7 @@ for (const make of peers) {
       const s = await startOfPull(reg, quick ? 2 : 5);
       startRows.push({ registry: reg.name, sequences: s.n, 'p50 ms': s.p50, 'p99 ms': s.p99, 'server CPU ms/sequence': s.cpuMs });
     }
+    if (process.env.BENCH_SMAPS !== undefined) console.log(`${reg.name}:\n${memoryMap(reg.pid)}`);
     memRows.push({ registry: reg.name, run: `${[...sections].filter((x) => x !== 'big' && x !== 'limit').join('+')}${quick ? ' (quick)' : ''}`, 'peak RSS MiB': Math.round(peakRss(reg.pid)) });
   } finally {
     await reg.stop();
