@@ -24,6 +24,10 @@ import { JsonClient, freePort, memoryMap, percentile, startSimfra, table } from 
 
 const quick = process.argv.includes('--quick');
 const onlyArg = process.argv.find((a) => a.startsWith('--only='));
+// --cells=256x8,4x1: only those blob cells (MiB × clients)
+const cellsArg = process.argv.find((a) => a.startsWith('--cells='))?.slice('--cells='.length).split(',') ?? ['4x1', '4x8', '256x1', '256x8'];
+const cellSizes = cellsArg.map((c) => Number(c.split('x')[0]));
+const cellClients = [...new Set(cellsArg.map((c) => Number(c.split('x')[1])))];
 const sections = new Set((onlyArg?.slice('--only='.length) ?? 'blobs,manifests,start,limit,big').split(','));
 const MiB = 1024 * 1024;
 
@@ -336,7 +340,8 @@ for (const make of peers) {
       // Warm up, unmeasured: JIT, lazily loaded modules, first files of each kind.
       for (let i = 0; i < 3; i++) await pullBlob(reg, 'bench/blobs', await pushBlob(reg, 'bench/blobs', 4 * MiB, `${reg.name}-warm-${i}-${Math.random()}`), 4 * MiB);
       for (const [size, rounds] of [[4 * MiB, quick ? 5 : 25], [256 * MiB, quick ? 1 : 2]] as const) {
-        for (const clients of [1, 8]) {
+        if (!cellSizes.includes(size / MiB)) continue;
+        for (const clients of cellClients) {
           const r = await throughput(reg, size, clients, clients === 8 && size > 4 * MiB ? 1 : rounds);
           rows.push({
             registry: reg.name,
