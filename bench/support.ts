@@ -52,6 +52,13 @@ function stopper(child: ChildProcess): () => Promise<void> {
 
 let built = false;
 
+/** The node flags of `npm start` (package.json: `node <flags> dist/main.mjs`), e.g. --enable-source-maps. */
+function npmStartNodeArgs(): string[] {
+  const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } };
+  const words = pkg.scripts.start.split(/\s+/);
+  return words.slice(1, words.indexOf('dist/main.mjs'));
+}
+
 /** simfra as its own process, the way `npm start` runs it (the bundle), in memory unless env says otherwise. */
 export async function startSimfra(env: Record<string, string> = {}, nodeArgs: readonly string[] = []): Promise<Target> {
   if (!built) {
@@ -60,7 +67,7 @@ export async function startSimfra(env: Record<string, string> = {}, nodeArgs: re
   }
   const port = await freePort();
   const started = performance.now();
-  const child = spawn(process.execPath, [...nodeArgs, 'dist/main.mjs'], {
+  const child = spawn(process.execPath, [...npmStartNodeArgs(), ...nodeArgs, 'dist/main.mjs'], {
     cwd: REPO_ROOT,
     env: { ...process.env, SIMFRA_PORT: String(port), SIMFRA_HOST: '127.0.0.1', SIMFRA_LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'ignore', 'inherit'],
