@@ -1,23 +1,35 @@
 /**
  * Registry data-plane benchmark, simfra (filesystem store) beside the CNCF distribution registry
- * (Debian's `docker-registry`) in the same run: blob push and pull throughput for 4 MiB and
- * 256 MiB blobs with 1 and 8 concurrent clients, manifest PUT/GET requests per second, and
- * simfra's peak RSS while a 1 GiB layer is pushed to the filesystem store.
+ * (Debian's `docker-registry`, filesystem driver, htpasswd Basic auth like simfra's) in the same
+ * run: blob push and pull throughput for 4 MiB and 256 MiB blobs with 1 and 8 concurrent
+ * clients, the server's CPU per MiB pushed and pulled, manifest PUT/GET requests per second, the
+ * start of a docker pull (GET /v2/, HEAD and GET manifest), each server's peak RSS over the whole
+ * run, its peak RSS while a 1 GiB layer is pushed, and what this machine can hash and write+fsync
+ * with no HTTP at all (the ceiling for a push).
  *
- *   node --import tsx bench/registry.ts [--quick]
+ * simfra runs as `npm start` runs it: the esbuild bundle with `npm start`'s node flags
+ * (`node --enable-source-maps dist/main.mjs`), default log level.
+ *
+ *   node --import tsx bench/registry.ts [--quick] [--simfra-only] [--only=blobs,manifests,start,limit,big]
  *
  * Blobs are generated on the fly (unique per blob, so nothing deduplicates) and hashed while
  * they are sent; nothing large touches the disk but the registries' own stores.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, existsSync, fdatasyncSync, fsyncSync, mkdtempSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { Agent, request, type IncomingMessage } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { JsonClient, freePort, percentile, startSimfra, table } from './support.js';
+import { JsonClient, freePort, memoryMap, percentile, startSimfra, table } from './support.js';
 
 const quick = process.argv.includes('--quick');
+const onlyArg = process.argv.find((a) => a.startsWith('--only='));
+// --cells=256x8,4x1: only those blob cells (MiB × clients)
+const cellsArg = process.argv.find((a) => a.startsWith('--cells='))?.slice('--cells='.length).split(',') ?? ['4x1', '4x8', '256x1', '256x8'];
+const cellSizes = cellsArg.map((c) => Number(c.split('x')[0]));
+const cellClients = [...new Set(cellsArg.map((c) => Number(c.split('x')[1])))];
+const sections = new Set((onlyArg?.slice('--only='.length) ?? 'blobs,manifests,start,limit,big').split(','));
 const MiB = 1024 * 1024;
 
 interface Registry {
@@ -110,9 +122,17 @@ async function pullBlob(reg: Registry, repo: string, digest: string, size: numbe
   if (res.status !== 200 || res.bytes !== size) throw new Error(`${reg.name} GET blob: ${res.status} ${res.bytes}`);
 }
 
+/** CPU seconds (user + system) the process has used so far, from /proc (clock ticks of 10 ms). */
+function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
 async function throughput(reg: Registry, size: number, clients: number, rounds: number) {
   const repo = 'bench/blobs';
   const digests: string[][] = Array.from({ length: clients }, () => []);
+  let cpu = cpuSeconds(reg.pid);
   let t = performance.now();
   await Promise.all(
     digests.map(async (list, c) => {
@@ -120,11 +140,71 @@ async function throughput(reg: Registry, size: number, clients: number, rounds: 
     }),
   );
   const pushSec = (performance.now() - t) / 1000;
+  const pushCpu = cpuSeconds(reg.pid) - cpu;
+  cpu = cpuSeconds(reg.pid);
   t = performance.now();
   await Promise.all(digests.map(async (list) => { for (const d of list) await pullBlob(reg, repo, d, size); }));
   const pullSec = (performance.now() - t) / 1000;
+  const pullCpu = cpuSeconds(reg.pid) - cpu;
   const total = (size * clients * rounds) / MiB;
-  return { push: total / pushSec, pull: total / pullSec };
+  return { push: total / pushSec, pull: total / pullSec, pushCpuMsPerMiB: (pushCpu * 1000) / total, pullCpuMsPerMiB: (pullCpu * 1000) / total };
+}
+
+/**
+ * What docker does before it pulls layers: GET /v2/, HEAD the manifest by tag, GET it by digest;
+ * one client, one sequence after another, for `seconds`. Latency of the whole sequence.
+ */
+async function startOfPull(reg: Registry, seconds: number) {
+  const repo = 'bench/manifests';
+  const accept = 'application/vnd.oci.image.manifest.v1+json';
+  const lat: number[] = [];
+  const cpu = cpuSeconds(reg.pid);
+  const deadline = performance.now() + seconds * 1000;
+  while (performance.now() < deadline) {
+    const t0 = performance.now();
+    const ping = await call(reg, 'GET', '/v2/');
+    const head = await call(reg, 'HEAD', `/v2/${repo}/manifests/t1`, { headers: { accept } });
+    const digest = String(head.headers['docker-content-digest']);
+    const get = await call(reg, 'GET', `/v2/${repo}/manifests/${digest}`, { headers: { accept } });
+    if (ping.status !== 200 || head.status !== 200 || get.status !== 200) throw new Error(`${reg.name} start of pull: ${ping.status} ${head.status} ${get.status}`);
+    lat.push(performance.now() - t0);
+  }
+  const cpuMs = ((cpuSeconds(reg.pid) - cpu) * 1000) / lat.length;
+  lat.sort((a, b) => a - b);
+  return { n: lat.length, p50: percentile(lat, 50), p99: percentile(lat, 99), cpuMs };
+}
+
+/**
+ * The ceiling for a push on this machine: sha256 over the bytes while writing them to a file in
+ * 1 MiB writes, fdatasync, rename into place, fsync the directory: what a registry must do, with
+ * no HTTP and no bookkeeping.
+ */
+function hashWriteLimit(dir: string, size: number, count: number): { mibPerSec: number; cpuMsPerMiB: number } {
+  const t = performance.now();
+  const cpu = process.cpuUsage();
+  for (let i = 0; i < count; i++) {
+    const hash = createHash('sha256');
+    const tmp = join(dir, `tmp-${i}`);
+    const fd = openSync(tmp, 'w', 0o600);
+    for (let sent = 0; sent < size; sent += MiB) {
+      const chunk = Buffer.from(pattern.subarray(0, Math.min(MiB, size - sent)));
+      chunk.writeUInt32BE(i, 0);
+      chunk.writeUInt32BE(sent / MiB, 4);
+      hash.update(chunk);
+      writeSync(fd, chunk);
+    }
+    fdatasyncSync(fd);
+    closeSync(fd);
+    hash.digest('hex');
+    renameSync(tmp, join(dir, `blob-${i}`));
+    const dfd = openSync(dir, 'r');
+    fsyncSync(dfd);
+    closeSync(dfd);
+  }
+  const seconds = (performance.now() - t) / 1000;
+  const used = process.cpuUsage(cpu);
+  const mib = (size * count) / MiB;
+  return { mibPerSec: mib / seconds, cpuMsPerMiB: (used.user + used.system) / 1000 / mib };
 }
 
 async function manifests(reg: Registry, seconds: number) {
@@ -167,12 +247,14 @@ async function manifests(reg: Registry, seconds: number) {
       }),
     );
     lat.sort((a, b) => a - b);
-    return { rps: lat.length / ((performance.now() - t) / 1000), p50: percentile(lat, 50), p99: percentile(lat, 99) };
+    return { count: lat.length, rps: lat.length / ((performance.now() - t) / 1000), p50: percentile(lat, 50), p99: percentile(lat, 99) };
   };
   const put = await measure(async (i) =>
     (await call(reg, 'PUT', `/v2/${repo}/manifests/t${i}`, { body: manifest(i), headers: { 'content-type': accept } })).status === 201,
   );
-  const get = await measure(async (i) => (await call(reg, 'GET', `/v2/${repo}/manifests/t${i % 200}`, { headers: { accept } })).status === 200);
+  // Only tags the PUTs made (a registry with slow auth makes fewer than 200 in a quick run).
+  const tags = Math.max(1, Math.min(200, put.count));
+  const get = await measure(async (i) => (await call(reg, 'GET', `/v2/${repo}/manifests/t${i % tags}`, { headers: { accept } })).status === 200);
   return { put, get };
 }
 
@@ -186,15 +268,23 @@ async function startDistribution(dir: string): Promise<Registry | undefined> {
   if (!existsSync('/usr/bin/docker-registry')) return undefined;
   const port = await freePort();
   const config = join(dir, 'config.yml');
+  // htpasswd Basic auth as the issue's comparison ran it: bcrypt at `htpasswd -B`'s default cost 5
+  // (perl's crypt is libxcrypt's, which makes $2b$ hashes).
+  const password = 'bench-password';
+  const bcrypt = execFileSync('perl', ['-e', 'print crypt($ARGV[0], q($2b$05$) . $ARGV[1])', password, randomBytes(16).toString('base64').replace(/[+=]/g, '.').slice(0, 22)], { encoding: 'utf8' });
+  if (!bcrypt.startsWith('$2b$05$')) throw new Error(`no bcrypt from perl's crypt: ${bcrypt}`);
+  writeFileSync(join(dir, 'htpasswd'), `bench:${bcrypt}\n`);
   writeFileSync(
     config,
-    `version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: ${join(dir, 'data')}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:${port}\n`,
+    `version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: ${join(dir, 'data')}\n  delete:\n    enabled: true\nauth:\n  htpasswd:\n    realm: bench\n    path: ${join(dir, 'htpasswd')}\nhttp:\n  addr: 127.0.0.1:${port}\n`,
   );
+  const auth = `Basic ${Buffer.from(`bench:${password}`).toString('base64')}`;
   const child: ChildProcess = spawn('/usr/bin/docker-registry', ['serve', config], { stdio: ['ignore', 'ignore', 'inherit'] });
   for (;;) {
     try {
-      const r = await fetch(`http://127.0.0.1:${port}/v2/`);
+      const r = await fetch(`http://127.0.0.1:${port}/v2/`, { headers: { authorization: auth } });
       if (r.status === 200) break;
+      if (r.status === 401) throw new Error('docker-registry refuses the htpasswd credentials');
     } catch {
       await new Promise((r) => setTimeout(r, 20));
     }
@@ -202,13 +292,18 @@ async function startDistribution(dir: string): Promise<Registry | undefined> {
   return {
     name: 'distribution',
     port,
+    auth,
     pid: child.pid!,
     stop: () => new Promise((resolve) => { child.once('exit', () => resolve()); child.kill('SIGTERM'); }),
   };
 }
 
 async function simfraRegistry(dir: string): Promise<Registry> {
-  const target = await startSimfra({ SIMFRA_DATA_DIR: dir });
+  const target = await startSimfra({
+    SIMFRA_DATA_DIR: dir,
+    SIMFRA_LOG_LEVEL: process.env.SIMFRA_LOG_LEVEL ?? 'info',
+    // BENCH_SIMFRA_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' profiles the server alone
+  }, (process.env.BENCH_SIMFRA_NODE_ARGS ?? '').split(' ').filter((a) => a !== ''));
   const api = new JsonClient(target.url, 'ecr');
   for (const name of ['bench/blobs', 'bench/manifests', 'bench/big']) {
     await api.call('AmazonEC2ContainerRegistry_V20150921.CreateRepository', JSON.stringify({ repositoryName: name }));
@@ -218,7 +313,7 @@ async function simfraRegistry(dir: string): Promise<Registry> {
   };
   api.close();
   return {
-    name: 'simfra',
+    name: 'simfra (bundle)',
     port: Number(new URL(target.url).port),
     auth: `Basic ${token.authorizationData[0]!.authorizationToken}`,
     pid: target.child.pid!,
@@ -228,9 +323,11 @@ async function simfraRegistry(dir: string): Promise<Registry> {
 
 const rows: Record<string, string | number>[] = [];
 const manifestRows: Record<string, string | number>[] = [];
+const startRows: Record<string, string | number>[] = [];
 const memRows: Record<string, string | number>[] = [];
 const peers = process.argv.includes('--simfra-only') ? [simfraRegistry] : [simfraRegistry, startDistribution];
 for (const make of peers) {
+  if (!sections.has('blobs') && !sections.has('manifests') && !sections.has('start')) break;
   const dir = mkdtempSync(join(tmpdir(), 'simfra-bench-'));
   const reg = await make(dir);
   if (!reg) {
@@ -239,21 +336,46 @@ for (const make of peers) {
     continue;
   }
   try {
-    for (const [size, rounds] of [[4 * MiB, quick ? 5 : 25], [256 * MiB, quick ? 1 : 2]] as const) {
-      for (const clients of [1, 8]) {
-        const r = await throughput(reg, size, clients, clients === 8 && size > 4 * MiB ? 1 : rounds);
-        rows.push({ registry: reg.name, blob: `${size / MiB} MiB`, clients, 'push MiB/s': r.push, 'pull MiB/s': r.pull });
+    if (sections.has('blobs')) {
+      memRows.push({ registry: reg.name, run: 'started', 'peak RSS MiB': Math.round(peakRss(reg.pid)) });
+      // Warm up, unmeasured: JIT, lazily loaded modules, first files of each kind.
+      for (let i = 0; i < 3; i++) await pullBlob(reg, 'bench/blobs', await pushBlob(reg, 'bench/blobs', 4 * MiB, `${reg.name}-warm-${i}-${Math.random()}`), 4 * MiB);
+      for (const [size, rounds] of [[4 * MiB, quick ? 5 : 25], [256 * MiB, quick ? 1 : 2]] as const) {
+        if (!cellSizes.includes(size / MiB)) continue;
+        for (const clients of cellClients) {
+          const r = await throughput(reg, size, clients, clients === 8 && size > 4 * MiB ? 1 : rounds);
+          rows.push({
+            registry: reg.name,
+            blob: `${size / MiB} MiB`,
+            clients,
+            'push MiB/s': r.push,
+            'pull MiB/s': r.pull,
+            'push CPU ms/MiB': r.pushCpuMsPerMiB,
+            'pull CPU ms/MiB': r.pullCpuMsPerMiB,
+            'peak RSS so far MiB': Math.round(peakRss(reg.pid)),
+          });
+        }
       }
     }
-    const m = await manifests(reg, quick ? 2 : 5);
-    manifestRows.push({ registry: reg.name, 'PUT req/s': Math.round(m.put.rps), 'PUT p50 ms': m.put.p50, 'PUT p99 ms': m.put.p99, 'GET req/s': Math.round(m.get.rps), 'GET p50 ms': m.get.p50, 'GET p99 ms': m.get.p99 });
+    if (sections.has('manifests') || sections.has('start')) {
+      const m = await manifests(reg, quick ? 2 : 5);
+      if (sections.has('manifests')) {
+        manifestRows.push({ registry: reg.name, 'PUT req/s': Math.round(m.put.rps), 'PUT p50 ms': m.put.p50, 'PUT p99 ms': m.put.p99, 'GET req/s': Math.round(m.get.rps), 'GET p50 ms': m.get.p50, 'GET p99 ms': m.get.p99 });
+      }
+    }
+    if (sections.has('start')) {
+      const s = await startOfPull(reg, quick ? 2 : 5);
+      startRows.push({ registry: reg.name, sequences: s.n, 'p50 ms': s.p50, 'p99 ms': s.p99, 'server CPU ms/sequence': s.cpuMs });
+    }
+    if (process.env.BENCH_SMAPS !== undefined) console.log(`${reg.name}:\n${memoryMap(reg.pid)}`);
+    memRows.push({ registry: reg.name, run: `${[...sections].filter((x) => x !== 'big' && x !== 'limit').join('+')}${quick ? ' (quick)' : ''}`, 'peak RSS MiB': Math.round(peakRss(reg.pid)) });
   } finally {
     await reg.stop();
     rmSync(dir, { recursive: true, force: true });
   }
 }
 // Peak RSS of a fresh process pushing one 1 GiB layer to its filesystem store (issue 3: < 150 MiB).
-for (const make of peers) {
+for (const make of sections.has('big') ? peers : []) {
   const dir = mkdtempSync(join(tmpdir(), 'simfra-bench-'));
   const reg = await make(dir);
   if (!reg) continue;
@@ -264,18 +386,29 @@ for (const make of peers) {
     const seconds = (performance.now() - t) / 1000;
     memRows.push({
       registry: reg.name,
-      'peak RSS at start MiB': Math.round(before),
-      'peak RSS after a 1 GiB push MiB': Math.round(peakRss(reg.pid)),
-      'push MiB/s': 1024 / seconds,
+      run: `1 GiB push (peak RSS at start ${Math.round(before)} MiB, ${(1024 / seconds).toFixed(0)} MiB/s)`,
+      'peak RSS MiB': Math.round(peakRss(reg.pid)),
     });
   } finally {
     await reg.stop();
     rmSync(dir, { recursive: true, force: true });
   }
 }
+const limitRows: Record<string, string | number>[] = [];
+if (sections.has('limit')) {
+  const dir = mkdtempSync(join(tmpdir(), 'simfra-bench-'));
+  try {
+    for (const [size, count] of [[4 * MiB, quick ? 10 : 25], [256 * MiB, 1]] as const) {
+      const r = hashWriteLimit(dir, size, count);
+      limitRows.push({ 'sha256 + write + fdatasync + rename, no HTTP': `${size / MiB} MiB × ${count}`, 'MiB/s': r.mibPerSec, 'CPU ms/MiB': r.cpuMsPerMiB });
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
 agent.destroy();
-console.log(table(rows));
-console.log();
-console.log(table(manifestRows));
-console.log();
-console.log(table(memRows));
+for (const t of [rows, manifestRows, startRows, memRows, limitRows]) {
+  if (t.length === 0) continue;
+  console.log(table(t));
+  console.log();
+}

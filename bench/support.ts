@@ -1,4 +1,5 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
@@ -51,15 +52,22 @@ function stopper(child: ChildProcess): () => Promise<void> {
 
 let built = false;
 
+/** The node flags of `npm start` (package.json: `node <flags> dist/main.mjs`), e.g. --enable-source-maps. */
+function npmStartNodeArgs(): string[] {
+  const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } };
+  const words = pkg.scripts.start.split(/\s+/);
+  return words.slice(1, words.indexOf('dist/main.mjs'));
+}
+
 /** simfra as its own process, the way `npm start` runs it (the bundle), in memory unless env says otherwise. */
-export async function startSimfra(env: Record<string, string> = {}): Promise<Target> {
+export async function startSimfra(env: Record<string, string> = {}, nodeArgs: readonly string[] = []): Promise<Target> {
   if (!built) {
     execFileSync(process.execPath, ['scripts/build.mjs'], { cwd: REPO_ROOT, stdio: 'inherit' });
     built = true;
   }
   const port = await freePort();
   const started = performance.now();
-  const child = spawn(process.execPath, ['dist/main.mjs'], {
+  const child = spawn(process.execPath, [...npmStartNodeArgs(), ...nodeArgs, 'dist/main.mjs'], {
     cwd: REPO_ROOT,
     env: { ...process.env, SIMFRA_PORT: String(port), SIMFRA_HOST: '127.0.0.1', SIMFRA_LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'ignore', 'inherit'],
@@ -200,3 +208,16 @@ export function table(rows: Record<string, string | number>[]): string {
   const line = (cells: string[]) => '| ' + cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ') + ' |';
   return [line(cols), line(widths.map((w) => '-'.repeat(w))), ...rows.map((r) => line(cols.map((c) => fmt(r[c] ?? ''))))].join('\n');
 }
+
+/** Resident MiB of the process by mapping (malloc heap, V8's anonymous memory, the node binary). */
+export function memoryMap(pid: number): string {
+  const rss = new Map<string, number>();
+  let name = '';
+  for (const line of readFileSync(`/proc/${pid}/smaps`, 'utf8').split('\n')) {
+    const m = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
+    if (m) name = m[1] === '' ? '[anon]' : m[1]!;
+    else if (line.startsWith('Rss:')) rss.set(name, (rss.get(name) ?? 0) + Number(line.split(/\s+/)[1]) / 1024);
+  }
+  return [...rss].sort((a, b) => b[1] - a[1]).slice(0, 5).map(([n, mib]) => `${mib.toFixed(1).padStart(7)} MiB ${n}`).join('\n');
+}
+

@@ -19,6 +19,10 @@ await build({
   external: ['better-sqlite3'],
   banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
   sourcemap: true,
+  // Stack traces need the mappings, not the sources: `npm start` (--enable-source-maps) reads the
+  // whole map at start, and with every source file inside it the process started at 87 MiB RSS
+  // instead of 73 (map 4.1 → 1.4 MB).
+  sourcesContent: false,
   logLevel: 'warning',
 });
 cpSync(join(root, 'src/store/meta/migrations'), join(root, 'dist/migrations'), { recursive: true });

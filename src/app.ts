@@ -60,6 +60,7 @@ import { texts as ecsTexts } from './services/ecs/messages.js';
 import { EcsScheduler } from './services/ecs/scheduler.js';
 import { EcsTasks } from './services/ecs/tasks.js';
 import type { BlobStore } from './store/blobs/blob-store.js';
+import { YoungGarbage } from './store/blobs/young-garbage.js';
 import { FsBlobStore } from './store/blobs/fs.js';
 import { MemoryBlobStore } from './store/blobs/memory.js';
 import type { EcrDeps } from './services/ecr/deps.js';
@@ -128,8 +129,12 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   const layerUrls = new LayerUrls(Buffer.from(layerUrlKey, 'base64'));
   // Blob bytes: in memory, or files under $SIMFRA_DATA_DIR/ecr/ that survive a restart.
   const blobOptions = { ids: () => ids.uuid(), now: () => clock.now() };
+  // Upload chunks are freed as they die, not ~64 MiB later (young-garbage.ts): one young-generation
+  // collection per 4 MiB received (every 32 MiB was too rare to matter) keeps the process's
+  // memory flat under parallel pushes: peak RSS 113 → 83 MiB (bench/registry-cpu.ts).
+  const garbage = YoungGarbage.fromRuntime(4 * 1024 * 1024);
   const blobs: BlobStore = config.dataDir
-    ? new FsBlobStore(join(config.dataDir, 'ecr'), blobOptions)
+    ? new FsBlobStore(join(config.dataDir, 'ecr'), { ...blobOptions, received: (n) => garbage.received(n) })
     : new MemoryBlobStore(blobOptions);
   const repositories = new Repositories(meta, clock, { countImages: (repo) => meta.images.count(repo.id) });
   // KMS: keys and aliases with their key policies (the primary control of every key request),

@@ -5,6 +5,7 @@ import { ManualClock } from '../clock.js';
 import { sha256Digest, type Digest } from '../oci/digest.js';
 import { MediaType } from '../oci/media-types.js';
 import { readAll } from '../store/blobs/contract.js';
+import type { Upload } from '../store/blobs/blob-store.js';
 import { MemoryBlobStore } from '../store/blobs/memory.js';
 import type { MetaStore, RepoKey } from '../store/meta/meta-store.js';
 import { openSqliteMetaStore } from '../store/meta/sqlite.js';
@@ -41,6 +42,29 @@ class SlowDeleteStore extends MemoryBlobStore {
   release(): void {
     this.#open?.();
     this.#gate = undefined;
+  }
+  #commitGate: Promise<void> | undefined;
+  #openCommits: (() => void) | undefined;
+  committing: (() => void) | undefined;
+  /** Commits of uploads started from now on wait for `releaseCommits()`. */
+  holdCommits(): void {
+    this.#commitGate = new Promise((resolve) => (this.#openCommits = resolve));
+  }
+  releaseCommits(): void {
+    this.#openCommits?.();
+    this.#commitGate = undefined;
+  }
+  override async startUpload(): Promise<Upload> {
+    const upload = await super.startUpload();
+    const gate = this.#commitGate;
+    if (gate === undefined) return upload;
+    const commit = upload.commit.bind(upload);
+    upload.commit = async (expected: Digest) => {
+      this.committing?.();
+      await gate;
+      return commit(expected);
+    };
+    return upload;
   }
   override async delete(digest: Digest): Promise<void> {
     if (this.#gate !== undefined) {
@@ -202,6 +226,27 @@ describe('BlobGc (blob garbage collection)', () => {
     // … and the blob is there and linked afterwards
     const { stream } = await images.readLayer(key('other'), sha256Digest(layer));
     assert.deepEqual(await readAll(stream), layer);
+  });
+
+  it('never takes a blob whose commit is under way', async () => {
+    // given an unreferenced blob past its grace period
+    const layer = Buffer.from('recommitted layer');
+    await images.pushBlob(key('app'), sha256Digest(layer), body(layer));
+    clock.advance(2 * HOUR);
+    // when the same blob is pushed again, and a sweep runs while that push commits it
+    blobs.holdCommits();
+    const committing = new Promise<void>((resolve) => (blobs.committing = resolve));
+    const push = images.pushBlob(key('other'), sha256Digest(layer), body(layer));
+    await committing;
+    const result = await gc.sweep({ graceMs: HOUR });
+    blobs.releaseCommits();
+    await push;
+    // then the sweep leaves it, and both repositories still serve it
+    assert.equal(result.blobsDeleted, 0);
+    for (const name of ['app', 'other']) {
+      const { stream } = await images.readLayer(key(name), sha256Digest(layer));
+      assert.deepEqual(await readAll(stream), layer);
+    }
   });
 
   it('keeps a blob just mounted into another repository', async () => {

@@ -12,9 +12,10 @@
  *   - otherwise garbage: one short transaction removes its record and every layer link to it
  *     (from then on no push can link it or PUT a manifest that needs it: they get "blob
  *     unknown"), and only then are its bytes deleted.
- * Upload sessions hold no blob: their bytes sit in the session until the commit, which records
- * the blob again first. A commit of a digest whose bytes a sweep is deleting at that moment
- * waits (SweepGate) for the deletion to finish, then writes the bytes anew.
+ * Upload sessions hold no blob: their bytes sit in the session until the commit. A commit marks
+ * its digest (SweepGate.committing) so no sweep claims it, waits for a deletion of those bytes
+ * already under way to finish, writes the bytes, and records, links and closes the session in
+ * one transaction.
  */
 import { parseDigest } from '../oci/digest.js';
 import { mapLimit, type BlobStore } from '../store/blobs/blob-store.js';
@@ -34,6 +35,29 @@ const ADOPT_BATCH = 512;
  */
 export class SweepGate {
   readonly #deleting = new Map<string, Promise<void>>();
+  /** Digests a push is committing (how many pushes each), which no sweep may claim. */
+  readonly #committing = new Map<string, number>();
+
+  /**
+   * Marks `digest` as being committed by a push until the returned function is called: from
+   * its bytes becoming visible to its record and link being written, no sweep claims it.
+   */
+  committing(digest: string): () => void {
+    this.#committing.set(digest, (this.#committing.get(digest) ?? 0) + 1);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const n = (this.#committing.get(digest) ?? 1) - 1;
+      if (n > 0) this.#committing.set(digest, n);
+      else this.#committing.delete(digest);
+    };
+  }
+
+  /** Those of `digests` that no push is committing. */
+  claimable(digests: readonly string[]): string[] {
+    return digests.filter((d) => !this.#committing.has(d));
+  }
 
   /** Marks `digests` as being deleted; the returned function lifts the mark. */
   hold(digests: readonly string[]): () => void {
@@ -119,7 +143,8 @@ export class BlobGc {
       // Marked before the claim, so a commit that slips in after it waits for the deletion.
       const release = gate.hold(digests);
       try {
-        const claimed = await meta.blobs.claim(digests, cutoff);
+        // A push committing one of them records it once its bytes are in place: not garbage.
+        const claimed = await meta.blobs.claim(gate.claimable(digests), cutoff);
         // Two at a time: faster than one by one, and libuv's other file-system threads stay
         // free for the requests going on meanwhile.
         for (const blobs of stores) await mapLimit(claimed, DELETE_CONCURRENCY, (b) => blobs.delete(parseDigest(b.digest)));

@@ -838,41 +838,35 @@ export class Images {
   }
 
   async #commit(repo: RepositoryRecord, upload: Upload, digest: Digest): Promise<LayerRecord> {
-    // Record the blob before its bytes become visible, so no sweep takes them before the link.
-    if (upload.digest() === digest) await this.#recordBlob(digest, upload.size);
-    let size: number;
+    // No sweep claims the digest from here until its record and link are written; one deleting
+    // these bytes right now finishes first, so the commit writes them after the deletion.
+    const release = this.#sweeps.committing(digest);
     try {
-      ({ size } = await upload.commit(digest));
-    } catch (e) {
-      if (e instanceof DigestMismatchError) {
-        // The store has dropped the session and its bytes: nothing of it stays visible.
-        await this.#meta.uploads.delete(upload.id);
-        throw new ImageError('DigestMismatch', {
-          name: repo.name,
-          registryId: repo.accountId,
-          uploadId: upload.id,
-          expected: e.expected,
-          actual: e.actual,
-        });
+      while (await this.#sweeps.waitFor(digest));
+      let size: number;
+      try {
+        ({ size } = await upload.commit(digest));
+      } catch (e) {
+        if (e instanceof DigestMismatchError) {
+          // The store has dropped the session and its bytes: nothing of it stays visible.
+          await this.#meta.uploads.delete(upload.id);
+          throw new ImageError('DigestMismatch', {
+            name: repo.name,
+            registryId: repo.accountId,
+            uploadId: upload.id,
+            expected: e.expected,
+            actual: e.actual,
+          });
+        }
+        throw e;
       }
-      throw e;
+      // The blob is durable now; only from here on may metadata point at it. Record, link and
+      // the end of the session are one transaction (one commit to disk, not three). A crash
+      // before it leaves bytes without a record, which the next sweep adopts.
+      return await this.#meta.layers.commit({ repositoryId: repo.id, digest, size, linkedAt: this.#clock.now() }, upload.id);
+    } finally {
+      release();
     }
-    // The blob is durable now; only from here on may metadata point at it.
-    const layer = await this.#meta.layers.link({ repositoryId: repo.id, digest, size, linkedAt: this.#clock.now() });
-    await this.#meta.uploads.delete(upload.id);
-    // Only when a sweep took the blob between its record and the link (a grace period shorter
-    // than the commit): the client pushes it again.
-    if (layer === undefined) throw new ImageError('BlobUnknown', { name: repo.name, registryId: repo.accountId, digest });
-    return layer;
-  }
-
-  /**
-   * Records (touches) a blob about to be committed; when a sweep is deleting its bytes right
-   * now, waits for that and records it again, so the commit writes the bytes after the deletion.
-   */
-  async #recordBlob(digest: Digest, size: number): Promise<void> {
-    do await this.#meta.blobs.touch(digest, size, this.#clock.now());
-    while (await this.#sweeps.waitFor(digest));
   }
 
   async #discard(key: RepoKey | undefined, id: string): Promise<void> {

@@ -1,5 +1,5 @@
 /** `GET`/`HEAD`/`DELETE /v2/<name>/blobs/<digest>`: blobs stream from the store, with ranges. */
-import { pipeline } from 'node:stream/promises';
+import { sendStream } from '../store/blobs/file-stream.js';
 import { InvalidDigestError, parseDigest, type Digest } from '../oci/digest.js';
 import type { RegistryRequest } from './context.js';
 import { RegistryError } from './errors.js';
@@ -49,7 +49,7 @@ export async function getBlob({ req, res, repo, ref, signal, deps }: RegistryReq
     });
   }
   try {
-    await pipeline(stream, res);
+    await sendStream(stream, res, signal);
   } catch (e) {
     // A client that hangs up mid-blob is not an error of ours.
     if (!signal.aborted) throw e;

@@ -6,7 +6,7 @@
  * the blob store, as a registry blob GET does.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { pipeline } from 'node:stream/promises';
+import { sendStream } from '../store/blobs/file-stream.js';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import type { HttpFront } from '../gateway/server.js';
@@ -102,7 +102,7 @@ export function layerDownloadFront(deps: LayerDownloadDeps): HttpFront {
         } else {
           res.writeHead(206, { ...headers, 'content-length': span.end - span.start + 1, 'content-range': `bytes ${span.start}-${span.end}/${layer.size}` });
         }
-        await pipeline(stream, res).catch((e: unknown) => {
+        await sendStream(stream, res, ctx.signal).catch((e: unknown) => {
           // A client that hangs up mid-layer is not an error of ours.
           if (!ctx.signal.aborted) throw e;
         });

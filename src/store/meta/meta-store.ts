@@ -349,6 +349,12 @@ export interface LayerRecords {
    * blob has no record (never committed, or taken by garbage collection meanwhile).
    */
   link(layer: LayerRecord): Promise<LayerRecord | undefined>;
+  /**
+   * A pushed blob is durable: in one transaction, records the blob as touched at `linkedAt`
+   * (creating its record), links it to the repository (an existing link is kept and returned)
+   * and forgets the upload session `uploadId`.
+   */
+  commit(layer: LayerRecord, uploadId: string): Promise<LayerRecord>;
   get(repositoryId: number, digest: string): Promise<LayerRecord | undefined>;
   getMany(repositoryId: number, digests: readonly string[]): Promise<LayerRecord[]>;
 }

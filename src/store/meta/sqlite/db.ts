@@ -56,6 +56,30 @@ function migrate(db: Db): void {
   }
 }
 
+const relaxedSync = new WeakMap<Db, { relax: Database.Statement; restore: Database.Statement }>();
+
+/**
+ * Runs `write` (one statement) without waiting for the disk, for records of data that is itself
+ * not durable yet: an upload session's bytes are fsynced only when the session is committed, so
+ * an fsync of its record would buy nothing a power cut could not take anyway, and cost a WAL
+ * fsync on the event loop per request. A crash of the process loses nothing (the WAL is in the
+ * kernel's hands), and the next synchronous commit makes these records durable too.
+ */
+export function withoutSync<T>(db: Db, write: () => T): T {
+  if (db.memory) return write();
+  let s = relaxedSync.get(db);
+  if (s === undefined) {
+    s = { relax: db.prepare('PRAGMA synchronous = NORMAL'), restore: db.prepare('PRAGMA synchronous = FULL') };
+    relaxedSync.set(db, s);
+  }
+  s.relax.run();
+  try {
+    return write();
+  } finally {
+    s.restore.run();
+  }
+}
+
 export const toMillis = (d: Date): number => d.getTime();
 export const fromMillis = (n: number): Date => new Date(n);
 

@@ -14,7 +14,7 @@ import type {
   UploadRecords,
 } from '../meta-store.js';
 import type { Db } from './db.js';
-import { decodeCursor, encodeCursor, fromMillis } from './db.js';
+import { decodeCursor, encodeCursor, fromMillis, withoutSync } from './db.js';
 
 interface ImageRow {
   repository_id: number;
@@ -424,6 +424,8 @@ export class SqliteLayers implements LayerRecords {
   private readonly insert;
   private readonly select;
   private readonly touch;
+  private readonly record;
+  private readonly forgetUpload;
 
   constructor(private readonly db: Db) {
     this.insert = db.prepare(
@@ -432,6 +434,22 @@ export class SqliteLayers implements LayerRecords {
     );
     this.select = db.prepare<[number, string], LayerRow>('SELECT * FROM layers WHERE repository_id = ? AND digest = ?');
     this.touch = db.prepare('UPDATE blobs SET touched_at = max(touched_at, ?) WHERE digest = ?');
+    this.record = db.prepare(
+      `INSERT INTO blobs (digest, size, touched_at) VALUES (?, ?, ?)
+       ON CONFLICT(digest) DO UPDATE SET touched_at = max(touched_at, excluded.touched_at), size = excluded.size`,
+    );
+    this.forgetUpload = db.prepare('DELETE FROM uploads WHERE id = ?');
+  }
+
+  async commit(layer: LayerRecord, uploadId: string): Promise<LayerRecord> {
+    return this.db.transaction(() => {
+      this.record.run(layer.digest, layer.size, layer.linkedAt.getTime());
+      this.insert.run(layer.repositoryId, layer.digest, layer.size, layer.mediaType ?? null, layer.linkedAt.getTime());
+      this.forgetUpload.run(uploadId);
+      const row = this.select.get(layer.repositoryId, layer.digest);
+      if (row === undefined) throw new Error(`layer link ${layer.digest} vanished inside its own transaction`);
+      return toLayer(row);
+    })();
   }
 
   async link(layer: LayerRecord): Promise<LayerRecord | undefined> {
@@ -479,7 +497,7 @@ export class SqliteUploads implements UploadRecords {
   private readonly stale;
   private readonly hidden;
 
-  constructor(db: Db) {
+  constructor(private readonly db: Db) {
     this.insert = db.prepare('INSERT INTO uploads (id, repository_id, started_at, parts, last_part_size, announced) VALUES (?, ?, ?, ?, ?, ?)');
     this.select = db.prepare<[string], UploadRow>('SELECT * FROM uploads WHERE id = ?');
     // The part that was last becomes an earlier one (SQLite reads the old values on the right).
@@ -501,8 +519,10 @@ export class SqliteUploads implements UploadRecords {
     return this.stale.all(at.getTime()).map((r) => r.id);
   }
 
+  // A session's own records are written without an fsync (withoutSync): its bytes are not
+  // durable before the commit either, whose transaction syncs the blob's records and this table.
   async create(u: UploadRecord): Promise<void> {
-    this.insert.run(u.id, u.repositoryId, u.startedAt.getTime(), u.parts, u.lastPartSize, u.announced ? 1 : 0);
+    withoutSync(this.db, () => this.insert.run(u.id, u.repositoryId, u.startedAt.getTime(), u.parts, u.lastPartSize, u.announced ? 1 : 0));
   }
 
   async get(id: string): Promise<UploadRecord | undefined> {
@@ -521,7 +541,7 @@ export class SqliteUploads implements UploadRecords {
   }
 
   async recordPart(id: string, partSize: number): Promise<void> {
-    this.part.run(partSize, id);
+    withoutSync(this.db, () => this.part.run(partSize, id));
   }
 
   async delete(id: string): Promise<void> {

@@ -1,0 +1,84 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { openSync, readdirSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { after, before, describe, it } from 'node:test';
+
+import { BufferPool, FileRangeStream, sendStream } from './file-stream.js';
+
+/** A Writable that keeps a copy of what it was given, acknowledging each write after a turn. */
+function collector(): { sink: Writable; bytes: () => Buffer } {
+  const parts: Buffer[] = [];
+  const sink = new Writable({
+    highWaterMark: 1,
+    write(chunk: Buffer, _encoding, callback) {
+      parts.push(Buffer.from(chunk));
+      setImmediate(callback);
+    },
+  });
+  return { sink, bytes: () => Buffer.concat(parts) };
+}
+
+const openFds = (): number => readdirSync('/proc/self/fd').length;
+
+describe('FileRangeStream', () => {
+  let dir: string;
+  let path: string;
+  const data = randomBytes(5 * 4096 + 123);
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'simfra-file-stream-'));
+    path = join(dir, 'blob');
+    await writeFile(path, data);
+  });
+  after(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('sends the whole file through two reused buffers and gives them back', async () => {
+    // given a pool of 4 KiB buffers and a file of five and a bit of them
+    const pool = new BufferPool(4096, 4);
+    const { sink, bytes } = collector();
+    // when it is sent
+    await sendStream(new FileRangeStream(openSync(path, 'r'), { start: 0, end: data.length - 1 }, pool), sink);
+    // then the bytes are the file's, the sink is ended and both buffers are back in the pool
+    assert.deepEqual(bytes(), data);
+    assert.equal(sink.writableFinished, true);
+    assert.equal(pool.idle, 2);
+  });
+
+  it('sends a range, and reads the same range as a plain Readable', async () => {
+    // given a range across buffer boundaries
+    const pool = new BufferPool(4096, 4);
+    const span = { start: 1000, end: 3 * 4096 + 17 };
+    const expected = data.subarray(span.start, span.end + 1);
+    // when it is sent, and when it is read
+    const sent = collector();
+    await sendStream(new FileRangeStream(openSync(path, 'r'), span, pool), sent.sink);
+    const chunks: Buffer[] = [];
+    for await (const chunk of new FileRangeStream(openSync(path, 'r'), span, pool)) chunks.push(chunk as Buffer);
+    // then both carry exactly the range
+    assert.deepEqual(sent.bytes(), expected);
+    assert.deepEqual(Buffer.concat(chunks), expected);
+  });
+
+  it('stops on abort, closes its file and keeps the buffers a dead sink may hold', async () => {
+    // given a sink that never acknowledges a write
+    const pool = new BufferPool(4096, 4);
+    const fds = openFds();
+    const sink = new Writable({ write() {} });
+    const ac = new AbortController();
+    const stream = new FileRangeStream(openSync(path, 'r'), { start: 0, end: data.length - 1 }, pool);
+    // when the client goes away mid-send
+    const sending = sendStream(stream, sink, ac.signal);
+    setTimeout(() => ac.abort(new Error('client left')), 20);
+    // then the send fails, the sink is destroyed, the file closed, and no buffer went back
+    await assert.rejects(sending, /client left/);
+    assert.equal(sink.destroyed, true);
+    await new Promise((r) => stream.once('close', r));
+    assert.equal(openFds(), fds);
+    assert.equal(pool.idle, 0);
+  });
+});

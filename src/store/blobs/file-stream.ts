@@ -1,0 +1,299 @@
+/**
+ * Reading a blob file: a Readable for any consumer, and a faster way to send it to a Writable
+ * (an HTTP response) that reads into a few large buffers used over and over.
+ *
+ * Why: a blob GET read 64 KiB at a time into a new buffer each time. Every buffer is garbage
+ * once the socket has copied it, and V8 collects external memory only after tens of MiB of it
+ * have piled up, so eight clients pulling large blobs held ~60 MiB of dead buffers and paid
+ * for mapping, faulting and freeing each one. `sendFileRange` reads 1 MiB at a time into two
+ * buffers per transfer, taken from the store's pool, and reuses a buffer only once the socket
+ * has reported its write complete (the write callback), so nothing is copied twice and nothing
+ * is allocated per chunk.
+ */
+import { close, fdatasync, read, writev } from 'node:fs';
+import { Readable, Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { promisify } from 'node:util';
+
+const readFd = promisify(read);
+const closeFd = promisify(close);
+
+/** Large buffers of one size, kept for reuse up to `max` of them (more are left to the GC). */
+export class BufferPool {
+  readonly #free: Buffer[] = [];
+
+  constructor(
+    readonly size: number,
+    readonly max: number,
+  ) {}
+
+  take(): Buffer {
+    return this.#free.pop() ?? Buffer.allocUnsafeSlow(this.size);
+  }
+
+  give(buf: Buffer): void {
+    if (this.#free.length < this.max && buf.length === this.size) this.#free.push(buf);
+  }
+
+  /** Buffers waiting for reuse (for tests). */
+  get idle(): number {
+    return this.#free.length;
+  }
+}
+
+/** A stream that can send itself to a Writable faster than `pipeline` would. */
+export const sendTo: unique symbol = Symbol('sendTo');
+
+export interface SendableStream extends Readable {
+  /** Writes the whole stream into `dest` and ends it; rejects (and destroys `dest`) on a failure. */
+  [sendTo](dest: Writable, signal?: AbortSignal): Promise<void>;
+}
+
+export function isSendable(stream: Readable): stream is SendableStream {
+  return typeof (stream as Partial<SendableStream>)[sendTo] === 'function';
+}
+
+/**
+ * Bytes `start`..`end` (inclusive) of the open file `fd`, which the stream owns and closes. As a
+ * Readable it reads `pool.size` bytes at a time into new buffers (a consumer may keep them);
+ * `[sendTo]` uses the pool.
+ */
+export class FileRangeStream extends Readable implements SendableStream {
+  #fd: number | undefined;
+  #position: number;
+  readonly #end: number;
+  readonly #pool: BufferPool;
+  #sending = false;
+  /** The read in flight: the fd is closed only after it (a reused fd number must not be read). */
+  #io: Promise<unknown> | undefined;
+
+  constructor(fd: number, span: { start: number; end: number }, pool: BufferPool) {
+    super({ highWaterMark: pool.size });
+    this.#fd = fd;
+    this.#position = span.start;
+    this.#end = span.end;
+    this.#pool = pool;
+  }
+
+  override _read(): void {
+    const fd = this.#fd;
+    if (fd === undefined) return;
+    const length = Math.min(this.#pool.size, this.#end - this.#position + 1);
+    if (length <= 0) {
+      this.push(null);
+      return;
+    }
+    const buf = Buffer.allocUnsafeSlow(length);
+    this.#readAt(fd, buf, length).then(
+      ({ bytesRead }) => {
+        if (bytesRead === 0) {
+          this.destroy(new Error('blob file ended early'));
+          return;
+        }
+        this.#position += bytesRead;
+        this.push(bytesRead === length ? buf : buf.subarray(0, bytesRead));
+      },
+      (e: unknown) => this.destroy(e as Error),
+    );
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    const fd = this.#fd;
+    this.#fd = undefined;
+    if (fd === undefined) {
+      callback(error);
+      return;
+    }
+    const io = this.#io ?? Promise.resolve();
+    io.catch(() => undefined)
+      .then(() => closeFd(fd))
+      .then(
+      () => callback(error),
+      (e: unknown) => callback(error ?? (e as Error)),
+    );
+  }
+
+  #readAt(fd: number, buf: Buffer, length: number): Promise<{ bytesRead: number }> {
+    const io = readFd(fd, buf, 0, length, this.#position);
+    this.#io = io;
+    return io;
+  }
+
+  async [sendTo](dest: Writable, signal?: AbortSignal): Promise<void> {
+    const fd = this.#fd;
+    if (fd === undefined || this.#sending || this.readableFlowing !== null || this.readableLength > 0) {
+      throw new Error('stream already read');
+    }
+    this.#sending = true;
+    const pool = this.#pool;
+    // Two buffers: one is read into while the socket sends the other.
+    const buffers = [pool.take(), pool.take()] as const;
+    const writes: (Promise<void> | undefined)[] = [undefined, undefined];
+    let aborted: Promise<never> | undefined;
+    let onAbort: (() => void) | undefined;
+    if (signal !== undefined) {
+      aborted = new Promise<never>((_, reject) => {
+        onAbort = () => reject(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
+        if (signal.aborted) onAbort();
+        else signal.addEventListener('abort', onAbort, { once: true });
+      });
+      aborted.catch(() => undefined);
+    }
+    const wait = <T>(p: Promise<T>): Promise<T> => (aborted === undefined ? p : Promise.race([p, aborted]));
+    let failed = false;
+    try {
+      let i = 0;
+      while (this.#position <= this.#end) {
+        const buf = buffers[i]!;
+        // The socket is done with this buffer before it is read into again.
+        if (writes[i] !== undefined) await wait(writes[i]!);
+        const length = Math.min(buf.length, this.#end - this.#position + 1);
+        const { bytesRead } = await wait(this.#readAt(fd, buf, length));
+        if (bytesRead === 0) throw new Error('blob file ended early');
+        this.#position += bytesRead;
+        const chunk = buf.subarray(0, bytesRead);
+        writes[i] = new Promise<void>((resolve, reject) => {
+          dest.write(chunk, (e) => (e ? reject(e) : resolve()));
+        });
+        writes[i]!.catch(() => undefined);
+        i ^= 1;
+      }
+      await wait(Promise.all(writes));
+      await wait(new Promise<void>((resolve, reject) => dest.end((e?: Error | null) => (e ? reject(e) : resolve()))));
+    } catch (e) {
+      failed = true;
+      // Cut the transfer short; the error goes to the caller, not to listeners of `dest`.
+      dest.destroy();
+      throw e;
+    } finally {
+      if (signal !== undefined && onAbort !== undefined) signal.removeEventListener('abort', onAbort);
+      // A buffer goes back only when its write is known to be over; one still held by a
+      // destroyed socket is left to the GC.
+      if (!failed) for (const buf of buffers) pool.give(buf);
+      this.destroy();
+    }
+  }
+}
+
+/** `stream` into `dest` (ended after), by `[sendTo]` when the stream offers it. */
+export async function sendStream(stream: Readable, dest: Writable, signal?: AbortSignal): Promise<void> {
+  if (isSendable(stream)) {
+    await stream[sendTo](dest, signal);
+    return;
+  }
+  await pipeline(stream, dest);
+}
+
+/**
+ * The file end of an upload: hashes each chunk as it arrives (into `digester`, a checkpoint the
+ * caller adopts only once everything is written) and appends to `fd`, which it owns and closes.
+ *
+ * Why not a hashing Transform into fs.WriteStream: with both at 16 KiB high-water marks, every
+ * 64 KiB chunk off the socket went through two stream stages and one file-system round trip of
+ * its own. Here chunks that arrive while a write is in flight queue up (to `batchBytes`) and go
+ * to the file in one writev, and nothing is copied.
+ */
+export class AppendSink extends Writable {
+  readonly #fd: number;
+  readonly #digester: { update(buf: Buffer): void; readonly size: number };
+  readonly #maxBytes: number | undefined;
+  readonly #tooLarge: () => Error;
+  readonly #syncEvery: number;
+  #syncedAt: number;
+  /** A writeback fdatasync in flight: the fd is closed only after it. */
+  #sync: Promise<void> | undefined;
+  #closed = false;
+  readonly #received: ((bytes: number) => void) | undefined;
+
+  constructor(
+    fd: number,
+    digester: { update(buf: Buffer): void; readonly size: number },
+    opts: { maxBytes?: number; tooLarge: () => Error; syncEvery: number; batchBytes: number; received?: (bytes: number) => void },
+  ) {
+    super({ highWaterMark: opts.batchBytes, decodeStrings: true });
+    this.#fd = fd;
+    this.#digester = digester;
+    this.#maxBytes = opts.maxBytes;
+    this.#tooLarge = opts.tooLarge;
+    this.#syncEvery = opts.syncEvery;
+    this.#syncedAt = digester.size;
+    this.#received = opts.received;
+  }
+
+  /** Whether the fd is closed (after finish, or after destroy). */
+  get fileClosed(): boolean {
+    return this.#closed;
+  }
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    this.#append([chunk], callback);
+  }
+
+  override _writev(chunks: { chunk: Buffer }[], callback: (error?: Error | null) => void): void {
+    this.#append(
+      chunks.map((c) => c.chunk),
+      callback,
+    );
+  }
+
+  #append(bufs: Buffer[], callback: (error?: Error | null) => void): void {
+    let total = 0;
+    for (const b of bufs) total += b.length;
+    if (this.#maxBytes !== undefined && this.#digester.size + total > this.#maxBytes) {
+      callback(this.#tooLarge());
+      return;
+    }
+    for (const b of bufs) this.#digester.update(b);
+    writevAll(this.#fd, bufs).then(() => {
+      this.#received?.(total);
+      // Start writeback while the upload is still arriving, so commit's fsync has little left
+      // to wait for (the kernel would otherwise keep the whole layer dirty until then).
+      if (this.#digester.size - this.#syncedAt >= this.#syncEvery && this.#sync === undefined) {
+        this.#syncedAt = this.#digester.size;
+        this.#sync = fdatasyncFd(this.#fd).then(
+          () => (this.#sync = undefined),
+          () => (this.#sync = undefined),
+        );
+      }
+      callback();
+    }, callback);
+  }
+
+  override _final(callback: (error?: Error | null) => void): void {
+    this.#close().then(() => callback(), callback);
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    this.#close().then(
+      () => callback(error),
+      (e: unknown) => callback(error ?? (e as Error)),
+    );
+  }
+
+  async #close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#sync;
+    await closeFd(this.#fd);
+  }
+}
+
+const writevFd = promisify(writev);
+const fdatasyncFd = promisify(fdatasync);
+
+async function writevAll(fd: number, bufs: Buffer[]): Promise<void> {
+  let pending = bufs;
+  while (pending.length > 0) {
+    let written = (await writevFd(fd, pending)).bytesWritten;
+    // A short write (rare for files): carry on with what is left.
+    const rest: Buffer[] = [];
+    for (const b of pending) {
+      if (written >= b.length) written -= b.length;
+      else {
+        rest.push(b.subarray(written));
+        written = 0;
+      }
+    }
+    pending = rest;
+  }
+}
