@@ -235,6 +235,7 @@ async function manifests(reg: Registry, seconds: number) {
   const measure = async (op: (i: number) => Promise<boolean>) => {
     const lat: number[] = [];
     let i = 0;
+    const cpu = cpuSeconds(reg.pid);
     const deadline = performance.now() + seconds * 1000;
     const t = performance.now();
     await Promise.all(
@@ -247,7 +248,8 @@ async function manifests(reg: Registry, seconds: number) {
       }),
     );
     lat.sort((a, b) => a - b);
-    return { count: lat.length, rps: lat.length / ((performance.now() - t) / 1000), p50: percentile(lat, 50), p99: percentile(lat, 99) };
+    const cpuMs = ((cpuSeconds(reg.pid) - cpu) * 1000) / lat.length;
+    return { count: lat.length, rps: lat.length / ((performance.now() - t) / 1000), p50: percentile(lat, 50), p99: percentile(lat, 99), cpuMs };
   };
   const put = await measure(async (i) =>
     (await call(reg, 'PUT', `/v2/${repo}/manifests/t${i}`, { body: manifest(i), headers: { 'content-type': accept } })).status === 201,
@@ -360,7 +362,7 @@ for (const make of peers) {
     if (sections.has('manifests') || sections.has('start')) {
       const m = await manifests(reg, quick ? 2 : 5);
       if (sections.has('manifests')) {
-        manifestRows.push({ registry: reg.name, 'PUT req/s': Math.round(m.put.rps), 'PUT p50 ms': m.put.p50, 'PUT p99 ms': m.put.p99, 'GET req/s': Math.round(m.get.rps), 'GET p50 ms': m.get.p50, 'GET p99 ms': m.get.p99 });
+        manifestRows.push({ registry: reg.name, 'PUT req/s': Math.round(m.put.rps), 'PUT p50 ms': m.put.p50, 'PUT p99 ms': m.put.p99, 'PUT CPU ms': m.put.cpuMs, 'GET req/s': Math.round(m.get.rps), 'GET p50 ms': m.get.p50, 'GET p99 ms': m.get.p99, 'GET CPU ms': m.get.cpuMs });
       }
     }
     if (sections.has('start')) {
