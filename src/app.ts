@@ -134,7 +134,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   // memory flat under parallel pushes: peak RSS 113 → 83 MiB (bench/registry-cpu.ts).
   const garbage = YoungGarbage.fromRuntime(4 * 1024 * 1024);
   const blobs: BlobStore = config.dataDir
-    ? new FsBlobStore(join(config.dataDir, 'ecr'), { ...blobOptions, received: (n) => garbage.received(n) })
+    ? new FsBlobStore(join(config.dataDir, 'ecr'), { ...blobOptions, received: (n, from) => garbage.received(n, from) })
     : new MemoryBlobStore(blobOptions);
   const repositories = new Repositories(meta, clock, { countImages: (repo) => meta.images.count(repo.id) });
   // KMS: keys and aliases with their key policies (the primary control of every key request),

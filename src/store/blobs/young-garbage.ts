@@ -20,6 +20,8 @@ type Gc = (options: { type: 'minor'; execution: 'sync' }) => void;
 
 export class YoungGarbage {
   #since = 0;
+  /** The uploads that took data in since the last collection. */
+  readonly #senders = new Set<object>();
 
   constructor(
     private readonly gc: Gc | undefined,
@@ -31,11 +33,19 @@ export class YoungGarbage {
     return new YoungGarbage(exposedGc(), everyBytes);
   }
 
-  /** `bytes` more of upload data have been taken in (and, mostly, dropped). */
-  received(bytes: number): void {
+  /**
+   * `bytes` more of upload data have been taken in (and, mostly, dropped) by the upload `from`.
+   * With several uploads at once the collection waits for `everyBytes` from each (on average):
+   * at a fixed total, eight uploads were collected so often that chunks still queued for their
+   * file write lived through two collections, were moved to the old generation and died there,
+   * to be freed only by a full collection (~64 MiB of external memory later).
+   */
+  received(bytes: number, from: object): void {
     this.#since += bytes;
-    if (this.#since < this.everyBytes) return;
+    this.#senders.add(from);
+    if (this.#since < this.everyBytes * this.#senders.size) return;
     this.#since = 0;
+    this.#senders.clear();
     this.gc?.({ type: 'minor', execution: 'sync' });
   }
 }
