@@ -56,6 +56,13 @@ export const UPLOAD_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/;
 const PREFIX = /^[0-9a-f]{2}$/;
 const HEX = /^[0-9a-f]{64}$/;
 const READ_CHUNK = 1 << 20;
+/**
+ * An upload's chunks queued for one writev: with the write under way, what each upload holds.
+ * Small, so that a chunk dies young (young-garbage.ts): eight 256 MiB pushes at once peaked at
+ * ~140 MiB RSS with 1 MiB batches (~40–60 MiB of dead chunks awaiting a full collection) and at
+ * ~104 with 256 KiB, at no cost in CPU per MiB.
+ */
+const UPLOAD_BATCH = 256 * 1024;
 /** Idle read buffers kept for reuse: enough for eight downloads at once. */
 const IDLE_READ_BUFFERS = 16;
 /** Stats in flight while listing: libuv has four file-system threads, two stay free for requests. */
@@ -289,7 +296,7 @@ class FsUpload implements Upload {
         ...(maxBytes !== undefined ? { maxBytes } : {}),
         tooLarge: () => new UploadTooLargeError(maxBytes ?? 0),
         syncEvery: WRITEBACK_EVERY,
-        batchBytes: READ_CHUNK,
+        batchBytes: UPLOAD_BATCH,
         ...(this.host.received !== undefined ? { received: this.host.received } : {}),
       });
       const { controller, dispose } = linkedAbort(opts.signal);

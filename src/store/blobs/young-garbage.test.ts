@@ -18,10 +18,10 @@ describe('YoungGarbage', () => {
     ]);
   });
 
-  it('waits for `everyBytes` per upload when several upload at once', () => {
-    // given a collector counting its calls, every 4 MiB
+  it('waits for `perUploadBytes` from each upload when several upload at once', () => {
+    // given a collector counting its calls, every 4 MiB and every 4 MiB per upload
     const calls: unknown[] = [];
-    const garbage = new YoungGarbage((options) => calls.push(options), 4 << 20);
+    const garbage = new YoungGarbage((options) => calls.push(options), 4 << 20, 4 << 20);
     // when four uploads take in 1 MiB each, in turn, 15 times (15 MiB in all)
     const uploads = [{}, {}, {}, {}];
     for (let round = 0; round < 15; round++) for (const u of uploads) garbage.received(1 << 20, u);
