@@ -5,6 +5,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { Hash } from '@smithy/hash-node';
 import { SignatureV4 } from '@smithy/signature-v4';
+import { npmStart } from '../test/support/npm-start.js';
 
 export const ROOT = { accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY' };
 export const REPO_ROOT = join(import.meta.dirname, '..');
@@ -52,13 +53,6 @@ function stopper(child: ChildProcess): () => Promise<void> {
 
 let built = false;
 
-/** The node flags of `npm start` (package.json: `node <flags> dist/main.mjs`), e.g. --enable-source-maps. */
-function npmStartNodeArgs(): string[] {
-  const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } };
-  const words = pkg.scripts.start.split(/\s+/);
-  return words.slice(1, words.indexOf('dist/main.mjs'));
-}
-
 /** simfra as its own process, the way `npm start` runs it (the bundle), in memory unless env says otherwise. */
 export async function startSimfra(env: Record<string, string> = {}, nodeArgs: readonly string[] = []): Promise<Target> {
   if (!built) {
@@ -67,9 +61,10 @@ export async function startSimfra(env: Record<string, string> = {}, nodeArgs: re
   }
   const port = await freePort();
   const started = performance.now();
-  const child = spawn(process.execPath, [...npmStartNodeArgs(), ...nodeArgs, 'dist/main.mjs'], {
+  const start = npmStart(REPO_ROOT);
+  const child = spawn(process.execPath, [...start.nodeArgs, ...nodeArgs, 'dist/main.mjs'], {
     cwd: REPO_ROOT,
-    env: { ...process.env, SIMFRA_PORT: String(port), SIMFRA_HOST: '127.0.0.1', SIMFRA_LOG_LEVEL: 'warn', ...env },
+    env: { ...process.env, ...start.env, SIMFRA_PORT: String(port), SIMFRA_HOST: '127.0.0.1', SIMFRA_LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   const url = `http://127.0.0.1:${port}`;

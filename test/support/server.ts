@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { createApp, type App, type AppOptions } from '../../src/app.js';
 import { loadConfig, type Config } from '../../src/config.js';
+import { npmStart } from './npm-start.js';
 
 export const ROOT = {
   accessKeyId: 'AKIAIOSFODNN7EXAMPLE',
@@ -63,9 +64,10 @@ const REPO_ROOT = join(import.meta.dirname, '..', '..');
  */
 export async function spawnServer(env: Record<string, string> = {}, opts: { bundle?: boolean } = {}): Promise<ChildServer> {
   if (opts.bundle) await buildBundle();
-  const child = spawn(process.execPath, opts.bundle ? ['--enable-source-maps', 'dist/main.mjs'] : ['--import', 'tsx', 'src/main.ts'], {
+  const start = opts.bundle ? npmStart(REPO_ROOT) : { env: {}, nodeArgs: ['--import', 'tsx'] };
+  const child = spawn(process.execPath, [...start.nodeArgs, opts.bundle ? 'dist/main.mjs' : 'src/main.ts'], {
     cwd: REPO_ROOT,
-    env: { ...process.env, SIMFRA_PORT: '0', SIMFRA_HOST: '127.0.0.1', ...env },
+    env: { ...process.env, ...start.env, SIMFRA_PORT: '0', SIMFRA_HOST: '127.0.0.1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

@@ -203,12 +203,12 @@ export class AppendSink extends Writable {
   /** A writeback fdatasync in flight: the fd is closed only after it. */
   #sync: Promise<void> | undefined;
   #closed = false;
-  readonly #received: ((bytes: number) => void) | undefined;
+  readonly #received: ((bytes: number, from: object) => void) | undefined;
 
   constructor(
     fd: number,
     digester: { update(buf: Buffer): void; readonly size: number },
-    opts: { maxBytes?: number; tooLarge: () => Error; syncEvery: number; batchBytes: number; received?: (bytes: number) => void },
+    opts: { maxBytes?: number; tooLarge: () => Error; syncEvery: number; batchBytes: number; received?: (bytes: number, from: object) => void },
   ) {
     super({ highWaterMark: opts.batchBytes, decodeStrings: true });
     this.#fd = fd;
@@ -245,7 +245,7 @@ export class AppendSink extends Writable {
     }
     for (const b of bufs) this.#digester.update(b);
     writevAll(this.#fd, bufs).then(() => {
-      this.#received?.(total);
+      this.#received?.(total, this);
       // Start writeback while the upload is still arriving, so commit's fsync has little left
       // to wait for (the kernel would otherwise keep the whole layer dirty until then).
       if (this.#digester.size - this.#syncedAt >= this.#syncEvery && this.#sync === undefined) {

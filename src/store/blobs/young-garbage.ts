@@ -20,22 +20,34 @@ type Gc = (options: { type: 'minor'; execution: 'sync' }) => void;
 
 export class YoungGarbage {
   #since = 0;
+  /** The uploads that took data in since the last collection. */
+  readonly #senders = new Set<object>();
 
   constructor(
     private readonly gc: Gc | undefined,
     readonly everyBytes: number,
+    readonly perUploadBytes = 0,
   ) {}
 
   /** With V8's own collector, when the runtime lets us have it. */
-  static fromRuntime(everyBytes: number): YoungGarbage {
-    return new YoungGarbage(exposedGc(), everyBytes);
+  static fromRuntime(everyBytes: number, perUploadBytes = 0): YoungGarbage {
+    return new YoungGarbage(exposedGc(), everyBytes, perUploadBytes);
   }
 
-  /** `bytes` more of upload data have been taken in (and, mostly, dropped). */
-  received(bytes: number): void {
+  /**
+   * `bytes` more of upload data have been taken in (and, mostly, dropped) by the upload `from`.
+   * With several uploads at once the collection also waits for `perUploadBytes` from each (on
+   * average): a chunk lives until its upload's write is over, and one that lives through two
+   * collections is moved to the old generation, to be freed only by a full collection (~64 MiB
+   * of external memory later). So the gap between collections must be longer than a chunk's
+   * life, which is the time its upload takes to receive about twice its write batch.
+   */
+  received(bytes: number, from: object): void {
     this.#since += bytes;
-    if (this.#since < this.everyBytes) return;
+    this.#senders.add(from);
+    if (this.#since < Math.max(this.everyBytes, this.perUploadBytes * this.#senders.size)) return;
     this.#since = 0;
+    this.#senders.clear();
     this.gc?.({ type: 'minor', execution: 'sync' });
   }
 }
