@@ -8,21 +8,7 @@ import type { Principal } from '../iam/principal.js';
 import type { Images } from '../images/images.js';
 import type { Repositories } from '../images/repositories.js';
 import type { RepoKey } from '../store/meta/meta-store.js';
-import type { Writable } from 'node:stream';
-
-/** A manifest the pull-through cache answers while its image is being imported. */
-export interface PulledThrough {
-  manifest: Buffer;
-  mediaType: string;
-  digest: string;
-}
-
-/** A blob answer the pull-through cache may write itself. */
-export interface BlobClient {
-  start(size: number): Writable;
-  started(): boolean;
-  abort(): void;
-}
+import type { BlobClient, ServedManifest } from '../services/ecr/pull-through.js';
 
 /** What the registry front is built from (composed in app.ts). */
 export interface RegistryDeps {
@@ -51,7 +37,7 @@ export interface RegistryDeps {
     reference: string,
     authorize: (requests: readonly AuthzRequest[]) => Promise<void>,
     puller?: Principal,
-  ): Promise<PulledThrough | undefined>;
+  ): Promise<ServedManifest | undefined>;
   /**
    * Pull-through cache: a blob of an import under way. With `client`, may answer it itself,
    * streaming it as it is fetched (true); else waits until it is stored (false).
@@ -85,7 +71,7 @@ export interface RegistryRequest {
   uuid: string;
   principal: Principal;
   /** The manifest the pull-through cache answered for a manifest GET/HEAD, when it did. */
-  pulledThrough?: PulledThrough;
+  pulledThrough?: ServedManifest;
   /** For checks beyond the route's own (the source repository of a mount). */
   authorize(requests: readonly AuthzRequest[]): Promise<void>;
   deps: RegistryDeps;

@@ -234,6 +234,30 @@ export async function createFromTemplate(
 }
 
 /**
+ * A repository that replication or the pull-through cache needs and that does not exist yet:
+ * from the scenario's template when one applies, else with ECR's defaults (mutable tags, AES256,
+ * no scan on push). One that already exists (made meanwhile by a racing call) is left as it is.
+ */
+export async function ensureRepository(
+  deps: Pick<EcrDeps, 'meta' | 'repositories' | 'ids' | 'kms'>,
+  key: RepoKey,
+  scenario: Exclude<CreationScenario, 'CREATE_ON_PUSH'>,
+): Promise<void> {
+  try {
+    if ((await createFromTemplate(deps, key, scenario)) !== undefined) return;
+    await deps.repositories.create(key, {
+      imageTagMutability: 'MUTABLE',
+      imageTagMutabilityExclusionFilters: [],
+      scanOnPush: false,
+      encryptionType: 'AES256',
+      tags: [],
+    });
+  } catch (e) {
+    if (!isImageError(e, 'RepositoryAlreadyExists')) throw e;
+  }
+}
+
+/**
  * Create on push: a push (upload or manifest) to a repository that does not exist creates it
  * when a CREATE_ON_PUSH template applies, and the pusher may `ecr:CreateRepository` it —
  * source: ECR "creating repositories on push" (2025-12), user guide "Private repository creation

@@ -41,14 +41,14 @@ import type { Clock } from '../../clock.js';
 import { AccessDeniedError, type Authorizer, type AuthzRequest, type AuthzSubject } from '../../iam/authorize.js';
 import { rootPrincipal, servicePrincipal, type AssumedRolePrincipal, type Principal } from '../../iam/principal.js';
 import type { StsSessions } from '../../iam/sessions.js';
-import { ImageError, isImageError } from '../../images/errors.js';
+import { ImageError } from '../../images/errors.js';
 import { parseDigest, sha256Digest, type Digest } from '../../oci/digest.js';
 import { parseManifest, referencedBlobs, type ParsedManifest } from '../../oci/manifest.js';
 import { parseReference, type Reference } from '../../oci/reference.js';
 import type { PullThroughCacheRuleRecord, RepoKey } from '../../store/meta/meta-store.js';
 import { UpstreamError, type UpstreamCredentials, type UpstreamManifest } from '../../upstream/registry-client.js';
 import { repositoryArn } from './arns.js';
-import { createFromTemplate, matchTemplate } from './creation-templates.js';
+import { ensureRepository, matchTemplate } from './creation-templates.js';
 import type { EcrDeps } from './deps.js';
 import { ptcMessages } from './messages.js';
 import { ecrUpstreamOf, matchRule, upstreamNameOf } from './pull-through-cache.js';
@@ -256,7 +256,7 @@ export class PullThroughCache {
         await authorize([this.#importRequest(repo), ...(existed ? [] : [await this.#createRequest(repo)])]);
       }
       const top = await fetchManifest(source, upstreamName, reference);
-      if (!existed) await this.#createRepository(repo);
+      if (!existed) await ensureRepository(this.deps, repo, 'PULL_THROUGH_CACHE');
       if (opts.stream && top.parsed.kind === 'index') {
         const children: Digest[] = [];
         for (const c of top.parsed.manifests) {
@@ -475,22 +475,6 @@ export class PullThroughCache {
       for (const t of template.resourceTags) context[`aws:RequestTag/${t.Key}`] = t.Value;
     }
     return { action: 'ecr:CreateRepository', resource: repositoryArn(repo.region, repo.accountId, repo.name), context };
-  }
-
-  async #createRepository(repo: RepoKey): Promise<void> {
-    try {
-      if ((await createFromTemplate(this.deps, repo, 'PULL_THROUGH_CACHE')) !== undefined) return;
-      // Without a template: ECR's defaults (mutable tags, AES256, no scan on push).
-      await this.deps.repositories.create(repo, {
-        imageTagMutability: 'MUTABLE',
-        imageTagMutabilityExclusionFilters: [],
-        scanOnPush: false,
-        encryptionType: 'AES256',
-        tags: [],
-      });
-    } catch (e) {
-      if (!isImageError(e, 'RepositoryAlreadyExists')) throw e;
-    }
   }
 
   /** Where the rule's images come from: simfra's own store for ECR, else the remote registry. */

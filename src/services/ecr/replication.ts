@@ -19,7 +19,6 @@ import type { RequestContext } from '../../aws/context.js';
 import type { Clock } from '../../clock.js';
 import { AccessDeniedError } from '../../iam/authorize.js';
 import { rootPrincipal } from '../../iam/principal.js';
-import { isImageError } from '../../images/errors.js';
 import { parseDigest } from '../../oci/digest.js';
 import type { ImageRecord } from '../../images/images.js';
 import { InvalidParameterException } from '../../model/ecr/errors.js';
@@ -32,7 +31,7 @@ import type {
 } from '../../model/ecr/types.js';
 import type { RepoKey, ReplicationRecord } from '../../store/meta/meta-store.js';
 import { repositoryArn } from './arns.js';
-import { createFromTemplate } from './creation-templates.js';
+import { ensureRepository } from './creation-templates.js';
 import type { EcrDeps } from './deps.js';
 import { answerId, getImageById, repoKeyOf } from './image-ids.js';
 import { messages } from './messages.js';
@@ -201,7 +200,7 @@ export class Replicator {
           ],
         );
       }
-      if ((await this.deps.repositories.find(target)) === undefined) await this.createDestination(target);
+      if ((await this.deps.repositories.find(target)) === undefined) await ensureRepository(this.deps, target, 'REPLICATION');
       await this.deps.images.copyImage(source, target, parseDigest(row.imageDigest));
       return undefined;
     } catch (e) {
@@ -213,22 +212,6 @@ export class Replicator {
     }
   }
 
-  private async createDestination(target: RepoKey): Promise<void> {
-    try {
-      const created = await createFromTemplate(this.deps, target, 'REPLICATION');
-      if (created !== undefined) return;
-      // Without a template: ECR's defaults (mutable tags, AES256, no scan on push).
-      await this.deps.repositories.create(target, {
-        imageTagMutability: 'MUTABLE',
-        imageTagMutabilityExclusionFilters: [],
-        scanOnPush: false,
-        encryptionType: 'AES256',
-        tags: [],
-      });
-    } catch (e) {
-      if (!isImageError(e, 'RepositoryAlreadyExists')) throw e;
-    }
-  }
 }
 
 const sourceOf = (r: ReplicationRecord): RepoKey => ({ accountId: r.accountId, region: r.region, name: r.repositoryName });
