@@ -78,7 +78,8 @@ describe('FileRangeStream', () => {
     await assert.rejects(sending, /client left/);
     assert.equal(sink.destroyed, true);
     await new Promise((r) => stream.once('close', r));
-    assert.equal(openFds(), fds);
+    // (at most as many as before: a descriptor an earlier test's stream was still closing may be gone)
+    assert.ok(openFds() <= fds, `descriptors open: ${openFds()}, before: ${fds}`);
     assert.equal(pool.idle, 0);
   });
 });
