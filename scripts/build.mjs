@@ -23,6 +23,11 @@ await build({
   // whole map at start, and with every source file inside it the process started at 87 MiB RSS
   // instead of 73 (map 4.1 → 1.4 MB).
   sourcesContent: false,
+  // Whitespace and comments out: V8 keeps the module's source text for the process's life, and
+  // comments with a non-ASCII character (— …) made the whole 3.1 MB text a two-byte string. With
+  // them out it is 2.3 MB of one-byte text: V8's large-object space at start 9.5 → 5.7 MiB, RSS at
+  // start ~79 → ~74.5 MiB. Identifiers stay, and the source map keeps stack traces on src/ lines.
+  minifyWhitespace: true,
   logLevel: 'warning',
 });
 cpSync(join(root, 'src/store/meta/migrations'), join(root, 'dist/migrations'), { recursive: true });
