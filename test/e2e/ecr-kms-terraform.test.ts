@@ -3,12 +3,11 @@
  * it against simfra: apply, a plan without drift, the repository really using the key, destroy.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
 import { DescribeRepositoriesCommand } from '@aws-sdk/client-ecr';
 import { DescribeKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { ecrClient } from '../support/clients.js';
-import { REGION, ROOT, startServer, type TestServer } from '../support/server.js';
-import { providerHcl, TerraformDir, terraformUnavailable } from '../support/terraform.js';
+import { REGION, ROOT } from '../support/server.js';
+import { describeTerraform, providerHcl } from '../support/terraform.js';
 
 const MAIN_TF = (endpoint: string) => `${providerHcl(endpoint, ['ecr', 'kms', 'sts', 'iam'], { skip_credentials_validation: true, skip_requesting_account_id: true })}
 resource "aws_kms_key" "images" {
@@ -49,27 +48,11 @@ output "key_arn" { value = aws_kms_key.images.arn }
 output "by_alias_key" { value = aws_ecr_repository.by_alias.encryption_configuration[0].kms_key }
 `;
 
-describe('Terraform: aws_kms_key + aws_kms_alias + aws_ecr_repository with KMS encryption', async () => {
-  const unavailable = await terraformUnavailable();
-  let server: TestServer;
-  let tf: TerraformDir;
-
-  before(async () => {
-    if (unavailable) return;
-    server = await startServer();
-    tf = await TerraformDir.init('simfra-tf-kms-ecr-', MAIN_TF(server.url));
-  });
-  after(async () => {
-    if (unavailable) return;
-    tf.remove();
-    await server.close();
-  });
-
-  it('apply, a plan without drift, the repositories report the key, destroy', { timeout: 300_000 }, async (t) => {
-    if (unavailable) {
-      t.skip(unavailable);
-      return;
-    }
+describeTerraform(
+  'Terraform: aws_kms_key + aws_kms_alias + aws_ecr_repository with KMS encryption',
+  { dirPrefix: 'simfra-tf-kms-ecr-', mainTf: MAIN_TF },
+  { name: 'apply, a plan without drift, the repositories report the key, destroy', timeout: 300_000 },
+  async ({ server, tf }) => {
     // when
     await tf.run('apply', '-auto-approve');
     // then a second plan finds nothing to change
@@ -97,5 +80,5 @@ describe('Terraform: aws_kms_key + aws_kms_alias + aws_ecr_repository with KMS e
     assert.equal((await kms.send(new DescribeKeyCommand({ KeyId: keyArn }))).KeyMetadata?.KeyState, 'PendingDeletion');
     ecr.destroy();
     kms.destroy();
-  });
-});
+  },
+);

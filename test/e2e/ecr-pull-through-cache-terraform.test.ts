@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
 import { DescribePullThroughCacheRulesCommand } from '@aws-sdk/client-ecr';
 import { ecrClient } from '../support/clients.js';
-import { ACCOUNT, startServer, type TestServer } from '../support/server.js';
-import { providerHcl, TerraformDir, terraformUnavailable } from '../support/terraform.js';
+import { ACCOUNT } from '../support/server.js';
+import { describeTerraform, providerHcl } from '../support/terraform.js';
 
 const MAIN_TF = (endpoint: string) => `${providerHcl(endpoint, ['ecr', 'sts', 'secretsmanager'], { skip_credentials_validation: true, skip_requesting_account_id: true })}
 resource "aws_ecr_pull_through_cache_rule" "quay" {
@@ -31,27 +30,11 @@ resource "aws_ecr_pull_through_cache_rule" "hub" {
 }
 `;
 
-describe('Terraform (hashicorp/aws) manages pull-through cache rules against simfra', async () => {
-  const unavailable = await terraformUnavailable();
-  let server: TestServer;
-  let tf: TerraformDir;
-
-  before(async () => {
-    if (unavailable) return;
-    server = await startServer();
-    tf = await TerraformDir.init('simfra-tf-ptc-', MAIN_TF(server.url));
-  });
-  after(async () => {
-    if (unavailable) return;
-    tf.remove();
-    await server.close();
-  });
-
-  it('apply, a plan without drift, destroy', { timeout: 300_000 }, async (t) => {
-    if (unavailable) {
-      t.skip(unavailable);
-      return;
-    }
+describeTerraform(
+  'Terraform (hashicorp/aws) manages pull-through cache rules against simfra',
+  { dirPrefix: 'simfra-tf-ptc-', mainTf: MAIN_TF },
+  { name: 'apply, a plan without drift, destroy', timeout: 300_000 },
+  async ({ server, tf }) => {
     // when
     await tf.run('apply', '-auto-approve');
     // then: simfra holds the three rules, and a second plan finds nothing to change
@@ -71,5 +54,5 @@ describe('Terraform (hashicorp/aws) manages pull-through cache rules against sim
     await tf.run('destroy', '-auto-approve');
     assert.deepEqual((await ecr.send(new DescribePullThroughCacheRulesCommand({}))).pullThroughCacheRules, []);
     ecr.destroy();
-  });
-});
+  },
+);

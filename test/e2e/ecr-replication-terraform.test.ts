@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
 import { DescribeRegistryCommand } from '@aws-sdk/client-ecr';
 import { ecrClient } from '../support/clients.js';
-import { ACCOUNT, startServer, type TestServer } from '../support/server.js';
-import { providerHcl, TerraformDir, terraformUnavailable } from '../support/terraform.js';
+import { ACCOUNT } from '../support/server.js';
+import { describeTerraform, providerHcl } from '../support/terraform.js';
 
 const MAIN_TF = (endpoint: string) => `${providerHcl(endpoint, ['ecr', 'sts'], { skip_credentials_validation: true, skip_requesting_account_id: false })}
 # The resource takes its id from the caller's account (sts:GetCallerIdentity), so the account id is asked for.
@@ -29,27 +28,11 @@ resource "aws_ecr_replication_configuration" "this" {
 }
 `;
 
-describe('Terraform (hashicorp/aws) manages the ECR replication configuration against simfra', async () => {
-  const unavailable = await terraformUnavailable();
-  let server: TestServer;
-  let tf: TerraformDir;
-
-  before(async () => {
-    if (unavailable) return;
-    server = await startServer();
-    tf = await TerraformDir.init('simfra-tf-repl-', MAIN_TF(server.url));
-  });
-  after(async () => {
-    if (unavailable) return;
-    tf.remove();
-    await server.close();
-  });
-
-  it('apply, a plan without drift, destroy', { timeout: 300_000 }, async (t) => {
-    if (unavailable) {
-      t.skip(unavailable);
-      return;
-    }
+describeTerraform(
+  'Terraform (hashicorp/aws) manages the ECR replication configuration against simfra',
+  { dirPrefix: 'simfra-tf-repl-', mainTf: MAIN_TF },
+  { name: 'apply, a plan without drift, destroy', timeout: 300_000 },
+  async ({ server, tf }) => {
     // when
     await tf.run('apply', '-auto-approve');
     // then: DescribeRegistry shows the rules, and a second plan finds nothing to change
@@ -67,5 +50,5 @@ describe('Terraform (hashicorp/aws) manages the ECR replication configuration ag
     await tf.run('destroy', '-auto-approve');
     assert.deepEqual((await ecr.send(new DescribeRegistryCommand({}))).replicationConfiguration, { rules: [] });
     ecr.destroy();
-  });
-});
+  },
+);

@@ -1,9 +1,7 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
 import { DescribeRepositoryCreationTemplatesCommand } from '@aws-sdk/client-ecr';
 import { ecrClient } from '../support/clients.js';
-import { startServer, type TestServer } from '../support/server.js';
-import { providerHcl, TerraformDir, terraformUnavailable } from '../support/terraform.js';
+import { describeTerraform, providerHcl } from '../support/terraform.js';
 
 const MAIN_TF = (endpoint: string) => `${providerHcl(endpoint, ['ecr', 'sts'], { skip_credentials_validation: true, skip_requesting_account_id: true })}
 resource "aws_ecr_repository_creation_template" "team" {
@@ -29,27 +27,11 @@ resource "aws_ecr_repository_creation_template" "root" {
 }
 `;
 
-describe('Terraform (hashicorp/aws) manages repository creation templates against simfra', async () => {
-  const unavailable = await terraformUnavailable();
-  let server: TestServer;
-  let tf: TerraformDir;
-
-  before(async () => {
-    if (unavailable) return;
-    server = await startServer();
-    tf = await TerraformDir.init('simfra-tf-rct-', MAIN_TF(server.url));
-  });
-  after(async () => {
-    if (unavailable) return;
-    tf.remove();
-    await server.close();
-  });
-
-  it('apply, a plan without drift, destroy', { timeout: 300_000 }, async (t) => {
-    if (unavailable) {
-      t.skip(unavailable);
-      return;
-    }
+describeTerraform(
+  'Terraform (hashicorp/aws) manages repository creation templates against simfra',
+  { dirPrefix: 'simfra-tf-rct-', mainTf: MAIN_TF },
+  { name: 'apply, a plan without drift, destroy', timeout: 300_000 },
+  async ({ server, tf }) => {
     // when
     await tf.run('apply', '-auto-approve');
     // then: simfra holds both templates, and a second plan finds nothing to change
@@ -63,5 +45,5 @@ describe('Terraform (hashicorp/aws) manages repository creation templates agains
     await tf.run('destroy', '-auto-approve');
     assert.deepEqual((await ecr.send(new DescribeRepositoryCreationTemplatesCommand({}))).repositoryCreationTemplates, []);
     ecr.destroy();
-  });
-});
+  },
+);

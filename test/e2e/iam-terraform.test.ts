@@ -1,9 +1,7 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
 import { DescribeRepositoriesCommand, GetRepositoryPolicyCommand } from '@aws-sdk/client-ecr';
 import { ecrClient } from '../support/clients.js';
-import { startServer, type TestServer } from '../support/server.js';
-import { providerHcl, TerraformDir, terraformUnavailable } from '../support/terraform.js';
+import { describeTerraform, providerHcl } from '../support/terraform.js';
 
 const MAIN_TF = (endpoint: string) => `${providerHcl(endpoint, ['iam', 'sts', 'ecr'])}
 data "aws_caller_identity" "me" {}
@@ -78,27 +76,11 @@ output "secret_access_key" {
 }
 `;
 
-describe('Terraform (hashicorp/aws) manages IAM and ECR policies against simfra', async () => {
-  const unavailable = await terraformUnavailable();
-  let server: TestServer;
-  let tf: TerraformDir;
-
-  before(async () => {
-    if (unavailable) return;
-    server = await startServer();
-    tf = await TerraformDir.init('simfra-tf-', MAIN_TF(server.url));
-  });
-  after(async () => {
-    if (unavailable) return;
-    tf.remove();
-    await server.close();
-  });
-
-  it('apply, a plan without drift, the created user works, destroy', { timeout: 300_000 }, async (t) => {
-    if (unavailable) {
-      t.skip(unavailable);
-      return;
-    }
+describeTerraform(
+  'Terraform (hashicorp/aws) manages IAM and ECR policies against simfra',
+  { dirPrefix: 'simfra-tf-', mainTf: MAIN_TF },
+  { name: 'apply, a plan without drift, the created user works, destroy', timeout: 300_000 },
+  async ({ server, tf }) => {
     // when
     await tf.run('apply', '-auto-approve');
     // then: a second plan finds nothing to change (reads match what was written)
@@ -116,5 +98,5 @@ describe('Terraform (hashicorp/aws) manages IAM and ECR policies against simfra'
     const root = ecrClient(server.url);
     assert.deepEqual((await root.send(new DescribeRepositoriesCommand({}))).repositories, []);
     root.destroy();
-  });
-});
+  },
+);

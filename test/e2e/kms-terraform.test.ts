@@ -1,9 +1,7 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
 import { DescribeKeyCommand, GetKeyRotationStatusCommand, ListAliasesCommand } from '@aws-sdk/client-kms';
 import { kmsClient } from '../support/kms.js';
-import { startServer, type TestServer } from '../support/server.js';
-import { providerHcl, TerraformDir, terraformUnavailable } from '../support/terraform.js';
+import { describeTerraform, providerHcl } from '../support/terraform.js';
 
 const MAIN_TF = (endpoint: string) => `${providerHcl(endpoint, ['iam', 'sts', 'kms'], { skip_requesting_account_id: false })}
 data "aws_caller_identity" "me" {}
@@ -40,27 +38,11 @@ output "alias_target" { value = data.aws_kms_alias.images.target_key_arn }
 output "by_alias_arn" { value = data.aws_kms_key.by_alias.arn }
 `;
 
-describe('Terraform (hashicorp/aws) manages KMS keys and aliases against simfra', async () => {
-  const unavailable = await terraformUnavailable();
-  let server: TestServer;
-  let tf: TerraformDir;
-
-  before(async () => {
-    if (unavailable) return;
-    server = await startServer();
-    tf = await TerraformDir.init('simfra-tf-kms-', MAIN_TF(server.url));
-  });
-  after(async () => {
-    if (unavailable) return;
-    tf.remove();
-    await server.close();
-  });
-
-  it('apply aws_kms_key + aws_kms_alias, a plan without drift, destroy', { timeout: 600_000 }, async (t) => {
-    if (unavailable) {
-      t.skip(unavailable);
-      return;
-    }
+describeTerraform(
+  'Terraform (hashicorp/aws) manages KMS keys and aliases against simfra',
+  { dirPrefix: 'simfra-tf-kms-', mainTf: MAIN_TF },
+  { name: 'apply aws_kms_key + aws_kms_alias, a plan without drift, destroy', timeout: 600_000 },
+  async ({ server, tf }) => {
     // when
     await tf.run('apply', '-auto-approve');
     // then: a second plan finds nothing to change
@@ -84,5 +66,5 @@ describe('Terraform (hashicorp/aws) manages KMS keys and aliases against simfra'
     } finally {
       kms.destroy();
     }
-  });
-});
+  },
+);

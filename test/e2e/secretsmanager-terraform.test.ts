@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
 import { DescribeSecretCommand, GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { REGION, ROOT, startServer, type TestServer } from '../support/server.js';
-import { providerHcl, TerraformDir, terraformUnavailable } from '../support/terraform.js';
+import { REGION, ROOT } from '../support/server.js';
+import { describeTerraform, providerHcl } from '../support/terraform.js';
 
 const MAIN_TF = (endpoint: string) => `${providerHcl(endpoint, ['iam', 'sts', 'kms', 'secretsmanager'], { skip_requesting_account_id: false })}
 resource "aws_kms_key" "secrets" {
@@ -32,27 +31,11 @@ output "hub_version" { value = aws_secretsmanager_secret_version.hub.version_id 
 output "sealed_arn" { value = aws_secretsmanager_secret.sealed.arn }
 `;
 
-describe('Terraform (hashicorp/aws) manages Secrets Manager secrets against simfra', async () => {
-  const unavailable = await terraformUnavailable();
-  let server: TestServer;
-  let tf: TerraformDir;
-
-  before(async () => {
-    if (unavailable) return;
-    server = await startServer();
-    tf = await TerraformDir.init('simfra-tf-secrets-', MAIN_TF(server.url));
-  });
-  after(async () => {
-    if (unavailable) return;
-    tf.remove();
-    await server.close();
-  });
-
-  it('apply aws_secretsmanager_secret + _version, a plan without drift, destroy', { timeout: 600_000 }, async (t) => {
-    if (unavailable) {
-      t.skip(unavailable);
-      return;
-    }
+describeTerraform(
+  'Terraform (hashicorp/aws) manages Secrets Manager secrets against simfra',
+  { dirPrefix: 'simfra-tf-secrets-', mainTf: MAIN_TF },
+  { name: 'apply aws_secretsmanager_secret + _version, a plan without drift, destroy', timeout: 600_000 },
+  async ({ server, tf }) => {
     // when
     await tf.run('apply', '-auto-approve');
     // then: a second plan finds nothing to change
@@ -75,5 +58,5 @@ describe('Terraform (hashicorp/aws) manages Secrets Manager secrets against simf
     } finally {
       sm.destroy();
     }
-  });
-});
+  },
+);

@@ -4,7 +4,8 @@
  */
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { tempDir } from './server.js';
+import { after, before, describe, it } from 'node:test';
+import { startServer, tempDir, type TestServer } from './server.js';
 import { hasTool, run } from './tools.js';
 
 /** A filesystem mirror of the AWS provider (the CI image carries one; nothing is downloaded). */
@@ -85,4 +86,41 @@ export class TerraformDir {
   remove(): void {
     this.dir.remove();
   }
+}
+
+/**
+ * A suite of one Terraform test against a fresh simfra: its directory is initialised with
+ * `mainTf(endpoint)`, and both are removed after; where Terraform cannot run here the test is
+ * skipped, saying why.
+ */
+export function describeTerraform(
+  title: string,
+  setup: { dirPrefix: string; mainTf: (endpoint: string) => string },
+  test: { name: string; timeout: number },
+  body: (ctx: { server: TestServer; tf: TerraformDir }) => Promise<void>,
+): void {
+  void describe(title, async () => {
+    const unavailable = await terraformUnavailable();
+    let server: TestServer;
+    let tf: TerraformDir;
+
+    before(async () => {
+      if (unavailable) return;
+      server = await startServer();
+      tf = await TerraformDir.init(setup.dirPrefix, setup.mainTf(server.url));
+    });
+    after(async () => {
+      if (unavailable) return;
+      tf.remove();
+      await server.close();
+    });
+
+    it(test.name, { timeout: test.timeout }, async (t) => {
+      if (unavailable) {
+        t.skip(unavailable);
+        return;
+      }
+      await body({ server, tf });
+    });
+  });
 }
