@@ -26,6 +26,7 @@ import type {
   StartLifecyclePolicyPreviewRequest,
   StartLifecyclePolicyPreviewResponse,
 } from '../../model/ecr/types.js';
+import type { LifecyclePolicyRecord, RepoKey } from '../../store/meta/meta-store.js';
 import type { EcrDeps } from './deps.js';
 import { repoKeyOf } from './image-ids.js';
 import { messages } from './messages.js';
@@ -45,18 +46,22 @@ export function putLifecyclePolicy(deps: EcrDeps) {
   };
 }
 
+/** Get's and Delete's answer: the repository's policy as it was, or LifecyclePolicyNotFoundException. */
+function storedPolicyAnswer(key: RepoKey, policy: LifecyclePolicyRecord | undefined): GetLifecyclePolicyResponse & DeleteLifecyclePolicyResponse {
+  if (policy === undefined) throw new LifecyclePolicyNotFoundException(messages.lifecyclePolicyNotFound(key.name, key.accountId));
+  return {
+    registryId: key.accountId,
+    repositoryName: key.name,
+    lifecyclePolicyText: policy.policyText,
+    ...(policy.lastEvaluatedAt !== undefined ? { lastEvaluatedAt: policy.lastEvaluatedAt } : {}),
+  };
+}
+
 export function getLifecyclePolicy(deps: EcrDeps) {
   return async (ctx: RequestContext, input: GetLifecyclePolicyRequest): Promise<GetLifecyclePolicyResponse> => {
     const key = repoKeyOf(ctx, input);
     await deps.repositories.get(key);
-    const policy = await deps.meta.lifecycle.get(key);
-    if (policy === undefined) throw new LifecyclePolicyNotFoundException(messages.lifecyclePolicyNotFound(key.name, key.accountId));
-    return {
-      registryId: key.accountId,
-      repositoryName: key.name,
-      lifecyclePolicyText: policy.policyText,
-      ...(policy.lastEvaluatedAt !== undefined ? { lastEvaluatedAt: policy.lastEvaluatedAt } : {}),
-    };
+    return storedPolicyAnswer(key, await deps.meta.lifecycle.get(key));
   };
 }
 
@@ -64,14 +69,7 @@ export function deleteLifecyclePolicy(deps: EcrDeps) {
   return async (ctx: RequestContext, input: DeleteLifecyclePolicyRequest): Promise<DeleteLifecyclePolicyResponse> => {
     const key = repoKeyOf(ctx, input);
     await deps.repositories.get(key);
-    const policy = await deps.meta.lifecycle.delete(key);
-    if (policy === undefined) throw new LifecyclePolicyNotFoundException(messages.lifecyclePolicyNotFound(key.name, key.accountId));
-    return {
-      registryId: key.accountId,
-      repositoryName: key.name,
-      lifecyclePolicyText: policy.policyText,
-      ...(policy.lastEvaluatedAt !== undefined ? { lastEvaluatedAt: policy.lastEvaluatedAt } : {}),
-    };
+    return storedPolicyAnswer(key, await deps.meta.lifecycle.delete(key));
   };
 }
 
