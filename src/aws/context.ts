@@ -1,5 +1,6 @@
 import type { Clock } from '../clock.js';
 import type { Principal } from '../iam/principal.js';
+import type { AuthzSubject } from '../iam/authorize.js';
 
 /** Everything an operation knows about the request besides its input. */
 export interface RequestContext {
@@ -14,3 +15,12 @@ export interface RequestContext {
   sourceIp: string;
   secureTransport: boolean;
 }
+
+/** Who asks, from where, when and in which region: what IAM evaluates a request's policies for. */
+export const authzSubjectOf = (ctx: RequestContext): AuthzSubject => ({
+  principal: ctx.principal,
+  sourceIp: ctx.sourceIp,
+  secureTransport: ctx.secureTransport,
+  now: ctx.clock.now(),
+  region: ctx.region,
+});

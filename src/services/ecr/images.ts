@@ -4,7 +4,7 @@
  * domain the registry uses (DESIGN.md rule 1): a docker push is described at once, a PutImage is
  * pullable at once, a BatchDeleteImage makes the pull fail at once.
  */
-import type { RequestContext } from '../../aws/context.js';
+import { type RequestContext, authzSubjectOf } from '../../aws/context.js';
 import type { AuthzRequest } from '../../iam/authorize.js';
 import { ImageError } from '../../images/errors.js';
 import { imageStatus, type ImageRecord } from '../../images/images.js';
@@ -149,7 +149,7 @@ export function batchGetImage(deps: EcrDeps) {
     if (deps.pullThrough !== undefined) {
       const authorize = (requests: readonly AuthzRequest[]) =>
         deps.iam.authorizer.authorize(
-          { principal: ctx.principal, sourceIp: ctx.sourceIp, secureTransport: ctx.secureTransport, now: ctx.clock.now(), region: ctx.region },
+          authzSubjectOf(ctx),
           requests,
         );
       for (const id of input.imageIds) {

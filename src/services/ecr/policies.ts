@@ -1,4 +1,4 @@
-import type { RequestContext } from '../../aws/context.js';
+import { type RequestContext, authzSubjectOf } from '../../aws/context.js';
 import type { ResourceFacts, ResourceResolver } from '../../iam/authorize.js';
 import { parsePolicy, PolicyDocumentError, type Policy } from '../../iam/policy.js';
 import {
@@ -121,7 +121,7 @@ export function setRepositoryPolicy(deps: EcrDeps) {
       // The lock-out guard: without `force`, a policy that would deny the caller the next
       // SetRepositoryPolicy is refused — source: the model's documentation of `force`.
       const denies = await deps.iam.authorizer.resourcePolicyDenies(
-        { principal: ctx.principal, sourceIp: ctx.sourceIp, secureTransport: ctx.secureTransport, now: ctx.clock.now(), region: ctx.region },
+        authzSubjectOf(ctx),
         { action: 'ecr:SetRepositoryPolicy', resource: repositoryArn(key.region, key.accountId, key.name) },
         input.policyText,
       );

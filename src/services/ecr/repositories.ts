@@ -1,4 +1,4 @@
-import type { RequestContext } from '../../aws/context.js';
+import { type RequestContext, authzSubjectOf } from '../../aws/context.js';
 import type { RepositorySettings } from '../../images/repositories.js';
 import { AccessDeniedError, type AuthzSubject } from '../../iam/authorize.js';
 import { keyForNewRepository } from '../../images/encryption.js';
@@ -150,7 +150,7 @@ export function createRepository(deps: EcrDeps) {
       imageTagMutabilityExclusionFilters: checkMutability(imageTagMutability, input.imageTagMutabilityExclusionFilters),
       scanOnPush: input.imageScanningConfiguration?.scanOnPush ?? false,
       ...(await encryptionOf(
-        { region: ctx.region, subject: { principal: ctx.principal, sourceIp: ctx.sourceIp, secureTransport: ctx.secureTransport, now: ctx.clock.now(), region: ctx.region } },
+        { region: ctx.region, subject: authzSubjectOf(ctx) },
         registryId,
         input,
         deps,

@@ -3,7 +3,7 @@
  * on first use, as RunTask and CreateService do), task definitions by family and revision, and
  * how each record is shown on the wire.
  */
-import type { RequestContext } from '../../aws/context.js';
+import { type RequestContext, authzSubjectOf } from '../../aws/context.js';
 import type { Clock } from '../../clock.js';
 import type { Authorizer } from '../../iam/authorize.js';
 import type { Ids } from '../../ids.js';
@@ -35,7 +35,7 @@ export class EcsState {
     const roles = [td.taskRoleArn, td.executionRoleArn].filter((r): r is string => r !== undefined);
     if (!this.authorizer || roles.length === 0) return;
     await this.authorizer.authorize(
-      { principal: ctx.principal, sourceIp: ctx.sourceIp, secureTransport: ctx.secureTransport, now: ctx.clock.now(), region: ctx.region },
+      authzSubjectOf(ctx),
       roles.map((r) => ({ action: 'iam:PassRole', resource: r, context: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } })),
     );
   }

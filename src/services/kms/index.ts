@@ -1,6 +1,6 @@
-import type { RequestContext } from '../../aws/context.js';
+import { type RequestContext, authzSubjectOf } from '../../aws/context.js';
 import type { AwsService, Handler, Handlers } from '../../aws/service.js';
-import type { AuthzRequest, AuthzSubject } from '../../iam/authorize.js';
+import type { AuthzRequest } from '../../iam/authorize.js';
 import { KmsError } from '../../kms/errors.js';
 import { AWS_MANAGED_ALIASES } from '../../kms/key-policies.js';
 import { aliasArn, type KeyRecord, type Kms, type ManagedKeyService } from '../../kms/keys.js';
@@ -70,13 +70,6 @@ export function keyMetadata(k: KeyRecord): T.KeyMetadata {
   };
 }
 
-const subjectOf = (ctx: RequestContext): AuthzSubject => ({
-  principal: ctx.principal,
-  sourceIp: ctx.sourceIp,
-  secureTransport: ctx.secureTransport,
-  now: ctx.clock.now(),
-  region: ctx.region,
-});
 
 /** Operations that accept a key of another account (by key or alias ARN) — source: KMS Developer Guide, "Allowing users in other accounts to use a KMS key". */
 const CROSS_ACCOUNT = new Set([
@@ -130,7 +123,7 @@ export function kmsService(deps: KmsServiceDeps): AwsService {
     if (key.region !== ctx.region || (key.accountId !== ctx.accountId && !CROSS_ACCOUNT.has(operation))) {
       throw new KmsError('NotFound', kmsMessages.keyNotFound(keyRef.startsWith('arn:') ? keyRef : key.arn));
     }
-    await kms.authorize(subjectOf(ctx), action, key, encryptionContext ? { encryptionContext } : {});
+    await kms.authorize(authzSubjectOf(ctx), action, key, encryptionContext ? { encryptionContext } : {});
     return key;
   }
 
@@ -159,7 +152,7 @@ export function kmsService(deps: KmsServiceDeps): AwsService {
           ...(i.BypassPolicyLockoutSafetyCheck !== undefined ? { bypassPolicyLockoutSafetyCheck: i.BypassPolicyLockoutSafetyCheck } : {}),
           ...(i.Tags !== undefined ? { tags: i.Tags.map((t) => ({ Key: t.TagKey, Value: t.TagValue })) } : {}),
         },
-        subjectOf(ctx),
+        authzSubjectOf(ctx),
       );
       return { KeyMetadata: keyMetadata(key) };
     },
@@ -212,7 +205,7 @@ export function kmsService(deps: KmsServiceDeps): AwsService {
     PutKeyPolicy: async (ctx: RequestContext, i: T.PutKeyPolicyRequest): Promise<Record<string, never>> => {
       const key = await keyFor(ctx, 'PutKeyPolicy', i.KeyId);
       if (i.PolicyName !== undefined && i.PolicyName !== 'default') throw new KmsError('NotFound', kmsMessages.policyName(i.PolicyName));
-      await kms.putPolicy(key, i.Policy, subjectOf(ctx), i.BypassPolicyLockoutSafetyCheck ?? false);
+      await kms.putPolicy(key, i.Policy, authzSubjectOf(ctx), i.BypassPolicyLockoutSafetyCheck ?? false);
       return {};
     },
 
@@ -354,13 +347,13 @@ export function kmsService(deps: KmsServiceDeps): AwsService {
       const mayRetire =
         (grant.retiringPrincipal !== undefined && caller.includes(grant.retiringPrincipal)) ||
         (caller.includes(grant.granteePrincipal) && grant.operations.includes('RetireGrant'));
-      if (!mayRetire) await kms.authorize(subjectOf(ctx), 'kms:RetireGrant', key);
+      if (!mayRetire) await kms.authorize(authzSubjectOf(ctx), 'kms:RetireGrant', key);
       await kms.revokeGrant(key, grantId);
       return {};
     },
 
     CreateAlias: async (ctx: RequestContext, i: T.CreateAliasRequest): Promise<Record<string, never>> => {
-      await kms.authorizeAlias(subjectOf(ctx), 'kms:CreateAlias', aliasArn(ctx.region, ctx.accountId, i.AliasName));
+      await kms.authorizeAlias(authzSubjectOf(ctx), 'kms:CreateAlias', aliasArn(ctx.region, ctx.accountId, i.AliasName));
       const key = await keyFor(ctx, 'CreateAlias', i.TargetKeyId);
       await kms.createAlias(ctx.accountId, ctx.region, i.AliasName, key);
       return {};
@@ -368,7 +361,7 @@ export function kmsService(deps: KmsServiceDeps): AwsService {
 
     UpdateAlias: async (ctx: RequestContext, i: T.UpdateAliasRequest): Promise<Record<string, never>> => {
       const alias = await kms.getAlias(ctx.accountId, ctx.region, i.AliasName);
-      await kms.authorizeAlias(subjectOf(ctx), 'kms:UpdateAlias', aliasArn(ctx.region, ctx.accountId, i.AliasName));
+      await kms.authorizeAlias(authzSubjectOf(ctx), 'kms:UpdateAlias', aliasArn(ctx.region, ctx.accountId, i.AliasName));
       await keyFor(ctx, 'UpdateAlias', alias.targetKeyId);
       const target = await keyFor(ctx, 'UpdateAlias', i.TargetKeyId);
       await kms.updateAlias(alias, target);
@@ -377,7 +370,7 @@ export function kmsService(deps: KmsServiceDeps): AwsService {
 
     DeleteAlias: async (ctx: RequestContext, i: T.DeleteAliasRequest): Promise<Record<string, never>> => {
       const alias = await kms.getAlias(ctx.accountId, ctx.region, i.AliasName);
-      await kms.authorizeAlias(subjectOf(ctx), 'kms:DeleteAlias', aliasArn(ctx.region, ctx.accountId, i.AliasName));
+      await kms.authorizeAlias(authzSubjectOf(ctx), 'kms:DeleteAlias', aliasArn(ctx.region, ctx.accountId, i.AliasName));
       await keyFor(ctx, 'DeleteAlias', alias.targetKeyId);
       await kms.deleteAlias(alias);
       return {};

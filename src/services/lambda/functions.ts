@@ -3,7 +3,7 @@
  * PublishVersion, aliases, tags and resource policies do to the stored record, and how an image
  * URI is resolved in simfra's own ECR (through the image domain, under IAM). HTTP-free.
  */
-import type { RequestContext } from '../../aws/context.js';
+import { type RequestContext, authzSubjectOf } from '../../aws/context.js';
 import { AwsError } from '../../aws/errors.js';
 import type { Clock } from '../../clock.js';
 import { ImageAccessDenied } from '../../containers/runtime.js';
@@ -65,7 +65,7 @@ export class LambdaFunctions {
   constructor(private readonly deps: FunctionsDeps) {}
 
   subject(ctx: RequestContext): AuthzSubject {
-    return { principal: ctx.principal, sourceIp: ctx.sourceIp, secureTransport: ctx.secureTransport, now: ctx.clock.now(), region: ctx.region };
+    return authzSubjectOf(ctx);
   }
 
   ref(ctx: RequestContext, name: string, qualifier?: string): FunctionRef {

@@ -1,6 +1,6 @@
-import type { RequestContext } from '../../aws/context.js';
+import { type RequestContext, authzSubjectOf } from '../../aws/context.js';
 import type { AwsService, Handler, Handlers } from '../../aws/service.js';
-import type { AuthzRequest, AuthzSubject, Authorizer } from '../../iam/authorize.js';
+import type { AuthzRequest, Authorizer } from '../../iam/authorize.js';
 import { InvalidNextTokenException, InvalidParameterException } from '../../model/secretsmanager/errors.js';
 import { secretsmanagerModel } from '../../model/secretsmanager/index.js';
 import type { SecretsManagerOperations } from '../../model/secretsmanager/operations.js';
@@ -17,13 +17,6 @@ export interface SecretsManagerServiceDeps {
   authorizer: Authorizer;
 }
 
-const subjectOf = (ctx: RequestContext): AuthzSubject => ({
-  principal: ctx.principal,
-  sourceIp: ctx.sourceIp,
-  secureTransport: ctx.secureTransport,
-  now: ctx.clock.now(),
-  region: ctx.region,
-});
 
 /** Operations on no secret: IAM policies decide on `*` before the handler runs. */
 const ON_NOTHING: ReadonlySet<string> = new Set(['ListSecrets', 'GetRandomPassword', 'BatchGetSecretValue']);
@@ -144,7 +137,7 @@ export function secretsManagerService(deps: SecretsManagerServiceDeps): AwsServi
   const { secrets, authorizer } = deps;
 
   async function authorize(ctx: RequestContext, operation: string, arn: string, context: Record<string, string | string[]> = {}): Promise<void> {
-    await authorizer.authorize(subjectOf(ctx), [{ action: `secretsmanager:${operation}`, resource: arn, context }]);
+    await authorizer.authorize(authzSubjectOf(ctx), [{ action: `secretsmanager:${operation}`, resource: arn, context }]);
   }
 
   /**
@@ -167,7 +160,7 @@ export function secretsManagerService(deps: SecretsManagerServiceDeps): AwsServi
     return secret;
   }
 
-  const caller = (ctx: RequestContext) => ({ subject: subjectOf(ctx) });
+  const caller = (ctx: RequestContext) => ({ subject: authzSubjectOf(ctx) });
 
   const handlers = {
     CreateSecret: async (ctx: RequestContext, i: T.CreateSecretRequest): Promise<T.CreateSecretResponse> => {
@@ -319,7 +312,7 @@ export function secretsManagerService(deps: SecretsManagerServiceDeps): AwsServi
       if (i.SecretIdList !== undefined) ids = i.SecretIdList;
       else {
         // "If you use filters, you must also have secretsmanager:ListSecrets" — BatchGetSecretValue API reference.
-        await authorizer.authorize(subjectOf(ctx), [{ action: 'secretsmanager:ListSecrets', resource: '*' }]);
+        await authorizer.authorize(authzSubjectOf(ctx), [{ action: 'secretsmanager:ListSecrets', resource: '*' }]);
         const listed = (await secrets.list(ctx.accountId, ctx.region)).filter((s) => s.deletedDate === undefined && matchesFilters(s, i.Filters!));
         const p = pageOf(listed, i.MaxResults ?? 20, i.NextToken);
         ids = p.slice.map((s) => s.arn);

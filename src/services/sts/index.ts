@@ -1,4 +1,4 @@
-import type { RequestContext } from '../../aws/context.js';
+import { type RequestContext, authzSubjectOf } from '../../aws/context.js';
 import { AwsError } from '../../aws/errors.js';
 import type { AwsService, Handler, Handlers } from '../../aws/service.js';
 import type { AuthzRequest } from '../../iam/authorize.js';
@@ -55,7 +55,7 @@ export function stsService(deps: StsDeps): AwsService {
     AssumeRole: async (ctx: RequestContext, i: AssumeRoleRequest): Promise<AssumeRoleResponse> => {
       try {
         const s = await deps.sessions.assumeRole(
-          { principal: ctx.principal, sourceIp: ctx.sourceIp, secureTransport: ctx.secureTransport, now: ctx.clock.now(), region: ctx.region },
+          authzSubjectOf(ctx),
           {
             roleArn: i.RoleArn,
             roleSessionName: i.RoleSessionName,
