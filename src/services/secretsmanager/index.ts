@@ -6,7 +6,7 @@ import { secretsmanagerModel } from '../../model/secretsmanager/index.js';
 import type { SecretsManagerOperations } from '../../model/secretsmanager/operations.js';
 import type * as T from '../../model/secretsmanager/types.js';
 import { secretsMessages as m } from '../../secrets/messages.js';
-import { SecretNotFoundError, SecretsError, type SecretRecord, type Secrets, type SecretValue } from '../../secrets/secrets.js';
+import { SecretNotFoundError, SecretsError, type ReadValue, type SecretRecord, type Secrets, type SecretValue } from '../../secrets/secrets.js';
 import type { TagRecord } from '../../store/meta/meta-store.js';
 import { toSecretsManagerError, withSecretsErrors } from './map-errors.js';
 import { AwsError } from '../../aws/errors.js';
@@ -48,6 +48,18 @@ function valueOf(i: { SecretString?: string; SecretBinary?: Uint8Array }): Secre
 }
 
 /** Versions that carry a staging label, by id (DescribeSecret's VersionIdsToStages). */
+/** A secret's value as GetSecretValue answers it, and BatchGetSecretValue lists it. */
+function secretValueOf(s: SecretRecord, read: ReadValue): T.GetSecretValueResponse & T.SecretValueEntry {
+  return {
+    ARN: s.arn,
+    Name: s.name,
+    VersionId: read.version.versionId,
+    ...('string' in read.value ? { SecretString: read.value.string } : { SecretBinary: read.value.binary }),
+    VersionStages: read.version.stages,
+    CreatedDate: read.version.createdDate,
+  };
+}
+
 function versionStages(s: SecretRecord): Record<string, string[]> {
   return Object.fromEntries(s.versions.filter((v) => v.stages.length > 0).map((v) => [v.versionId, v.stages]));
 }
@@ -211,14 +223,7 @@ export function secretsManagerService(deps: SecretsManagerServiceDeps): AwsServi
         { ...(i.VersionId !== undefined ? { versionId: i.VersionId } : {}), ...(i.VersionStage !== undefined ? { stage: i.VersionStage } : {}) },
         caller(ctx),
       );
-      return {
-        ARN: s.arn,
-        Name: s.name,
-        VersionId: out.version.versionId,
-        ...('string' in out.value ? { SecretString: out.value.string } : { SecretBinary: out.value.binary }),
-        VersionStages: out.version.stages,
-        CreatedDate: out.version.createdDate,
-      };
+      return secretValueOf(s, out);
     },
 
     PutSecretValue: async (ctx: RequestContext, i: T.PutSecretValueRequest): Promise<T.PutSecretValueResponse> => {
@@ -324,14 +329,7 @@ export function secretsManagerService(deps: SecretsManagerServiceDeps): AwsServi
         try {
           const s = await secretFor(ctx, 'GetSecretValue', id);
           const out = await secrets.getValue(s, {}, caller(ctx));
-          values.push({
-            ARN: s.arn,
-            Name: s.name,
-            VersionId: out.version.versionId,
-            ...('string' in out.value ? { SecretString: out.value.string } : { SecretBinary: out.value.binary }),
-            VersionStages: out.version.stages,
-            CreatedDate: out.version.createdDate,
-          });
+          values.push(secretValueOf(s, out));
         } catch (e) {
           const err = e instanceof SecretsError ? toSecretsManagerError(e) : e instanceof AccessDeniedError ? new AwsError('AccessDeniedException', e.message) : e;
           if (!(err instanceof AwsError)) throw e;
