@@ -19,6 +19,10 @@ export function openDb(file: string): Db {
   if (file !== ':memory:') makePrivate(file);
   const db = new Database(file);
   db.pragma('foreign_keys = ON');
+  // SQLite's own default page cache, 2 MiB: better-sqlite3 builds it with 16 MiB, which an
+  // emulator's metadata never needs (a miss is a read from the OS's cache), and which the registry
+  // bench's manifest phase filled: 12.3 → 7.1 MiB of malloc heap, peak RSS 92 → 86 MiB.
+  db.pragma('cache_size = -2000');
   if (file !== ':memory:') {
     // WAL + synchronous=FULL: every committed transaction is on disk before we answer.
     db.pragma('journal_mode = WAL');
