@@ -5,6 +5,7 @@ import { banner } from './cli/banner.js';
 import { helpText } from './cli/help.js';
 import { createLogging } from './cli/logging.js';
 import { listenErrorLine, systemErrorLine } from './cli/start-errors.js';
+import { mapStackTracesLazily } from './cli/stack-traces.js';
 import { ConfigError, loadConfig } from './config.js';
 
 /** From package.json: one level up from both src/main.ts and the bundle's dist/main.mjs. */
@@ -22,6 +23,7 @@ function fail(message: string, code: number): never {
 }
 
 async function main(): Promise<void> {
+  mapStackTracesLazily(import.meta.url);
   const command = parseArgs(process.argv.slice(2));
   switch (command.kind) {
     case 'help':
