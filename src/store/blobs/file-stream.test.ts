@@ -81,5 +81,26 @@ describe('FileRangeStream', () => {
     // (at most as many as before: a descriptor an earlier test's stream was still closing may be gone)
     assert.ok(openFds() <= fds, `descriptors open: ${openFds()}, before: ${fds}`);
     assert.equal(pool.idle, 0);
+    assert.equal(pool.spare, Infinity);
+  });
+
+  it('reads into the larger buffers while two are spare, and into the smaller ones after', async () => {
+    // given larger buffers enough for one transfer, and a first transfer holding them
+    const small = new BufferPool(1024, 8);
+    const larger = new BufferPool(8192, 2, 2);
+    const span = { start: 0, end: data.length - 1 };
+    const first = collector();
+    const held = sendStream(new FileRangeStream(openSync(path, 'r'), span, small, larger), first.sink);
+    assert.equal(larger.spare, 0);
+    // when a second transfer starts meanwhile
+    const second = collector();
+    await sendStream(new FileRangeStream(openSync(path, 'r'), span, small, larger), second.sink);
+    await held;
+    // then it ran on the smaller buffers, both sent the whole file, and every buffer is back
+    assert.equal(small.idle, 2);
+    assert.equal(larger.idle, 2);
+    assert.equal(larger.spare, 2);
+    assert.deepEqual(first.bytes(), data);
+    assert.deepEqual(second.bytes(), data);
   });
 });

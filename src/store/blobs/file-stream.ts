@@ -18,21 +18,38 @@ import { promisify } from 'node:util';
 const readFd = promisify(read);
 const closeFd = promisify(close);
 
-/** Large buffers of one size, kept for reuse up to `max` of them (more are left to the GC). */
+/**
+ * Large buffers of one size, kept for reuse up to `max` of them (more are left to the GC), and
+ * lent up to `limit` at once when the borrower asks how many are `spare`.
+ */
 export class BufferPool {
   readonly #free: Buffer[] = [];
+  #lent = 0;
 
   constructor(
     readonly size: number,
     readonly max: number,
+    readonly limit = Infinity,
   ) {}
 
   take(): Buffer {
+    this.#lent++;
     return this.#free.pop() ?? Buffer.allocUnsafeSlow(this.size);
   }
 
   give(buf: Buffer): void {
+    this.#lent--;
     if (this.#free.length < this.max && buf.length === this.size) this.#free.push(buf);
+  }
+
+  /** A lent buffer that will not come back (a destroyed socket may still hold it). */
+  lose(): void {
+    this.#lent--;
+  }
+
+  /** How many more may be taken within `limit`. */
+  get spare(): number {
+    return this.limit - this.#lent;
   }
 
   /** Buffers waiting for reuse (for tests). */
@@ -56,23 +73,29 @@ export function isSendable(stream: Readable): stream is SendableStream {
 /**
  * Bytes `start`..`end` (inclusive) of the open file `fd`, which the stream owns and closes. As a
  * Readable it reads `pool.size` bytes at a time into new buffers (a consumer may keep them);
- * `[sendTo]` uses the pool.
+ * `[sendTo]` reads into two buffers of `larger` while it has two spare, else of `pool`.
+ *
+ * Why two sizes: 1 MiB reads cost the least CPU per MiB (a 256 MiB pull: ~0.4 against ~0.75 ms
+ * with 256 KiB), but eight clients pulling at once held 16 MiB of them. A few large buffers go to
+ * the first transfers and the others read 256 KiB at a time.
  */
 export class FileRangeStream extends Readable implements SendableStream {
   #fd: number | undefined;
   #position: number;
   readonly #end: number;
   readonly #pool: BufferPool;
+  readonly #larger: BufferPool | undefined;
   #sending = false;
   /** The read in flight: the fd is closed only after it (a reused fd number must not be read). */
   #io: Promise<unknown> | undefined;
 
-  constructor(fd: number, span: { start: number; end: number }, pool: BufferPool) {
+  constructor(fd: number, span: { start: number; end: number }, pool: BufferPool, larger?: BufferPool) {
     super({ highWaterMark: pool.size });
     this.#fd = fd;
     this.#position = span.start;
     this.#end = span.end;
     this.#pool = pool;
+    this.#larger = larger;
   }
 
   override _read(): void {
@@ -125,7 +148,7 @@ export class FileRangeStream extends Readable implements SendableStream {
       throw new Error('stream already read');
     }
     this.#sending = true;
-    const pool = this.#pool;
+    const pool = this.#larger !== undefined && this.#larger.spare >= 2 ? this.#larger : this.#pool;
     // Two buffers: one is read into while the socket sends the other.
     const buffers = [pool.take(), pool.take()] as const;
     const writes: (Promise<void> | undefined)[] = [undefined, undefined];
@@ -169,7 +192,10 @@ export class FileRangeStream extends Readable implements SendableStream {
       if (signal !== undefined && onAbort !== undefined) signal.removeEventListener('abort', onAbort);
       // A buffer goes back only when its write is known to be over; one still held by a
       // destroyed socket is left to the GC.
-      if (!failed) for (const buf of buffers) pool.give(buf);
+      for (const buf of buffers) {
+        if (failed) pool.lose();
+        else pool.give(buf);
+      }
       this.destroy();
     }
   }

@@ -55,7 +55,11 @@ export interface FsBlobStoreOptions {
 export const UPLOAD_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/;
 const PREFIX = /^[0-9a-f]{2}$/;
 const HEX = /^[0-9a-f]{64}$/;
-const READ_CHUNK = 1 << 20;
+/** Blob downloads read this much at a time, or LARGE_READ_CHUNK in the first transfers (file-stream.ts). */
+const READ_CHUNK = 256 * 1024;
+const LARGE_READ_CHUNK = 1024 * 1024;
+/** Large read buffers lent at once: two transfers' worth. */
+const LARGE_READ_BUFFERS = 4;
 /**
  * An upload's chunks queued for one writev: with the write under way, what each upload holds.
  * Small, so that a chunk dies young (young-garbage.ts): eight 256 MiB pushes at once peaked at
@@ -82,6 +86,7 @@ export class FsBlobStore implements BlobStore {
   readonly #sessions = new Map<string, Promise<FsUpload | undefined>>();
   /** Read buffers reused by blob downloads (file-stream.ts): two per transfer, a few kept idle. */
   readonly #readBuffers = new BufferPool(READ_CHUNK, IDLE_READ_BUFFERS);
+  readonly #largeReadBuffers = new BufferPool(LARGE_READ_CHUNK, LARGE_READ_BUFFERS, LARGE_READ_BUFFERS);
   #closed = false;
 
   constructor(rootDir: string, opts: FsBlobStoreOptions = {}) {
@@ -124,7 +129,7 @@ export class FsBlobStore implements BlobStore {
       const { size } = await fstatFd(fd);
       const span = resolveRange(opts.range, size) ?? { start: 0, end: size - 1 };
       // The open fd keeps the bytes readable even if the blob is deleted meanwhile.
-      stream = new FileRangeStream(fd, span, this.#readBuffers);
+      stream = new FileRangeStream(fd, span, this.#readBuffers, this.#largeReadBuffers);
     } catch (e) {
       await closeFd(fd);
       throw e;
