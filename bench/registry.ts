@@ -7,8 +7,8 @@
  * run, its peak RSS while a 1 GiB layer is pushed, and what this machine can hash and write+fsync
  * with no HTTP at all (the ceiling for a push).
  *
- * simfra runs as `npm start` runs it: the esbuild bundle with `npm start`'s node flags
- * (`node --enable-source-maps dist/main.mjs`), default log level.
+ * simfra runs as `npm start` runs it: the esbuild bundle with `npm start`'s environment and node
+ * flags (read from package.json by test/support/npm-start.ts), default log level.
  *
  *   node --import tsx bench/registry.ts [--quick] [--simfra-only] [--only=blobs,manifests,start,limit,big]
  *
