@@ -476,7 +476,12 @@ function genShapes(g: Gen): string {
       : `// Patterns the validator cannot compile (their check is skipped):\n${uncompilable.join('\n')}\n`;
   return (
     `${header(g.version)}${note}import type { ShapeTable } from '../shape-table.js';\n\n` +
-    `export const shapes = {\n${lines.join('\n')}\n} as const satisfies ShapeTable;\n`
+    // Built on first use, not at start: a run touches few of the services, and the tables of the
+    // others held megabytes of heap for nothing.
+    `let table: ShapeTable | undefined;\n\n` +
+    `/** The service's shapes, built the first time they are asked for. */\n` +
+    `export function shapes(): ShapeTable {\n` +
+    `  return (table ??= {\n${lines.join('\n').replace(/^/gm, '  ')}\n  } satisfies ShapeTable);\n}\n`
   );
 }
 
@@ -490,7 +495,13 @@ function genIndex(g: Gen): string {
     `export * from './types.js';\n` +
     `export type { ${g.prefix}Operations } from './operations.js';\n` +
     `export { metadata, operations, shapes };\n\n` +
-    `export const ${g.svc}Model: ServiceModel = { metadata, operations, shapes };\n`
+    `export const ${g.svc}Model: ServiceModel = {\n` +
+    `  metadata,\n` +
+    `  operations,\n` +
+    `  get shapes() {\n` +
+    `    return shapes();\n` +
+    `  },\n` +
+    `};\n`
   );
 }
 

@@ -9,4 +9,10 @@ export * from './types.js';
 export type { EcrOperations } from './operations.js';
 export { metadata, operations, shapes };
 
-export const ecrModel: ServiceModel = { metadata, operations, shapes };
+export const ecrModel: ServiceModel = {
+  metadata,
+  operations,
+  get shapes() {
+    return shapes();
+  },
+};

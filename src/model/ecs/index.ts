@@ -9,4 +9,10 @@ export * from './types.js';
 export type { EcsOperations } from './operations.js';
 export { metadata, operations, shapes };
 
-export const ecsModel: ServiceModel = { metadata, operations, shapes };
+export const ecsModel: ServiceModel = {
+  metadata,
+  operations,
+  get shapes() {
+    return shapes();
+  },
+};

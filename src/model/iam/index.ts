@@ -9,4 +9,10 @@ export * from './types.js';
 export type { IamOperations } from './operations.js';
 export { metadata, operations, shapes };
 
-export const iamModel: ServiceModel = { metadata, operations, shapes };
+export const iamModel: ServiceModel = {
+  metadata,
+  operations,
+  get shapes() {
+    return shapes();
+  },
+};

@@ -9,4 +9,10 @@ export * from './types.js';
 export type { KmsOperations } from './operations.js';
 export { metadata, operations, shapes };
 
-export const kmsModel: ServiceModel = { metadata, operations, shapes };
+export const kmsModel: ServiceModel = {
+  metadata,
+  operations,
+  get shapes() {
+    return shapes();
+  },
+};

@@ -9,4 +9,10 @@ export * from './types.js';
 export type { LambdaOperations } from './operations.js';
 export { metadata, operations, shapes };
 
-export const lambdaModel: ServiceModel = { metadata, operations, shapes };
+export const lambdaModel: ServiceModel = {
+  metadata,
+  operations,
+  get shapes() {
+    return shapes();
+  },
+};

@@ -9,4 +9,10 @@ export * from './types.js';
 export type { SecretsManagerOperations } from './operations.js';
 export { metadata, operations, shapes };
 
-export const secretsmanagerModel: ServiceModel = { metadata, operations, shapes };
+export const secretsmanagerModel: ServiceModel = {
+  metadata,
+  operations,
+  get shapes() {
+    return shapes();
+  },
+};

@@ -9,4 +9,10 @@ export * from './types.js';
 export type { StsOperations } from './operations.js';
 export { metadata, operations, shapes };
 
-export const stsModel: ServiceModel = { metadata, operations, shapes };
+export const stsModel: ServiceModel = {
+  metadata,
+  operations,
+  get shapes() {
+    return shapes();
+  },
+};
