@@ -11,9 +11,7 @@
  * Both are made on first use and kept in the metadata store with the private key sealed under the
  * master key (the Sealer that seals KMS key material), so they survive a restart with the data dir.
  */
-import 'reflect-metadata';
-import * as x509 from '@peculiar/x509';
-import { createHash, createPrivateKey, KeyObject, sign, webcrypto } from 'node:crypto';
+import { createHash, createPrivateKey, KeyObject, sign, webcrypto, X509Certificate } from 'node:crypto';
 import type { Clock } from '../../clock.js';
 import type { Ids } from '../../ids.js';
 import type { MetaStore, SigningKeyRecord } from '../../store/meta/meta-store.js';
@@ -29,6 +27,15 @@ const CODE_SIGNING = '1.3.6.1.5.5.7.3.3';
 
 // @peculiar/x509 takes the WebCrypto provider per call (no global provider is set).
 const crypto = webcrypto as unknown as Crypto;
+
+type X509 = typeof import('@peculiar/x509');
+let x509Module: Promise<X509> | undefined;
+/**
+ * @peculiar/x509, with the reflect-metadata its tsyringe needs, loaded when a certificate is first
+ * made: its ASN.1 schemas are built when the module loads, heap that a registry that never signs
+ * would carry for nothing.
+ */
+const loadX509 = (): Promise<X509> => (x509Module ??= import('reflect-metadata').then(() => import('@peculiar/x509')));
 
 export interface ProfileKey {
   /** Signs with the profile's leaf key: ECDSA P-384 over SHA-384, raw r||s as JWS wants it. */
@@ -55,6 +62,7 @@ export class SigningKeys {
   async root(accountId: string): Promise<SigningKeyRecord> {
     const found = await this.deps.meta.signing.getKey(accountId, ROOT);
     if (found !== undefined) return found;
+    const x509 = await loadX509();
     const keys = (await webcrypto.subtle.generateKey(EC, true, ['sign', 'verify'])) as CryptoKeyPair;
     const now = this.deps.clock.now();
     const name = `C=US, ST=WA, L=Seattle, O=simfra, OU=${accountId}, CN=simfra signing root CA ${accountId}`;
@@ -110,6 +118,7 @@ export class SigningKeys {
   }
 
   private async issue(accountId: string, profileArn: string, root: SigningKeyRecord): Promise<SigningKeyRecord> {
+    const x509 = await loadX509();
     const rootCert = new x509.X509Certificate(root.certificatePem);
     const rootKey = await webcrypto.subtle.importKey('pkcs8', derOfKey(root.privateKeyPem), EC, false, ['sign']);
     const keys = (await webcrypto.subtle.generateKey(EC, true, ['sign', 'verify'])) as CryptoKeyPair;
@@ -157,5 +166,5 @@ async function pemOf(key: CryptoKey): Promise<string> {
   return KeyObject.from(key).export({ type: 'pkcs8', format: 'pem' }).toString();
 }
 
-const derOf = (pem: string): Buffer => Buffer.from(new x509.X509Certificate(pem).rawData);
+const derOf = (pem: string): Buffer => new X509Certificate(pem).raw;
 const derOfKey = (pem: string): Buffer => createPrivateKey(pem).export({ type: 'pkcs8', format: 'der' });
