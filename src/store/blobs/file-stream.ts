@@ -10,13 +10,12 @@
  * has reported its write complete (the write callback), so nothing is copied twice and nothing
  * is allocated per chunk.
  */
-import { close, fdatasync, read, writevSync } from 'node:fs';
+import { closeSync, fdatasync, read, writevSync } from 'node:fs';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
 
 const readFd = promisify(read);
-const closeFd = promisify(close);
 
 /**
  * Large buffers of one size, kept for reuse up to `max` of them (more are left to the GC), and
@@ -129,7 +128,7 @@ export class FileRangeStream extends Readable implements SendableStream {
     }
     const io = this.#io ?? Promise.resolve();
     io.catch(() => undefined)
-      .then(() => closeFd(fd))
+      .then(() => closeSync(fd))
       .then(
       () => callback(error),
       (e: unknown) => callback(error ?? (e as Error)),
@@ -341,7 +340,7 @@ export class AppendSink extends Writable {
     if (this.#closed) return;
     this.#closed = true;
     await this.#sync;
-    await closeFd(this.#fd);
+    closeSync(this.#fd);
   }
 }
 

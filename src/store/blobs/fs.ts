@@ -13,10 +13,18 @@
  * session is opened again. Node's Hash cannot be serialised, so a session reopened after a
  * restart rehashes its data from disk, as distribution's blobwriter does when its hash state is
  * missing.
+ *
+ * An upload's and a download's small file operations (mkdir, open, fstat, close, rename, a few
+ * bytes written) run synchronously; fsyncs do not. The former finish in microseconds from the
+ * kernel's caches, and handing each to one of libuv's threads cost a thread wake-up to start it
+ * and an event-loop wake-up to end it: ~25 per 4 MiB push. Inline, 20 pushes made 459 futex
+ * calls and 341 epoll waits instead of 2953 and 1549 (strace -c), and the event loop turns less
+ * often; server CPU per push moved within this VM's noise (310 against 341 ticks over 160
+ * pushes). An fsync waits on the device for milliseconds, so it stays off the event loop.
  */
 import { randomUUID } from 'node:crypto';
-import { chmodSync, close, createReadStream, mkdirSync, fstat, open as openCallback } from 'node:fs';
-import { mkdir, open, readdir, readFile, rename, rm, stat, truncate, unlink, writeFile } from 'node:fs/promises';
+import { chmodSync, close, closeSync, type Stats, createReadStream, fsync, fstatSync, mkdirSync, fstat, open as openCallback, openSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { readdir, readFile, rm, stat, truncate, unlink } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { Writable, addAbortSignal, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -104,13 +112,8 @@ export class FsBlobStore implements BlobStore {
 
   async stat(digest: Digest): Promise<BlobInfo | undefined> {
     this.#assertOpen();
-    try {
-      const s = await stat(this.#blobPath(digest));
-      return s.isFile() ? { digest, size: s.size } : undefined;
-    } catch (e) {
-      if (isNotFound(e)) return undefined;
-      throw e;
-    }
+    const s = statIfExists(this.#blobPath(digest));
+    return s?.isFile() === true ? { digest, size: s.size } : undefined;
   }
 
   async read(digest: Digest, opts: ReadOptions = {}): Promise<Readable> {
@@ -119,19 +122,19 @@ export class FsBlobStore implements BlobStore {
     // about half the speed (~0.6 vs ~1.1 GB/s here, same 64 KiB chunks).
     let fd: number;
     try {
-      fd = await openFd(this.#blobPath(digest), 'r');
+      fd = openSync(this.#blobPath(digest), 'r');
     } catch (e) {
       if (isNotFound(e)) throw new BlobNotFoundError(digest);
       throw e;
     }
     let stream: Readable;
     try {
-      const { size } = await fstatFd(fd);
+      const { size } = fstatSync(fd);
       const span = resolveRange(opts.range, size) ?? { start: 0, end: size - 1 };
       // The open fd keeps the bytes readable even if the blob is deleted meanwhile.
       stream = new FileRangeStream(fd, span, this.#readBuffers, this.#largeReadBuffers);
     } catch (e) {
-      await closeFd(fd);
+      closeSync(fd);
       throw e;
     }
     if (opts.signal !== undefined) addAbortSignal(opts.signal, stream);
@@ -143,11 +146,12 @@ export class FsBlobStore implements BlobStore {
     const id = this.#ids();
     if (!UPLOAD_ID.test(id)) throw new Error(`invalid upload id ${JSON.stringify(id)}`);
     const dir = join(this.#uploadsDir, id);
-    await mkdir(this.#uploadsDir, { recursive: true, mode: DIR_MODE });
-    await mkdir(dir, { mode: DIR_MODE }); // EEXIST: the id factory repeated itself
+    // Synchronous, as are the session's other small file operations (see the top of this file).
+    mkdirSync(this.#uploadsDir, { recursive: true, mode: DIR_MODE });
+    mkdirSync(dir, { mode: DIR_MODE }); // EEXIST: the id factory repeated itself
     const startedAt = this.#now();
-    await writeFile(join(dir, 'data'), '', { flag: 'wx', mode: FILE_MODE });
-    await writeFile(join(dir, 'startedat'), startedAt.toISOString(), { mode: FILE_MODE });
+    writeFileSync(join(dir, 'data'), '', { flag: 'wx', mode: FILE_MODE });
+    writeFileSync(join(dir, 'startedat'), startedAt.toISOString(), { mode: FILE_MODE });
     const upload = new FsUpload(this.#host(id), id, dir, startedAt, createDigester());
     this.#sessions.set(id, Promise.resolve(upload));
     return upload;
@@ -292,7 +296,7 @@ class FsUpload implements Upload {
       const { maxBytes } = opts;
       if (maxBytes !== undefined && this.size > maxBytes) throw new UploadTooLargeError(maxBytes);
       const start = this.size;
-      const fd = await openFd(this.#data, 'a');
+      const fd = openSync(this.#data, 'a');
       // Hash into a checkpoint; it becomes the session's state only once the bytes are written.
       const digester = this.#digester.copy();
       // Writeback starts while the upload is still arriving (fdatasync every WRITEBACK_EVERY),
@@ -338,7 +342,7 @@ class FsUpload implements Upload {
       const size = this.size;
       const target = this.host.blobPath(actual);
       await ensureDir(dirname(target));
-      const existing = await statOrUndefined(target);
+      const existing = statIfExists(target);
       if (existing?.isFile() === true && existing.size === size) {
         // The same content is already a blob (dedup), or an earlier attempt renamed it but
         // failed after. Its directory entry may be another commit's, not yet fsynced: sync it.
@@ -347,7 +351,7 @@ class FsUpload implements Upload {
         });
       } else {
         await fsyncFile(this.#data);
-        await rename(this.#data, target);
+        renameSync(this.#data, target);
       }
       await fsyncDir(dirname(target));
       this.#committed = { digest: actual, size };
@@ -380,13 +384,13 @@ class FsUpload implements Upload {
   async #remove(): Promise<void> {
     if (this.#state === 'open') this.#state = 'cancelled';
     this.host.forget();
-    await rm(this.dir, { recursive: true, force: true });
+    rmSync(this.dir, { recursive: true, force: true });
   }
 
   async #recordSize(size: number): Promise<void> {
     const tmp = join(this.dir, 'size.tmp');
-    await writeFile(tmp, String(size), { mode: FILE_MODE });
-    await rename(tmp, join(this.dir, 'size'));
+    writeFileSync(tmp, String(size), { mode: FILE_MODE });
+    renameSync(tmp, join(this.dir, 'size'));
   }
 
   /** Undo a failed append: wait until the file stream has let go, then cut back to `start`. */
@@ -428,28 +432,29 @@ export async function readRecordedSize(path: string): Promise<number> {
 }
 
 export async function fsyncFile(path: string): Promise<void> {
-  const handle = await open(path, 'r+');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
+  await fsyncOpened(path, 'r+');
 }
 
 /** Makes the entries of `dir` durable (a rename, a new subdirectory). Not possible on Windows. */
 export async function fsyncDir(dir: string): Promise<void> {
   if (process.platform === 'win32') return;
-  const handle = await open(dir, 'r');
+  await fsyncOpened(dir, 'r');
+}
+
+async function fsyncOpened(path: string, flags: string): Promise<void> {
+  const fd = openSync(path, flags);
   try {
-    await handle.sync();
+    await fsyncFd(fd);
   } finally {
-    await handle.close();
+    closeSync(fd);
   }
 }
 
+const fsyncFd = promisify(fsync);
+
 /** mkdir -p, then fsync the parent of every directory it created so they survive a crash. */
 export async function ensureDir(dir: string): Promise<void> {
-  const first = await mkdir(dir, { recursive: true, mode: DIR_MODE });
+  const first = mkdirSync(dir, { recursive: true, mode: DIR_MODE });
   if (first === undefined) return;
   for (let d = dir; ; d = dirname(d)) {
     await fsyncDir(dirname(d));
@@ -558,6 +563,16 @@ async function readStartedAt(dir: string): Promise<Date | undefined> {
   // Crashed before startedat was written: the directory's own time is close enough.
   try {
     return (await stat(dir)).mtime;
+  } catch (e) {
+    if (isNotFound(e)) return undefined;
+    throw e;
+  }
+}
+
+/** stat(2) on the event loop (see the top of this file); undefined where nothing is. */
+function statIfExists(path: string): Stats | undefined {
+  try {
+    return statSync(path, { throwIfNoEntry: false });
   } catch (e) {
     if (isNotFound(e)) return undefined;
     throw e;
