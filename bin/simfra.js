@@ -1,4 +1,4 @@
-#!/usr/bin/env -S GLIBC_TUNABLES=glibc.malloc.mmap_threshold=131072 node --max-semi-space-size=2 --heap-growing-percent=20
+#!/usr/bin/env -S GLIBC_TUNABLES=glibc.malloc.mmap_threshold=131072 node --max-semi-space-size=1 --heap-growing-percent=20
 // The `simfra` command: the bundled server when built, else the TypeScript sources through tsx.
 // Started as `npm start` starts it (package.json): a fixed malloc mmap threshold and a small V8
 // young generation keep resident memory down (see the start script's note in README.md).
