@@ -5,8 +5,8 @@
  * Why: a blob GET read 64 KiB at a time into a new buffer each time. Every buffer is garbage
  * once the socket has copied it, and V8 collects external memory only after tens of MiB of it
  * have piled up, so eight clients pulling large blobs held ~60 MiB of dead buffers and paid
- * for mapping, faulting and freeing each one. `sendFileRange` reads 1 MiB at a time into two
- * buffers per transfer, taken from the store's pool, and reuses a buffer only once the socket
+ * for mapping, faulting and freeing each one. `[sendTo]` reads into two buffers per transfer,
+ * taken from the store's pools (1 MiB or 256 KiB), and reuses a buffer only once the socket
  * has reported its write complete (the write callback), so nothing is copied twice and nothing
  * is allocated per chunk.
  */
@@ -233,11 +233,9 @@ export class AppendSink extends Writable {
   readonly #syncEvery: number;
   #syncedAt: number;
   readonly #batchBytes: number;
-  /** Chunks hashed and not yet written, and their size. */
+  /** Chunks hashed (the digester's size counts them) and not yet written, and their size. */
   #pending: Buffer[] = [];
   #pendingBytes = 0;
-  /** Bytes of the file written so far (the digester has seen the pending ones too). */
-  #written: number;
   /** A writeback fdatasync in flight: the fd is closed only after it. */
   #sync: Promise<void> | undefined;
   #closed = false;
@@ -255,7 +253,6 @@ export class AppendSink extends Writable {
     this.#tooLarge = opts.tooLarge;
     this.#syncEvery = opts.syncEvery;
     this.#syncedAt = digester.size;
-    this.#written = digester.size;
     this.#batchBytes = opts.batchBytes;
     this.#received = opts.received;
   }
@@ -306,12 +303,12 @@ export class AppendSink extends Writable {
     this.#pending = [];
     this.#pendingBytes = 0;
     writevAllSync(this.#fd, bufs);
-    this.#written += total;
     this.#received?.(total, this);
     // Start writeback while the upload is still arriving, so commit's fsync has little left
     // to wait for (the kernel would otherwise keep the whole layer dirty until then).
-    if (this.#written - this.#syncedAt >= this.#syncEvery && this.#sync === undefined) {
-      this.#syncedAt = this.#written;
+    const written = this.#digester.size;
+    if (written - this.#syncedAt >= this.#syncEvery && this.#sync === undefined) {
+      this.#syncedAt = written;
       this.#sync = fdatasyncFd(this.#fd).then(
         () => (this.#sync = undefined),
         () => (this.#sync = undefined),
