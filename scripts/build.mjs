@@ -10,17 +10,16 @@ import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 rmSync(join(root, 'dist'), { recursive: true, force: true });
+const common = { bundle: true, platform: 'node', target: 'node20', logLevel: 'warning' };
 await build({
+  ...common,
   entryPoints: [join(root, 'src/main.ts')],
   outfile: join(root, 'dist/server.cjs'),
-  bundle: true,
-  platform: 'node',
   // CommonJS wrapped in a function expression, for src/boot.ts to compile with a code cache.
   format: 'cjs',
   banner: { js: '(function (exports, require, module, __filename, __dirname) {const __bundleUrl = require("node:url").pathToFileURL(__filename).href;' },
   footer: { js: '})' },
   define: { 'import.meta.url': '__bundleUrl' },
-  target: 'node20',
   // Everything but the native SQLite binding goes in the bundle: resolving hundreds of small
   // CommonJS modules at start-up costs more than the server's own work.
   external: ['better-sqlite3'],
@@ -33,17 +32,8 @@ await build({
   // them out it is 2.3 MB of one-byte text: V8's large-object space at start 9.5 → 5.7 MiB, RSS at
   // start ~79 → ~74.5 MiB. Identifiers stay, and the source map keeps stack traces on src/ lines.
   minifyWhitespace: true,
-  logLevel: 'warning',
 });
-await build({
-  entryPoints: [join(root, 'src/boot.ts')],
-  outfile: join(root, 'dist/main.mjs'),
-  bundle: true,
-  platform: 'node',
-  format: 'esm',
-  target: 'node20',
-  logLevel: 'warning',
-});
+await build({ ...common, entryPoints: [join(root, 'src/boot.ts')], outfile: join(root, 'dist/main.mjs'), format: 'esm' });
 cpSync(join(root, 'src/store/meta/migrations'), join(root, 'dist/migrations'), { recursive: true });
 // The code cache is only good for the node flags it was made under: start the server the way
 // `npm start` does (without this build again), asking only for its version.

@@ -8,7 +8,7 @@ import { listenErrorLine, systemErrorLine } from './cli/start-errors.js';
 import { mapStackTracesLazily } from './cli/stack-traces.js';
 import { ConfigError, loadConfig } from './config.js';
 
-/** From package.json: one level up from both src/main.ts and the bundle's dist/main.mjs. */
+/** From package.json: one level up from both src/main.ts and the bundle's dist/server.cjs. */
 function version(): string {
   try {
     return (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;

@@ -1,5 +1,5 @@
 /**
- * Stack traces of the bundle (dist/main.mjs) on src/ lines, with the source map read only when a
+ * Stack traces of the bundle (dist/server.cjs) on src/ lines, with the source map read only when a
  * stack is first formatted.
  *
  * Why not `--enable-source-maps`: Node then reads and keeps the whole map at start-up. That cost
@@ -17,7 +17,7 @@ export function mapStackTracesLazily(moduleUrl: string): void {
   const mapUrl = `${moduleUrl}.map`;
   if ((process as { sourceMapsEnabled?: boolean }).sourceMapsEnabled === true) return;
   if (!moduleUrl.startsWith('file:') || !existsSync(fileURLToPath(mapUrl))) return;
-  // A module names its frames by URL, a script (dist/server.cjs, src/boot.ts) by path.
+  // An ES module's frames carry its URL; a script's, such as the bundle src/boot.ts compiles, its path.
   const names = new Set([moduleUrl, fileURLToPath(moduleUrl)]);
   let map: SourceMap | null | undefined;
   const sourceMap = (): SourceMap | null => {

@@ -471,6 +471,16 @@ export async function statOrUndefined(path: string): Promise<Awaited<ReturnType<
   }
 }
 
+/** statOrUndefined on the event loop (see the top of this file), for uploads and downloads. */
+function statIfExists(path: string): Stats | undefined {
+  try {
+    return statSync(path, { throwIfNoEntry: false });
+  } catch (e) {
+    if (isNotFound(e)) return undefined;
+    throw e;
+  }
+}
+
 export async function readdirOrEmpty(dir: string): Promise<string[]> {
   try {
     return await readdir(dir);
@@ -563,16 +573,6 @@ async function readStartedAt(dir: string): Promise<Date | undefined> {
   // Crashed before startedat was written: the directory's own time is close enough.
   try {
     return (await stat(dir)).mtime;
-  } catch (e) {
-    if (isNotFound(e)) return undefined;
-    throw e;
-  }
-}
-
-/** stat(2) on the event loop (see the top of this file); undefined where nothing is. */
-function statIfExists(path: string): Stats | undefined {
-  try {
-    return statSync(path, { throwIfNoEntry: false });
   } catch (e) {
     if (isNotFound(e)) return undefined;
     throw e;
