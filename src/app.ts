@@ -131,10 +131,8 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   const blobOptions = { ids: () => ids.uuid(), now: () => clock.now() };
   // Upload chunks are freed as they die, not ~64 MiB later (young-garbage.ts): one young-generation
   // collection per 4 MiB received (every 32 MiB was too rare to matter) keeps the process's
-  // memory flat under parallel pushes: peak RSS 113 → 83 MiB (bench/registry-cpu.ts). With many
-  // uploads at once, at least 1 MiB from each (4 × their 256 KiB write batch, fs.ts): every 2 MiB
-  // in all, eight pushes' chunks outlived two collections and piled up in the old generation.
-  const garbage = YoungGarbage.fromRuntime(4 * 1024 * 1024, 1024 * 1024);
+  // memory flat under parallel pushes: peak RSS 113 → 83 MiB (bench/registry-cpu.ts).
+  const garbage = YoungGarbage.fromRuntime(4 * 1024 * 1024);
   const blobs: BlobStore = config.dataDir
     ? new FsBlobStore(join(config.dataDir, 'ecr'), { ...blobOptions, received: (n, from) => garbage.received(n, from) })
     : new MemoryBlobStore(blobOptions);

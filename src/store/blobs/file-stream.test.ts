@@ -1,13 +1,14 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { openSync, readdirSync } from 'node:fs';
+import { openSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 
-import { BufferPool, FileRangeStream, sendStream } from './file-stream.js';
+import { AppendSink, BufferPool, FileRangeStream, sendStream } from './file-stream.js';
 
 /** A Writable that keeps a copy of what it was given, acknowledging each write after a turn. */
 function collector(): { sink: Writable; bytes: () => Buffer } {
@@ -102,5 +103,56 @@ describe('FileRangeStream', () => {
     assert.equal(larger.spare, 2);
     assert.deepEqual(first.bytes(), data);
     assert.deepEqual(second.bytes(), data);
+  });
+});
+
+describe('AppendSink', () => {
+  let dir: string;
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'simfra-append-sink-'));
+  });
+  after(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const digester = () => {
+    let size = 0;
+    return { update: (b: Buffer) => void (size += b.length), get size() { return size; } };
+  };
+  const write = (sink: AppendSink, chunk: Buffer) =>
+    new Promise<void>((resolve, reject) => sink.write(chunk, (e) => (e ? reject(e) : resolve())));
+
+  it('writes the chunks it holds when asked to release them, before its batch is full', async () => {
+    // given a sink batching 1 MiB, holding 10 KiB
+    const path = join(dir, 'release');
+    const sink = new AppendSink(openSync(path, 'a'), digester(), { tooLarge: () => new Error('too large'), syncEvery: 1 << 30, batchBytes: 1 << 20 });
+    const part = randomBytes(10 * 1024);
+    await write(sink, part);
+    assert.equal(readFileSync(path).length, 0);
+    // when it is asked to release them
+    sink.releaseChunks();
+    // then they are in the file, and what follows is appended after them
+    assert.deepEqual(readFileSync(path), part);
+    const rest = randomBytes(100);
+    await write(sink, rest);
+    await new Promise<void>((resolve) => sink.end(resolve));
+    assert.deepEqual(readFileSync(path), Buffer.concat([part, rest]));
+    assert.equal(sink.fileClosed, true);
+  });
+
+  it('reports a failed release to the next write', async () => {
+    // given a sink whose file cannot be written (opened read-only), holding a chunk
+    const path = join(dir, 'read-only');
+    await writeFile(path, '');
+    const sink = new AppendSink(openSync(path, 'r'), digester(), { tooLarge: () => new Error('too large'), syncEvery: 1 << 30, batchBytes: 1 << 20 });
+    const errored = once(sink, 'error');
+    await write(sink, Buffer.from('held'));
+    // when it is asked to release them, nothing throws there
+    assert.doesNotThrow(() => sink.releaseChunks());
+    // then the next write fails with the file system's error
+    await assert.rejects(write(sink, Buffer.from('more')), { code: 'EBADF' });
+    const [error] = (await errored) as [NodeJS.ErrnoException];
+    assert.equal(error.code, 'EBADF');
+    assert.equal(sink.fileClosed, true);
   });
 });

@@ -30,6 +30,7 @@ import { Writable, addAbortSignal, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
 import { AppendSink, BufferPool, FileRangeStream } from './file-stream.js';
+import type { ChunkHolder } from './young-garbage.js';
 
 import { createDigester, digestHex, type Digest, type Digester } from '../../oci/digest.js';
 import {
@@ -56,7 +57,7 @@ export interface FsBlobStoreOptions {
   /** The clock for `startedAt`. */
   now?: () => Date;
   /** Told how many bytes each upload write took in (YoungGarbage frees their buffers early). */
-  received?: (bytes: number, from: object) => void;
+  received?: (bytes: number, from: ChunkHolder) => void;
 }
 
 /** Upload ids become directory names: nothing that could climb out of `uploads/`. */
@@ -89,7 +90,7 @@ export class FsBlobStore implements BlobStore {
   readonly #uploadsDir: string;
   readonly #ids: () => string;
   readonly #now: () => Date;
-  readonly #received: ((bytes: number, from: object) => void) | undefined;
+  readonly #received: ((bytes: number, from: ChunkHolder) => void) | undefined;
   /** Sessions in memory (live hash), or being loaded from disk. */
   readonly #sessions = new Map<string, Promise<FsUpload | undefined>>();
   /** Read buffers reused by blob downloads (file-stream.ts): two per transfer, a few kept idle. */
@@ -257,7 +258,7 @@ export class FsBlobStore implements BlobStore {
 interface FsUploadHost {
   blobPath(digest: Digest): string;
   forget(): void;
-  received?: (bytes: number, from: object) => void;
+  received?: (bytes: number, from: ChunkHolder) => void;
 }
 
 class FsUpload implements Upload {

@@ -9,7 +9,7 @@ describe('YoungGarbage', () => {
     const calls: unknown[] = [];
     const garbage = new YoungGarbage((options) => calls.push(options), 4 << 20);
     // when 64 KiB chunks worth 10 MiB arrive
-    const upload = {};
+    const upload = { releaseChunks: () => undefined };
     for (let i = 0; i < 160; i++) garbage.received(64 << 10, upload);
     // then it collected twice, a minor synchronous collection each time
     assert.deepEqual(calls, [
@@ -18,22 +18,27 @@ describe('YoungGarbage', () => {
     ]);
   });
 
-  it('waits for `perUploadBytes` from each upload when several upload at once', () => {
-    // given a collector counting its calls, every 4 MiB and every 4 MiB per upload
-    const calls: unknown[] = [];
-    const garbage = new YoungGarbage((options) => calls.push(options), 4 << 20, 4 << 20);
-    // when four uploads take in 1 MiB each, in turn, 15 times (15 MiB in all)
-    const uploads = [{}, {}, {}, {}];
-    for (let round = 0; round < 15; round++) for (const u of uploads) garbage.received(1 << 20, u);
-    // then it collected once per 16 MiB (4 MiB from each), not once per 4 MiB
-    assert.equal(calls.length, 3);
+  it('has every upload write out the chunks it holds before it collects', () => {
+    // given a collector recording, at each call, which uploads still held chunks
+    const held = new Set<string>();
+    const seen: string[][] = [];
+    const garbage = new YoungGarbage(() => seen.push([...held].sort()), 4 << 20);
+    const upload = (name: string) => ({ releaseChunks: () => held.delete(name), name });
+    const [a, b, c] = [upload('a'), upload('b'), upload('c')];
+    // when three uploads take in 1 MiB at a time, each keeping what it took
+    for (const u of [a, b, c, a]) {
+      held.add(u.name);
+      garbage.received(1 << 20, u);
+    }
+    // then the collection ran once, after all three had written theirs out
+    assert.deepEqual(seen, [[]]);
   });
 
   it("reaches V8's collector in this runtime, and runs it without harm", () => {
     // given the runtime's collector
     const garbage = YoungGarbage.fromRuntime(1);
     // when data arrives, then a collection runs and nothing throws
-    assert.doesNotThrow(() => garbage.received(1, {}));
+    assert.doesNotThrow(() => garbage.received(1, { releaseChunks: () => undefined }));
     assert.equal(typeof (garbage as unknown as { gc: unknown }).gc, 'function');
   });
 });

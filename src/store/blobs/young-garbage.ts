@@ -10,6 +10,13 @@
  * 4 MiB at start, bench/registry-cpu.ts BENCH_SMAPS=1). A young-generation collection after
  * every `everyBytes` of uploaded data frees them, and costs little: almost nothing in it survives.
  *
+ * Why the uploads write out what they hold first: a chunk still queued for its upload's next
+ * write when one collection runs, and still queued at the next, is moved to the old generation
+ * and freed only by a full collection. Eight 256 MiB pushes at once, some of them starved by
+ * the others, promoted a few chunks at every collection: the malloc heap rose to 50–70 MiB and
+ * V8 ran a full collection every ~200 ms to bring it down. With every holder emptied before the
+ * collection, a chunk never lives through one.
+ *
  * V8's `gc` is reached the way `--expose-gc` would give it, by turning that flag on and reading
  * `gc` from a fresh context; where that fails, nothing is collected early and nothing breaks.
  */
@@ -18,36 +25,34 @@ import { runInNewContext } from 'node:vm';
 
 type Gc = (options: { type: 'minor'; execution: 'sync' }) => void;
 
+/** An upload holding chunks it has received and not yet written, able to write them now. */
+export interface ChunkHolder {
+  releaseChunks(): void;
+}
+
 export class YoungGarbage {
   #since = 0;
-  /** The uploads that took data in since the last collection. */
-  readonly #senders = new Set<object>();
+  /** The uploads that took data in since the last collection: the only ones holding chunks. */
+  readonly #holders = new Set<ChunkHolder>();
 
   constructor(
     private readonly gc: Gc | undefined,
     readonly everyBytes: number,
-    readonly perUploadBytes = 0,
   ) {}
 
   /** With V8's own collector, when the runtime lets us have it. */
-  static fromRuntime(everyBytes: number, perUploadBytes = 0): YoungGarbage {
-    return new YoungGarbage(exposedGc(), everyBytes, perUploadBytes);
+  static fromRuntime(everyBytes: number): YoungGarbage {
+    return new YoungGarbage(exposedGc(), everyBytes);
   }
 
-  /**
-   * `bytes` more of upload data have been taken in (and, mostly, dropped) by the upload `from`.
-   * With several uploads at once the collection also waits for `perUploadBytes` from each (on
-   * average): a chunk lives until its upload's write is over, and one that lives through two
-   * collections is moved to the old generation, to be freed only by a full collection (~64 MiB
-   * of external memory later). So the gap between collections must be longer than a chunk's
-   * life, which is the time its upload takes to receive about twice its write batch.
-   */
-  received(bytes: number, from: object): void {
+  /** `bytes` more of upload data have been taken in (and, mostly, dropped) by the upload `from`. */
+  received(bytes: number, from: ChunkHolder): void {
     this.#since += bytes;
-    this.#senders.add(from);
-    if (this.#since < Math.max(this.everyBytes, this.perUploadBytes * this.#senders.size)) return;
+    this.#holders.add(from);
+    if (this.#since < this.everyBytes) return;
     this.#since = 0;
-    this.#senders.clear();
+    for (const holder of this.#holders) holder.releaseChunks();
+    this.#holders.clear();
     this.gc?.({ type: 'minor', execution: 'sync' });
   }
 }
