@@ -130,9 +130,12 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   // Blob bytes: in memory, or files under $SIMFRA_DATA_DIR/ecr/ that survive a restart.
   const blobOptions = { ids: () => ids.uuid(), now: () => clock.now() };
   // Upload chunks are freed as they die, not ~64 MiB later (young-garbage.ts): one young-generation
-  // collection per 4 MiB received (every 32 MiB was too rare to matter) keeps the process's
-  // memory flat under parallel pushes: peak RSS 113 → 83 MiB (bench/registry-cpu.ts).
-  const garbage = YoungGarbage.fromRuntime(4 * 1024 * 1024);
+  // collection per 2 MiB received keeps the process's memory flat under parallel pushes (every
+  // 32 MiB was too rare to matter). Every 4 MiB cost twice the CPU per single 4 MiB push (9.9–10.1
+  // against 4.6–5.6 ms/MiB, bench/registry.ts): each collection freed ~4 MiB of chunks at the top
+  // of the malloc heap, which glibc gave back and the next chunks faulted in again. Every 1 MiB
+  // paid for the collections themselves (5.3–7.7).
+  const garbage = YoungGarbage.fromRuntime(2 * 1024 * 1024);
   const blobs: BlobStore = config.dataDir
     ? new FsBlobStore(join(config.dataDir, 'ecr'), { ...blobOptions, received: (n, from) => garbage.received(n, from) })
     : new MemoryBlobStore(blobOptions);
