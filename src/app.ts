@@ -130,12 +130,16 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   // Blob bytes: in memory, or files under $SIMFRA_DATA_DIR/ecr/ that survive a restart.
   const blobOptions = { ids: () => ids.uuid(), now: () => clock.now() };
   // Upload chunks are freed as they die, not ~64 MiB later (young-garbage.ts): one young-generation
-  // collection per 2 MiB received keeps the process's memory flat under parallel pushes (every
-  // 32 MiB was too rare to matter). Every 4 MiB cost twice the CPU per single 4 MiB push (9.9–10.1
-  // against 4.6–5.6 ms/MiB, bench/registry.ts): each collection freed ~4 MiB of chunks at the top
-  // of the malloc heap, which glibc gave back and the next chunks faulted in again. Every 1 MiB
-  // paid for the collections themselves (5.3–7.7).
-  const garbage = YoungGarbage.fromRuntime(2 * 1024 * 1024);
+  // collection per 3 MiB received keeps the process's memory flat under parallel pushes (every
+  // 32 MiB was too rare to matter). bench/registry.ts and eight monolithic 256 MiB curl pushes:
+  // - every 4 MiB: a single 4 MiB push cost 9.2–10.1 ms of server CPU per MiB, against 4.6–5.8
+  //   with 2 or 3 MiB (the trim experiments point at glibc giving back, and faulting in again,
+  //   the ~4 MiB of chunks each collection freed at the top of its heap);
+  // - every 2 MiB: no more than eight uploads' unwritten batches (8 × 256 KiB), so chunks of an
+  //   upload that had not written since the last collection lived through two and were promoted:
+  //   the curl pushes peaked at 130 MiB RSS (a 70 MiB malloc heap), against 74 with 3 MiB;
+  // - every 1 MiB: the collections themselves cost more (5.3–7.7 ms/MiB).
+  const garbage = YoungGarbage.fromRuntime(3 * 1024 * 1024);
   const blobs: BlobStore = config.dataDir
     ? new FsBlobStore(join(config.dataDir, 'ecr'), { ...blobOptions, received: (n, from) => garbage.received(n, from) })
     : new MemoryBlobStore(blobOptions);
