@@ -135,9 +135,10 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   // - every 4 MiB: a single 4 MiB push cost 9.2–10.1 ms of server CPU per MiB, against 4.6–5.8
   //   with 2 or 3 MiB (the trim experiments point at glibc giving back, and faulting in again,
   //   the ~4 MiB of chunks each collection freed at the top of its heap);
-  // - every 2 MiB: no more than eight uploads' unwritten batches (8 × 256 KiB), so chunks of an
-  //   upload that had not written since the last collection lived through two and were promoted:
-  //   the curl pushes peaked at 130 MiB RSS (a 70 MiB malloc heap), against 74 with 3 MiB;
+  // - every 2 MiB: some chunks lived through two collections and were promoted, and the curl
+  //   pushes peaked at 130 MiB RSS (a 70 MiB malloc heap), against 73–75 with 3 MiB for 8 or
+  //   16 pushes at once (which chunks, is not known: asking every upload that took data, not
+  //   only those that wrote a batch, to write out before collecting did not help);
   // - every 1 MiB: the collections themselves cost more (5.3–7.7 ms/MiB).
   const garbage = YoungGarbage.fromRuntime(3 * 1024 * 1024);
   const blobs: BlobStore = config.dataDir

@@ -14,10 +14,9 @@
  * write when one collection runs, and still queued at the next, is moved to the old generation
  * and freed only by a full collection. Eight 256 MiB pushes at once, some of them starved by
  * the others, promoted a few chunks at every collection: the malloc heap rose to 50–70 MiB and
- * V8 ran a full collection every ~200 ms to bring it down. An upload is asked when it has written
- * a batch since the last collection; one that has not holds less than a batch, and the gap
- * between collections (app.ts) must stay well above all uploads' batches together for those
- * chunks not to live through two.
+ * V8 ran a full collection every ~200 ms to bring it down. The uploads asked are those that
+ * wrote a batch since the last collection (one that has not holds less than a batch). Too short
+ * a gap between collections still let chunks through two (app.ts).
  *
  * V8's `gc` is reached the way `--expose-gc` would give it, by turning that flag on and reading
  * `gc` from a fresh context; where that fails, nothing is collected early and nothing breaks.
