@@ -130,19 +130,15 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   // Blob bytes: in memory, or files under $SIMFRA_DATA_DIR/ecr/ that survive a restart.
   const blobOptions = { ids: () => ids.uuid(), now: () => clock.now() };
   // Upload chunks are freed as they die, not ~64 MiB later (young-garbage.ts): one young-generation
-  // collection per 3 MiB received keeps the process's memory flat under parallel pushes (every
-  // 32 MiB was too rare to matter). bench/registry.ts and eight monolithic 256 MiB curl pushes:
-  // - every 4 MiB: a single 4 MiB push cost 9.2–10.1 ms of server CPU per MiB, against 4.6–5.8
-  //   with 2 or 3 MiB (the trim experiments point at glibc giving back, and faulting in again,
-  //   the ~4 MiB of chunks each collection freed at the top of its heap);
-  // - every 2 MiB: some chunks lived through two collections and were promoted, and the curl
-  //   pushes peaked at 130 MiB RSS (a 70 MiB malloc heap), against 73–75 with 3 MiB for 8 or
-  //   16 pushes at once (which chunks, is not known: asking every upload that took data, not
-  //   only those that wrote a batch, to write out before collecting did not help);
-  // - every 1 MiB: the collections themselves cost more (5.3–7.7 ms/MiB).
+  // collection per 3 MiB written keeps the process's memory flat under parallel pushes (every
+  // 32 MiB was too rare to matter): eight or sixteen monolithic 256 MiB curl pushes at once peak
+  // at 70–74 MiB RSS. 40 curl pushes of 2, 3 or 4 MiB cost 44–73 ticks of server CPU with a
+  // collection every 2, 3 or 4 MiB; with a collection also at each upload's end (now skipped),
+  // a blob size that was a multiple of the gap cost 97–143. Every 1 MiB paid for the
+  // collections themselves.
   const garbage = YoungGarbage.fromRuntime(3 * 1024 * 1024);
   const blobs: BlobStore = config.dataDir
-    ? new FsBlobStore(join(config.dataDir, 'ecr'), { ...blobOptions, received: (n, from) => garbage.received(n, from) })
+    ? new FsBlobStore(join(config.dataDir, 'ecr'), { ...blobOptions, received: (n, from, last) => garbage.received(n, from, last) })
     : new MemoryBlobStore(blobOptions);
   const repositories = new Repositories(meta, clock, { countImages: (repo) => meta.images.count(repo.id) });
   // KMS: keys and aliases with their key policies (the primary control of every key request),

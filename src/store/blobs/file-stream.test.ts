@@ -140,6 +140,28 @@ describe('AppendSink', () => {
     assert.equal(sink.fileClosed, true);
   });
 
+  it('tells the collector when it starts holding chunks, and how much it wrote', async () => {
+    // given a sink batching 16 KiB, reporting to a recorder
+    const path = join(dir, 'told');
+    const told: number[] = [];
+    const sink = new AppendSink(openSync(path, 'a'), digester(), {
+      tooLarge: () => new Error('too large'),
+      syncEvery: 1 << 30,
+      batchBytes: 16 * 1024,
+      received: (bytes, from, last) => {
+        assert.equal(from, sink);
+        told.push(last ? -bytes : bytes);
+      },
+    });
+    // when 10 KiB, 10 KiB (a batch is full) and 1 KiB arrive, and the upload ends
+    for (const size of [10, 10, 1]) await write(sink, randomBytes(size * 1024));
+    await new Promise<void>((resolve) => sink.end(resolve));
+    // then it said so on its first chunk, wrote 20 KiB, said so again, and wrote the last 1 KiB
+    // as its last write (told here as a negative size)
+    assert.deepEqual(told, [0, 20 * 1024, 0, -1024]);
+    assert.equal(readFileSync(path).length, 21 * 1024);
+  });
+
   it('reports a failed release to the next write', async () => {
     // given a sink whose file cannot be written (opened read-only), holding a chunk
     const path = join(dir, 'read-only');

@@ -57,7 +57,7 @@ export interface FsBlobStoreOptions {
   /** The clock for `startedAt`. */
   now?: () => Date;
   /** Told how many bytes each upload write took in (YoungGarbage frees their buffers early). */
-  received?: (bytes: number, from: ChunkHolder) => void;
+  received?: (bytes: number, from: ChunkHolder, last: boolean) => void;
 }
 
 /** Upload ids become directory names: nothing that could climb out of `uploads/`. */
@@ -90,7 +90,7 @@ export class FsBlobStore implements BlobStore {
   readonly #uploadsDir: string;
   readonly #ids: () => string;
   readonly #now: () => Date;
-  readonly #received: ((bytes: number, from: ChunkHolder) => void) | undefined;
+  readonly #received: ((bytes: number, from: ChunkHolder, last: boolean) => void) | undefined;
   /** Sessions in memory (live hash), or being loaded from disk. */
   readonly #sessions = new Map<string, Promise<FsUpload | undefined>>();
   /** Read buffers reused by blob downloads (file-stream.ts): two per transfer, a few kept idle. */
@@ -258,7 +258,7 @@ export class FsBlobStore implements BlobStore {
 interface FsUploadHost {
   blobPath(digest: Digest): string;
   forget(): void;
-  received?: (bytes: number, from: ChunkHolder) => void;
+  received?: (bytes: number, from: ChunkHolder, last: boolean) => void;
 }
 
 class FsUpload implements Upload {

@@ -34,6 +34,21 @@ describe('YoungGarbage', () => {
     assert.deepEqual(seen, [[]]);
   });
 
+  it("waits past an upload's last write for the next write of any upload", () => {
+    // given a collector counting its calls, every 4 MiB
+    const calls: unknown[] = [];
+    const garbage = new YoungGarbage((options) => calls.push(options), 4 << 20);
+    const first = { releaseChunks: () => undefined };
+    const next = { releaseChunks: () => undefined };
+    // when one upload writes 3 MiB and then its last 1 MiB
+    garbage.received(3 << 20, first);
+    garbage.received(1 << 20, first, true);
+    // then nothing is collected yet, and the next upload's first write brings the collection
+    assert.equal(calls.length, 0);
+    garbage.received(256 << 10, next);
+    assert.equal(calls.length, 1);
+  });
+
   it("reaches V8's collector in this runtime, and runs it without harm", () => {
     // given the runtime's collector
     const garbage = YoungGarbage.fromRuntime(1);

@@ -14,10 +14,11 @@
  * write when one collection runs, and still queued at the next, is moved to the old generation
  * and freed only by a full collection. Eight 256 MiB pushes at once, some of them starved by
  * the others, promoted a few chunks at every collection: the malloc heap rose to 50–70 MiB and
- * V8 ran a full collection every ~200 ms to bring it down. The uploads asked are those that
- * wrote a batch since the last collection (one that has not holds less than a batch). Too short
- * a gap between collections still let chunks through two (app.ts).
- *
+ * V8 ran a full collection every ~200 ms to bring it down. So every upload that holds chunks
+ * (it says so when it takes its first) writes them out before the collection, and empties the
+ * array that held them (file-stream.ts says why emptying matters); then almost no chunk lives
+ * through one.
+
  * V8's `gc` is reached the way `--expose-gc` would give it, by turning that flag on and reading
  * `gc` from a fresh context; where that fails, nothing is collected early and nothing breaks.
  */
@@ -33,7 +34,7 @@ export interface ChunkHolder {
 
 export class YoungGarbage {
   #since = 0;
-  /** The uploads that wrote a batch since the last collection. */
+  /** The uploads that took data in since the last collection: the only ones holding chunks. */
   readonly #holders = new Set<ChunkHolder>();
 
   constructor(
@@ -46,9 +47,20 @@ export class YoungGarbage {
     return new YoungGarbage(exposedGc(), everyBytes);
   }
 
-  /** `bytes` more of upload data have been taken in (and, mostly, dropped) by the upload `from`. */
-  received(bytes: number, from: ChunkHolder): void {
+  /**
+   * The upload `from` has written `bytes` more of upload data and dropped them, or (0 bytes) has
+   * taken chunks in that it has not written yet. After its `last` write it holds nothing, and
+   * the collection waits for the next write of any upload: run right after an upload's end, it
+   * freed all that upload's chunks at once, at the top of the malloc heap, where glibc gave them
+   * back and the next upload faulted them in again (see app.ts); run during an upload, the freed
+   * chunks lie below that upload's live ones and are reused.
+   */
+  received(bytes: number, from: ChunkHolder, last = false): void {
     this.#since += bytes;
+    if (last) {
+      this.#holders.delete(from);
+      return;
+    }
     this.#holders.add(from);
     if (this.#since < this.everyBytes) return;
     this.#since = 0;
