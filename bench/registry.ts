@@ -2,7 +2,8 @@
  * Registry data-plane benchmark, simfra (filesystem store) beside the CNCF distribution registry
  * (Debian's `docker-registry`, filesystem driver, htpasswd Basic auth like simfra's) in the same
  * run: blob push and pull throughput for 4 MiB and 256 MiB blobs with 1 and 8 concurrent
- * clients, the server's CPU per MiB pushed and pulled, manifest PUT/GET requests per second, the
+ * clients (pulls twice: with this process's Node client, then with one curl per client when
+ * curl is installed), the server's CPU per MiB pushed and pulled, manifest PUT/GET requests per second, the
  * start of a docker pull (GET /v2/, HEAD and GET manifest), each server's peak RSS over the whole
  * run, its peak RSS while a 1 GiB layer is pushed, and what this machine can hash and write+fsync
  * with no HTTP at all (the ceiling for a push).
@@ -16,7 +17,7 @@
  * they are sent; nothing large touches the disk but the registries' own stores.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, fdatasyncSync, fsyncSync, mkdtempSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { open, rename } from 'node:fs/promises';
 import { Agent, request, type IncomingMessage } from 'node:http';
@@ -148,7 +149,53 @@ async function throughput(reg: Registry, size: number, clients: number, rounds: 
   const pullSec = (performance.now() - t) / 1000;
   const pullCpu = cpuSeconds(reg.pid) - cpu;
   const total = (size * clients * rounds) / MiB;
-  return { push: total / pushSec, pull: total / pullSec, pushCpuMsPerMiB: (pushCpu * 1000) / total, pullCpuMsPerMiB: (pullCpu * 1000) / total };
+  const byCurl = hasCurl ? await pullByCurl(reg, repo, digests, size) : undefined;
+  return {
+    push: total / pushSec,
+    pull: total / pullSec,
+    pushCpuMsPerMiB: (pushCpu * 1000) / total,
+    pullCpuMsPerMiB: (pullCpu * 1000) / total,
+    curlPull: byCurl === undefined ? 'no curl' : total / byCurl.seconds,
+    curlPullCpuMsPerMiB: byCurl === undefined ? 'no curl' : (byCurl.cpu * 1000) / total,
+  };
+}
+
+const hasCurl = (() => {
+  try {
+    execFileSync('curl', ['--version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    console.log('curl not installed (apt-get install curl): pulls are measured with the Node client only');
+    return false;
+  }
+})();
+
+/**
+ * The same pulls again, each client one curl process fetching its blobs in turn over one
+ * connection. Why: this process's own Node client costs several times the server's CPU per
+ * 4 MiB blob and its time per blob is bimodal (~12 or ~28 ms against either server), so with one
+ * client the Node figures measure the client more than the server.
+ */
+async function pullByCurl(reg: Registry, repo: string, digests: string[][], size: number): Promise<{ seconds: number; cpu: number }> {
+  const cpu = cpuSeconds(reg.pid);
+  const t = performance.now();
+  await Promise.all(
+    digests.map(
+      (list) =>
+        new Promise<void>((resolve, reject) => {
+          const args = ['-s', '-w', '%{http_code} %{size_download}\n', ...(reg.auth ? ['-H', `Authorization: ${reg.auth}`] : [])];
+          for (const d of list) args.push('-o', '/dev/null', `http://127.0.0.1:${reg.port}/v2/${repo}/blobs/${d}`);
+          execFile('curl', args, { maxBuffer: 1 << 20 }, (error, stdout) => {
+            if (error) return reject(error);
+            const lines = stdout.trim().split('\n');
+            const bad = lines.find((l) => l !== `200 ${size}`);
+            if (lines.length !== list.length || bad !== undefined) return reject(new Error(`${reg.name} curl pull: ${bad ?? `${lines.length} of ${list.length}`}`));
+            resolve();
+          });
+        }),
+    ),
+  );
+  return { seconds: (performance.now() - t) / 1000, cpu: cpuSeconds(reg.pid) - cpu };
 }
 
 /**
@@ -389,6 +436,8 @@ for (const make of peers) {
             'pull MiB/s': r.pull,
             'push CPU ms/MiB': r.pushCpuMsPerMiB,
             'pull CPU ms/MiB': r.pullCpuMsPerMiB,
+            'curl pull MiB/s': r.curlPull,
+            'curl pull CPU ms/MiB': r.curlPullCpuMsPerMiB,
             'peak RSS so far MiB': Math.round(peakRss(reg.pid)),
           });
         }
