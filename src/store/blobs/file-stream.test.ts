@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { openSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -160,6 +161,22 @@ describe('AppendSink', () => {
     // as its last write (told here as a negative size)
     assert.deepEqual(told, [0, 20 * 1024, 0, -1024]);
     assert.equal(readFileSync(path).length, 21 * 1024);
+  });
+
+  it('fails the upload when a writeback fdatasync fails', { timeout: 10_000 }, async () => {
+    // given a sink on a FIFO (written like a file, but fdatasync refuses it), syncing every KiB
+    const fifo = join(dir, 'fifo');
+    execFileSync('mkfifo', [fifo]);
+    const sink = new AppendSink(openSync(fifo, 'r+'), digester(), { tooLarge: () => new Error('too large'), syncEvery: 1024, batchBytes: 1024 });
+    const errored = once(sink, 'error');
+    // when 2 KiB arrive (a batch, so a writeback) and the upload ends
+    await write(sink, randomBytes(2048));
+    sink.end();
+    // then the upload fails with the fdatasync's error, and the fd is closed
+    const [error] = (await errored) as [NodeJS.ErrnoException];
+    assert.equal(error.code, 'EINVAL');
+    assert.equal(error.syscall, 'fdatasync');
+    assert.equal(sink.fileClosed, true);
   });
 
   it('reports a failed release to the next write', async () => {

@@ -242,7 +242,7 @@ export class AppendSink extends Writable implements ChunkHolder {
   #sync: Promise<void> | undefined;
   #closed = false;
   readonly #received: ((bytes: number, from: ChunkHolder, last: boolean) => void) | undefined;
-  /** A write that failed when asked from outside (`releaseChunks`), for the next write to report. */
+  /** A write that failed outside a write call (`releaseChunks`, writeback), for the next one to report. */
   #failure: Error | undefined;
 
   constructor(
@@ -344,9 +344,14 @@ export class AppendSink extends Writable implements ChunkHolder {
     const written = this.#digester.size;
     if (written - this.#syncedAt >= this.#syncEvery && this.#sync === undefined) {
       this.#syncedAt = written;
+      // A failed writeback fails the upload: the kernel reports a lost write once, to this
+      // fdatasync, and commit's own fsync (on a new fd) would not hear of it again.
       this.#sync = fdatasyncFd(this.#fd).then(
         () => (this.#sync = undefined),
-        () => (this.#sync = undefined),
+        (e: unknown) => {
+          this.#sync = undefined;
+          this.#failure ??= e as Error;
+        },
       );
     }
     return total;
@@ -378,6 +383,7 @@ export class AppendSink extends Writable implements ChunkHolder {
     this.#closed = true;
     await this.#sync;
     closeSync(this.#fd);
+    if (this.#failure !== undefined) throw this.#failure;
   }
 }
 
