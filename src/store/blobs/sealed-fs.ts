@@ -365,6 +365,8 @@ class SealedUpload implements Upload {
       let pieces: Buffer[] = this.#tail.length > 0 ? [this.#tail] : [];
       let pending = this.#tail.length;
       let syncedAt = digester.size;
+      const writebacks: Promise<void>[] = [];
+      let writebackError: Error | undefined;
       // Full segments are sealed as they complete — on the sealing worker when the store has
       // one, while this thread hashes on — and written in order, at most SEALS_IN_FLIGHT behind.
       const worker = this.host.worker;
@@ -406,7 +408,16 @@ class SealedUpload implements Upload {
           }
           if (digester.size - syncedAt >= WRITEBACK_EVERY && !sink.closed) {
             syncedAt = digester.size;
-            fdatasync(fd, () => undefined);
+            // A failed writeback fails the append, as in AppendSink (file-stream.ts); EBADF only
+            // means the stream had closed the fd first, and commit's fsync still follows.
+            writebacks.push(
+              new Promise<void>((done) =>
+                fdatasync(fd, (e) => {
+                  if (e !== null && e.code !== 'EBADF') writebackError ??= e;
+                  done();
+                }),
+              ),
+            );
           }
           drain(this, SEALS_IN_FLIGHT).then(() => callback(), callback);
         },
@@ -419,6 +430,8 @@ class SealedUpload implements Upload {
       let tail: Buffer;
       try {
         await pipeline(borrowStream(body), sealer, sink, { signal: controller.signal });
+        await Promise.all(writebacks);
+        if (writebackError !== undefined) throw writebackError;
         tail = Buffer.concat(pieces, pending);
         await this.#recordTail(digester.size, tail);
       } catch (e) {
