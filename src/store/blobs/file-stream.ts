@@ -6,7 +6,7 @@
  * once the socket has copied it, and V8 collects external memory only after tens of MiB of it
  * have piled up, so eight clients pulling large blobs held ~60 MiB of dead buffers and paid
  * for mapping, faulting and freeing each one. `[sendTo]` reads into two buffers per transfer,
- * taken from the store's pools (1 MiB or 256 KiB), and reuses a buffer only once the socket
+ * taken from the store's pools (1 MiB or 512 KiB), and reuses a buffer only once the socket
  * has reported its write complete (the write callback), so nothing is copied twice and nothing
  * is allocated per chunk.
  */
@@ -78,7 +78,7 @@ export function isSendable(stream: Readable): stream is SendableStream {
  *
  * Why two sizes: 1 MiB reads cost the least CPU per MiB (a 256 MiB pull: ~0.4 against ~0.75 ms
  * with 256 KiB), but eight clients pulling at once held 16 MiB of them. A few large buffers go to
- * the first transfers and the others read 256 KiB at a time.
+ * the first transfers and the others read 512 KiB at a time.
  */
 export class FileRangeStream extends Readable implements SendableStream {
   #fd: number | undefined;
