@@ -15,7 +15,7 @@ import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
 
-import type { ChunkHolder } from './young-garbage.js';
+import type { ChunkHolder, ChunkReport } from './young-garbage.js';
 
 const readFd = promisify(read);
 
@@ -241,14 +241,14 @@ export class AppendSink extends Writable implements ChunkHolder {
   /** A writeback fdatasync in flight: the fd is closed only after it. */
   #sync: Promise<void> | undefined;
   #closed = false;
-  readonly #received: ((bytes: number, from: ChunkHolder, last: boolean) => void) | undefined;
+  readonly #received: ChunkReport | undefined;
   /** A write that failed outside a write call (`releaseChunks`, writeback), for the next one to report. */
   #failure: Error | undefined;
 
   constructor(
     fd: number,
     digester: { update(buf: Buffer): void; readonly size: number },
-    opts: { maxBytes?: number; tooLarge: () => Error; syncEvery: number; batchBytes: number; received?: (bytes: number, from: ChunkHolder, last: boolean) => void },
+    opts: { maxBytes?: number; tooLarge: () => Error; syncEvery: number; batchBytes: number; received?: ChunkReport },
   ) {
     super({ highWaterMark: opts.batchBytes, decodeStrings: true });
     this.#fd = fd;
@@ -315,7 +315,7 @@ export class AppendSink extends Writable implements ChunkHolder {
   /** Writes the chunks held now (see young-garbage.ts); a failure goes to the next write. */
   releaseChunks(): void {
     if (this.#closed) {
-      this.#pending = [];
+      this.#pending.length = 0; // emptied, not only dropped (see #write)
       this.#pendingBytes = 0;
       return;
     }

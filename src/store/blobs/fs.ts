@@ -30,7 +30,7 @@ import { Writable, addAbortSignal, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
 import { AppendSink, BufferPool, FileRangeStream } from './file-stream.js';
-import type { ChunkHolder } from './young-garbage.js';
+import type { ChunkReport } from './young-garbage.js';
 
 import { createDigester, digestHex, type Digest, type Digester } from '../../oci/digest.js';
 import {
@@ -56,8 +56,8 @@ export interface FsBlobStoreOptions {
   ids?: () => string;
   /** The clock for `startedAt`. */
   now?: () => Date;
-  /** Told how many bytes each upload write took in (YoungGarbage frees their buffers early). */
-  received?: (bytes: number, from: ChunkHolder, last: boolean) => void;
+  /** Told of each upload's chunks held and written (YoungGarbage frees their buffers early). */
+  received?: ChunkReport;
 }
 
 /** Upload ids become directory names: nothing that could climb out of `uploads/`. */
@@ -94,7 +94,7 @@ export class FsBlobStore implements BlobStore {
   readonly #uploadsDir: string;
   readonly #ids: () => string;
   readonly #now: () => Date;
-  readonly #received: ((bytes: number, from: ChunkHolder, last: boolean) => void) | undefined;
+  readonly #received: ChunkReport | undefined;
   /** Sessions in memory (live hash), or being loaded from disk. */
   readonly #sessions = new Map<string, Promise<FsUpload | undefined>>();
   /** Read buffers reused by blob downloads (file-stream.ts): two per transfer, a few kept idle. */
@@ -262,7 +262,7 @@ export class FsBlobStore implements BlobStore {
 interface FsUploadHost {
   blobPath(digest: Digest): string;
   forget(): void;
-  received?: (bytes: number, from: ChunkHolder, last: boolean) => void;
+  received?: ChunkReport;
 }
 
 class FsUpload implements Upload {

@@ -18,7 +18,7 @@
  * (it says so when it takes its first) writes them out before the collection, and empties the
  * array that held them (file-stream.ts says why emptying matters); then almost no chunk lives
  * through one.
-
+ *
  * V8's `gc` is reached the way `--expose-gc` would give it, by turning that flag on and reading
  * `gc` from a fresh context; where that fails, nothing is collected early and nothing breaks.
  */
@@ -31,6 +31,9 @@ type Gc = (options: { type: 'minor'; execution: 'sync' }) => void;
 export interface ChunkHolder {
   releaseChunks(): void;
 }
+
+/** How an upload reports to the collector: `YoungGarbage.received`'s shape. */
+export type ChunkReport = (bytes: number, from: ChunkHolder, last: boolean) => void;
 
 export class YoungGarbage {
   #since = 0;
