@@ -138,6 +138,8 @@ describe('AppendSink', () => {
     await write(sink, rest);
     await new Promise<void>((resolve) => sink.end(resolve));
     assert.deepEqual(readFileSync(path), Buffer.concat([part, rest]));
+    // and the fd is closed once the last fdatasync, begun at the end, is done
+    await sink.durable();
     assert.equal(sink.fileClosed, true);
   });
 
@@ -176,6 +178,20 @@ describe('AppendSink', () => {
     const [error] = (await errored) as [NodeJS.ErrnoException];
     assert.equal(error.code, 'EINVAL');
     assert.equal(error.syscall, 'fdatasync');
+    assert.equal(sink.fileClosed, true);
+  });
+
+  it('finishes before its last fdatasync, and reports that fdatasync by durable', { timeout: 10_000 }, async () => {
+    // given a sink on a FIFO (fdatasync refuses it) that never syncs while bytes arrive
+    const fifo = join(dir, 'fifo-last');
+    execFileSync('mkfifo', [fifo]);
+    const sink = new AppendSink(openSync(fifo, 'r+'), digester(), { tooLarge: () => new Error('too large'), syncEvery: 1 << 30, batchBytes: 1024 });
+    await write(sink, randomBytes(2048));
+    await assert.rejects(sink.durable(), /not finished/);
+    // when the upload ends, it finishes without waiting for the last fdatasync
+    await new Promise<void>((resolve, reject) => sink.end(() => resolve()).once('error', reject));
+    // then durable reports that fdatasync's failure, and the fd is closed
+    await assert.rejects(sink.durable(), { code: 'EINVAL', syscall: 'fdatasync' });
     assert.equal(sink.fileClosed, true);
   });
 

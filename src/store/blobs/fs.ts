@@ -271,6 +271,8 @@ class FsUpload implements Upload {
   #committed: BlobInfo | undefined;
   /** `data` may hold bytes past `size` (a rollback failed); cut them before the next write. */
   #dirty = false;
+  /** The last append's sink, whose fdatasync covers every byte of `data` (none after it). */
+  #lastAppend: AppendSink | undefined;
   #inflight: AbortController | undefined;
   readonly #queue = new SerialQueue();
   readonly #data: string;
@@ -301,6 +303,7 @@ class FsUpload implements Upload {
       const { maxBytes } = opts;
       if (maxBytes !== undefined && this.size > maxBytes) throw new UploadTooLargeError(maxBytes);
       const start = this.size;
+      this.#lastAppend = undefined;
       const fd = openSync(this.#data, 'a');
       // Hash into a checkpoint; it becomes the session's state only once the bytes are written.
       const digester = this.#digester.copy();
@@ -318,6 +321,7 @@ class FsUpload implements Upload {
       try {
         await pipeline(borrowStream(body), sink, { signal: controller.signal });
         await this.#recordSize(digester.size);
+        this.#lastAppend = sink;
       } catch (e) {
         await this.#rollback(sink, start);
         if (this.#state === 'cancelled') throw new UploadNotFoundError(this.id);
@@ -355,7 +359,9 @@ class FsUpload implements Upload {
           if (!isNotFound(e)) throw e;
         });
       } else {
-        await fsyncFile(this.#data);
+        // The last append's fdatasync began when its bytes were in; a session reopened after a
+        // restart has none in flight.
+        await (this.#lastAppend?.durable() ?? fsyncFile(this.#data));
         renameSync(this.#data, target);
       }
       await fsyncDir(dirname(target));
