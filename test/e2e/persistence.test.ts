@@ -80,6 +80,38 @@ describe('persistence with SIMFRA_DATA_DIR and process lifecycle', () => {
     }
   });
 
+  it('refuses to start a second simfra on a data dir one is running on, with one clear line', { timeout: 30_000 }, async () => {
+    const dir = tempDir();
+    try {
+      // given a server running on a data dir
+      const first = await spawnServer({ SIMFRA_DATA_DIR: dir.path });
+      try {
+        // when a second starts on the same dir
+        // then it stops (after SQLite's 5 s wait for the lock), saying why, and the first serves on
+        await assert.rejects(spawnServer({ SIMFRA_DATA_DIR: dir.path }), (e: Error) => {
+          assert.match(e.message, /simfra exited with 1/);
+          assert.match(e.message, /simfra: failed to start: .*simfra\.db is in use by another process \(is another simfra running on this data directory\?\)\n/);
+          assert.doesNotMatch(e.message, /\bat /, 'no stack trace');
+          return true;
+        });
+        const ecr = ecrClient(first.url);
+        await ecr.send(new CreateRepositoryCommand({ repositoryName: 'still-served' }));
+        ecr.destroy();
+      } finally {
+        await first.stop();
+      }
+      // and once the first has stopped, a new one starts there
+      const next = await spawnServer({ SIMFRA_DATA_DIR: dir.path });
+      const ecr = ecrClient(next.url);
+      const repos = await ecr.send(new DescribeRepositoriesCommand({}));
+      ecr.destroy();
+      await next.stop();
+      assert.deepEqual(repos.repositories?.map((r) => r.repositoryName), ['still-served']);
+    } finally {
+      dir.remove();
+    }
+  });
+
   it('keeps the data dir private: 0700 directories, 0600 files (database, blobs, upload sessions)', async () => {
     const parent = tempDir();
     const data = join(parent.path, 'data');
@@ -102,7 +134,8 @@ describe('persistence with SIMFRA_DATA_DIR and process lifecycle', () => {
       await server.stop();
       // then
       assert.equal(statSync(data).mode & 0o777, 0o700, 'data dir');
-      for (const name of ['simfra.db', 'simfra.db-wal', 'simfra.db-shm']) {
+      // (no simfra.db-shm: simfra holds the database's lock, so SQLite keeps its WAL index in memory)
+      for (const name of ['simfra.db', 'simfra.db-wal']) {
         assert.ok(entries.includes(join(data, name)), `${name} exists`);
       }
       assert.ok(entries.some((p) => p.includes(join('ecr', 'blobs', 'sha256'))), 'a blob file');
