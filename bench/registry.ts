@@ -2,8 +2,8 @@
  * Registry data-plane benchmark, simfra (filesystem store) beside the CNCF distribution registry
  * (Debian's `docker-registry`, filesystem driver, htpasswd Basic auth like simfra's) in the same
  * run: blob push and pull throughput for 4 MiB and 256 MiB blobs with 1 and 8 concurrent
- * clients (pulls twice: with this process's Node client, then with one curl per client when
- * curl is installed), the server's CPU per MiB pushed and pulled, manifest PUT/GET requests per second, the
+ * clients (pulls and pushes twice: with this process's Node client, then with one curl per
+ * client when curl is installed), the server's CPU per MiB pushed and pulled, manifest PUT/GET requests per second, the
  * start of a docker pull (GET /v2/, HEAD and GET manifest), each server's peak RSS over the whole
  * run, its peak RSS while a 1 GiB layer is pushed, and what this machine can hash and write+fsync
  * with no HTTP at all (the ceiling for a push).
@@ -14,7 +14,8 @@
  *   node --import tsx bench/registry.ts [--quick] [--simfra-only] [--only=blobs,manifests,start,limit,big]
  *
  * Blobs are generated on the fly (unique per blob, so nothing deduplicates) and hashed while
- * they are sent; nothing large touches the disk but the registries' own stores.
+ * they are sent. Only the curl pushes need files: written to a temporary directory before their
+ * timing starts, and removed after.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
@@ -124,6 +125,70 @@ async function pullBlob(reg: Registry, repo: string, digest: string, size: numbe
   if (res.status !== 200 || res.bytes !== size) throw new Error(`${reg.name} GET blob: ${res.status} ${res.bytes}`);
 }
 
+/**
+ * The same pushes again with curl. Each client's blobs are written to files first, outside the
+ * timing (then fdatasynced, so their writeback does not run into the measured pushes). Timed:
+ * each client opens its upload sessions (POST, from this process), then one curl process sends
+ * its blobs in turn over one connection, each as PUT ?digest= with the bytes (the monolithic
+ * form both registries accept). Why: this process generates and hashes every byte it pushes, a
+ * core's worth with 8 clients on a 2-core machine, so the Node figures measure the client too.
+ */
+async function pushByCurl(reg: Registry, repo: string, size: number, clients: number, rounds: number): Promise<{ seconds: number; cpu: number }> {
+  const dir = mkdtempSync(join(tmpdir(), 'simfra-bench-curl-'));
+  try {
+    const blobs = Array.from({ length: clients }, (_, c) =>
+      Array.from({ length: rounds }, (_, r) => writeBlobFile(join(dir, `${c}-${r}`), size, `${reg.name}-curl-${size}-${clients}-${c}-${r}-${Math.random()}`)),
+    );
+    const cpu = cpuSeconds(reg.pid);
+    const t = performance.now();
+    await Promise.all(
+      blobs.map(async (list) => {
+        const args = ['-s', '-w', '%{http_code}\n', '-H', 'content-type: application/octet-stream', '-H', 'Expect:', ...(reg.auth ? ['-H', `Authorization: ${reg.auth}`] : [])];
+        for (const blob of list) {
+          const start = await call(reg, 'POST', `/v2/${repo}/blobs/uploads/`);
+          if (start.status !== 202) throw new Error(`${reg.name} POST upload: ${start.status} ${start.body.toString()}`);
+          const location = new URL(String(start.headers.location), `http://127.0.0.1:${reg.port}`);
+          location.searchParams.set('digest', blob.digest);
+          args.push('-o', '/dev/null', '-T', blob.path, location.href);
+        }
+        await new Promise<void>((resolve, reject) => {
+          execFile('curl', args, { maxBuffer: 1 << 20 }, (error, stdout) => {
+            if (error) return reject(error);
+            const lines = stdout.trim().split('\n');
+            const bad = lines.find((l) => l !== '201');
+            if (lines.length !== list.length || bad !== undefined) return reject(new Error(`${reg.name} curl push: ${bad ?? `${lines.length} of ${list.length}`}`));
+            resolve();
+          });
+        });
+      }),
+    );
+    return { seconds: (performance.now() - t) / 1000, cpu: cpuSeconds(reg.pid) - cpu };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Writes `size` unique bytes (as streamBlob makes them) to `path`, fdatasynced; their digest. */
+function writeBlobFile(path: string, size: number, id: string): { path: string; digest: string } {
+  const hash = createHash('sha256');
+  const stamp = Buffer.from(id.padEnd(32, '.'));
+  const fd = openSync(path, 'w');
+  try {
+    for (let sent = 0; sent < size; sent += MiB) {
+      const n = Math.min(MiB, size - sent);
+      const chunk = Buffer.from(pattern.subarray(0, n));
+      stamp.copy(chunk, 0, 0, Math.min(32, n));
+      chunk.writeUInt32BE(sent / MiB, Math.min(32, n - 4 > 0 ? 32 : 0));
+      hash.update(chunk);
+      writeSync(fd, chunk);
+    }
+    fdatasyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  return { path, digest: `sha256:${hash.digest('hex')}` };
+}
+
 /** CPU seconds (user + system) the process has used so far, from /proc (clock ticks of 10 ms). */
 function cpuSeconds(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -150,6 +215,7 @@ async function throughput(reg: Registry, size: number, clients: number, rounds: 
   const pullCpu = cpuSeconds(reg.pid) - cpu;
   const total = (size * clients * rounds) / MiB;
   const byCurl = hasCurl ? await pullByCurl(reg, repo, digests, size) : undefined;
+  const pushedByCurl = hasCurl ? await pushByCurl(reg, repo, size, clients, rounds) : undefined;
   return {
     push: total / pushSec,
     pull: total / pullSec,
@@ -157,6 +223,8 @@ async function throughput(reg: Registry, size: number, clients: number, rounds: 
     pullCpuMsPerMiB: (pullCpu * 1000) / total,
     curlPull: byCurl === undefined ? 'no curl' : total / byCurl.seconds,
     curlPullCpuMsPerMiB: byCurl === undefined ? 'no curl' : (byCurl.cpu * 1000) / total,
+    curlPush: pushedByCurl === undefined ? 'no curl' : total / pushedByCurl.seconds,
+    curlPushCpuMsPerMiB: pushedByCurl === undefined ? 'no curl' : (pushedByCurl.cpu * 1000) / total,
   };
 }
 
@@ -438,6 +506,8 @@ for (const make of peers) {
             'pull CPU ms/MiB': r.pullCpuMsPerMiB,
             'curl pull MiB/s': r.curlPull,
             'curl pull CPU ms/MiB': r.curlPullCpuMsPerMiB,
+            'curl push MiB/s': r.curlPush,
+            'curl push CPU ms/MiB': r.curlPushCpuMsPerMiB,
             'peak RSS so far MiB': Math.round(peakRss(reg.pid)),
           });
         }
