@@ -114,7 +114,7 @@ export const SETTINGS = [
   { name: 'SIMFRA_DEFAULT_REGION', default: 'us-east-1', meaning: 'region of plain `localhost:{port}/v2/`' },
   { name: 'SIMFRA_ROOT_ACCESS_KEY_ID', default: 'AKIAIOSFODNN7EXAMPLE', meaning: "access key id of the default account's root (AWS's documentation example)" },
   { name: 'SIMFRA_ROOT_SECRET_ACCESS_KEY', default: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY', meaning: 'its secret access key (AWS\'s documentation example)' },
-  { name: 'SIMFRA_DATA_DIR', unset: 'in memory', meaning: 'persist everything here: `simfra.db` (SQLite metadata), `ecr/` (blobs), `.master_key`' },
+  { name: 'SIMFRA_DATA_DIR', unset: 'in memory', meaning: 'persist everything here: `simfra.db` (SQLite metadata), `ecr/` (blobs), `.master_key`. One simfra at a time: it holds `simfra.db` locked while it runs, and a second one on the same directory stops at start, saying so' },
   { name: 'SIMFRA_PERSISTENCE_KEY', unset: 'a random key in `$SIMFRA_DATA_DIR/.master_key`, mode 0600, made on first start', meaning: 'passphrase (16 characters or more) sealing secrets at rest, through scrypt with a salt in `$SIMFRA_DATA_DIR/.persistence_salt`' },
   { name: 'SIMFRA_AUTH_TOKEN_TTL_SECONDS', default: '43200', meaning: 'lifetime of `GetAuthorizationToken` passwords (12 h as in ECR; 60 to 604800)' },
   { name: 'SIMFRA_REGISTRY_DOMAIN', default: 'localhost', meaning: 'registry host suffix: `{account}.dkr.ecr.{region}.{domain}`' },
