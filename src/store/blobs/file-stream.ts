@@ -233,6 +233,7 @@ export class AppendSink extends Writable implements ChunkHolder {
   readonly #maxBytes: number | undefined;
   readonly #tooLarge: () => Error;
   readonly #syncEvery: number;
+  readonly #lastSyncFrom: number;
   #syncedAt: number;
   readonly #batchBytes: number;
   /** Chunks hashed (the digester's size counts them) and not yet written, and their size. */
@@ -252,7 +253,15 @@ export class AppendSink extends Writable implements ChunkHolder {
   constructor(
     fd: number,
     digester: { update(buf: Buffer): void; readonly size: number },
-    opts: { maxBytes?: number; tooLarge: () => Error; syncEvery: number; batchBytes: number; received?: ChunkReport },
+    opts: {
+      maxBytes?: number;
+      tooLarge: () => Error;
+      syncEvery: number;
+      /** Unsynced bytes at the end from which finishing starts the last fdatasync (`durable`). */
+      lastSyncFrom?: number;
+      batchBytes: number;
+      received?: ChunkReport;
+    },
   ) {
     super({ highWaterMark: opts.batchBytes, decodeStrings: true });
     this.#fd = fd;
@@ -260,6 +269,7 @@ export class AppendSink extends Writable implements ChunkHolder {
     this.#maxBytes = opts.maxBytes;
     this.#tooLarge = opts.tooLarge;
     this.#syncEvery = opts.syncEvery;
+    this.#lastSyncFrom = opts.lastSyncFrom ?? Number.POSITIVE_INFINITY;
     this.#syncedAt = digester.size;
     this.#batchBytes = opts.batchBytes;
     this.#received = opts.received;
@@ -271,13 +281,14 @@ export class AppendSink extends Writable implements ChunkHolder {
   }
 
   /**
-   * Settles once every byte this sink wrote is on disk (rejecting with why not): the fdatasync
-   * that finishing started. Before finish, or after a failure, it rejects.
+   * The last fdatasync, if finishing started it (with `lastSyncFrom` bytes or more unsynced):
+   * settles once every byte this sink wrote is on disk, rejecting with why not. Undefined before
+   * finish, or when finishing did not start one.
    */
-  async durable(): Promise<void> {
-    if (this.#lastSync === undefined) throw this.#failure ?? new Error('the upload has not finished');
-    const error = await this.#lastSync;
-    if (error !== undefined) throw error;
+  durable(): Promise<void> | undefined {
+    return this.#lastSync?.then((error) => {
+      if (error !== undefined) throw error;
+    });
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
@@ -390,6 +401,10 @@ export class AppendSink extends Writable implements ChunkHolder {
       if (this.#failure !== undefined) {
         this.#closeFd();
         callback(this.#failure);
+        return;
+      }
+      if (this.#digester.size - this.#syncedAt < this.#lastSyncFrom) {
+        callback(this.#closeFd());
         return;
       }
       this.#lastSync = fdatasyncFd(this.#fd).then(

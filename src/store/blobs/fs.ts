@@ -80,6 +80,13 @@ const LARGE_READ_BUFFERS = 4;
  * ~104 with 256 KiB, at no cost in CPU per MiB.
  */
 const UPLOAD_BATCH = 256 * 1024;
+/**
+ * An append that leaves this much unsynced starts its last fdatasync as it ends (AppendSink's
+ * `durable`), so the commit that follows waits less. Not below: a client sending many small
+ * chunks would queue an fdatasync per chunk on libuv's four threads, ahead of downloads' reads,
+ * and a commit's own fsync of a few KiB costs little.
+ */
+const EARLY_LAST_SYNC = 1024 * 1024;
 /** Idle read buffers kept for reuse (4 MiB): enough for four downloads at once. */
 const IDLE_READ_BUFFERS = 8;
 /** Stats in flight while listing: libuv has four file-system threads, two stay free for requests. */
@@ -313,6 +320,7 @@ class FsUpload implements Upload {
         ...(maxBytes !== undefined ? { maxBytes } : {}),
         tooLarge: () => new UploadTooLargeError(maxBytes ?? 0),
         syncEvery: WRITEBACK_EVERY,
+        lastSyncFrom: EARLY_LAST_SYNC,
         batchBytes: UPLOAD_BATCH,
         ...(this.host.received !== undefined ? { received: this.host.received } : {}),
       });
