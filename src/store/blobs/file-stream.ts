@@ -393,6 +393,10 @@ export class AppendSink extends Writable implements ChunkHolder {
       callback(e as Error);
       return;
     }
+    if (this.#digester.size - this.#syncedAt < this.#lastSyncFrom) {
+      this.#close().then(() => callback(), callback);
+      return;
+    }
     // A writeback in flight may still fail the upload. The last fdatasync does not hold up the
     // reply: a client's next request is commit, which waits for what is left of it (durable).
     // For a 4 MiB push that is the whole fdatasync, ~5 ms here, begun a round trip earlier.
@@ -401,10 +405,6 @@ export class AppendSink extends Writable implements ChunkHolder {
       if (this.#failure !== undefined) {
         this.#closeFd();
         callback(this.#failure);
-        return;
-      }
-      if (this.#digester.size - this.#syncedAt < this.#lastSyncFrom) {
-        callback(this.#closeFd());
         return;
       }
       this.#lastSync = fdatasyncFd(this.#fd).then(
