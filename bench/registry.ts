@@ -73,6 +73,14 @@ function call(
 
 const pattern = randomBytes(MiB);
 
+/** The `n` bytes of a blob from offset `sent` (a MiB boundary): the pattern, stamped with the blob's id and the MiB's index. */
+function blobChunk(stamp: Buffer, sent: number, n: number): Buffer {
+  const chunk = Buffer.from(pattern.subarray(0, n));
+  stamp.copy(chunk, 0, 0, Math.min(32, n));
+  chunk.writeUInt32BE(sent / MiB, Math.min(32, n - 4 > 0 ? 32 : 0));
+  return chunk;
+}
+
 /** Streams `size` unique bytes (blob id stamped into every MiB) into `req`, returning their digest. */
 function streamBlob(req: import('node:http').ClientRequest, size: number, id: string): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -82,9 +90,7 @@ function streamBlob(req: import('node:http').ClientRequest, size: number, id: st
     const write = () => {
       while (sent < size) {
         const n = Math.min(MiB, size - sent);
-        const chunk = Buffer.from(pattern.subarray(0, n));
-        stamp.copy(chunk, 0, 0, Math.min(32, n));
-        chunk.writeUInt32BE(sent / MiB, Math.min(32, n - 4 > 0 ? 32 : 0));
+        const chunk = blobChunk(stamp, sent, n);
         hash.update(chunk);
         sent += n;
         if (!req.write(chunk)) {
@@ -153,15 +159,7 @@ async function pushByCurl(reg: Registry, repo: string, size: number, clients: nu
           location.searchParams.set('digest', blob.digest);
           args.push('-o', '/dev/null', '-T', blob.path, location.href);
         }
-        await new Promise<void>((resolve, reject) => {
-          execFile('curl', args, { maxBuffer: 1 << 20 }, (error, stdout) => {
-            if (error) return reject(error);
-            const lines = stdout.trim().split('\n');
-            const bad = lines.find((l) => l !== '201');
-            if (lines.length !== list.length || bad !== undefined) return reject(new Error(`${reg.name} curl push: ${bad ?? `${lines.length} of ${list.length}`}`));
-            resolve();
-          });
-        });
+        await curl(args, list.length, '201', `${reg.name} curl push`);
       }),
     );
     return { seconds: (performance.now() - t) / 1000, cpu: cpuSeconds(reg.pid) - cpu };
@@ -177,10 +175,7 @@ function writeBlobFile(path: string, size: number, id: string): { path: string; 
   const fd = openSync(path, 'w');
   try {
     for (let sent = 0; sent < size; sent += MiB) {
-      const n = Math.min(MiB, size - sent);
-      const chunk = Buffer.from(pattern.subarray(0, n));
-      stamp.copy(chunk, 0, 0, Math.min(32, n));
-      chunk.writeUInt32BE(sent / MiB, Math.min(32, n - 4 > 0 ? 32 : 0));
+      const chunk = blobChunk(stamp, sent, Math.min(MiB, size - sent));
       hash.update(chunk);
       writeSync(fd, chunk);
     }
@@ -188,6 +183,19 @@ function writeBlobFile(path: string, size: number, id: string): { path: string; 
     closeSync(fd);
   }
   return { path, digest: `sha256:${hash.digest('hex')}` };
+}
+
+/** Runs one curl for `transfers` transfers, each of which must write out (`-w`) the line `expected`. */
+function curl(args: string[], transfers: number, expected: string, what: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    execFile('curl', args, { maxBuffer: 1 << 20 }, (error, stdout) => {
+      if (error) return reject(error);
+      const lines = stdout.trim().split('\n');
+      const bad = lines.find((l) => l !== expected);
+      if (lines.length !== transfers || bad !== undefined) return reject(new Error(`${what}: ${bad ?? `${lines.length} of ${transfers}`}`));
+      resolve();
+    });
+  });
 }
 
 /** CPU seconds (user + system) the process has used so far, from /proc (clock ticks of 10 ms). */
@@ -234,7 +242,7 @@ const hasCurl = (() => {
     execFileSync('curl', ['--version'], { stdio: 'ignore' });
     return true;
   } catch {
-    console.log('curl not installed (apt-get install curl): pulls are measured with the Node client only');
+    console.log('curl not installed (apt-get install curl): pushes and pulls are measured with the Node client only');
     return false;
   }
 })();
@@ -249,20 +257,11 @@ async function pullByCurl(reg: Registry, repo: string, digests: string[][], size
   const cpu = cpuSeconds(reg.pid);
   const t = performance.now();
   await Promise.all(
-    digests.map(
-      (list) =>
-        new Promise<void>((resolve, reject) => {
-          const args = ['-s', '-w', '%{http_code} %{size_download}\n', ...(reg.auth ? ['-H', `Authorization: ${reg.auth}`] : [])];
-          for (const d of list) args.push('-o', '/dev/null', `http://127.0.0.1:${reg.port}/v2/${repo}/blobs/${d}`);
-          execFile('curl', args, { maxBuffer: 1 << 20 }, (error, stdout) => {
-            if (error) return reject(error);
-            const lines = stdout.trim().split('\n');
-            const bad = lines.find((l) => l !== `200 ${size}`);
-            if (lines.length !== list.length || bad !== undefined) return reject(new Error(`${reg.name} curl pull: ${bad ?? `${lines.length} of ${list.length}`}`));
-            resolve();
-          });
-        }),
-    ),
+    digests.map((list) => {
+      const args = ['-s', '-w', '%{http_code} %{size_download}\n', ...(reg.auth ? ['-H', `Authorization: ${reg.auth}`] : [])];
+      for (const d of list) args.push('-o', '/dev/null', `http://127.0.0.1:${reg.port}/v2/${repo}/blobs/${d}`);
+      return curl(args, list.length, `200 ${size}`, `${reg.name} curl pull`);
+    }),
   );
   return { seconds: (performance.now() - t) / 1000, cpu: cpuSeconds(reg.pid) - cpu };
 }
